@@ -1,0 +1,118 @@
+//! `application/x-www-form-urlencoded` decoding, strict where Go's `url.ParseQuery` is strict:
+//! a bad `%` escape is an error, and so (here) is a value that is not UTF-8.
+
+/// Decoded `name=value` pairs in the order they were written.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Form(Vec<(String, String)>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormError {
+    BadEscape(String),
+    NotUtf8(String),
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormError::BadEscape(s) => write!(f, "invalid URL escape in {s:?}"),
+            FormError::NotUtf8(s) => write!(f, "{s:?} does not decode to UTF-8 text"),
+        }
+    }
+}
+
+impl Form {
+    pub fn parse(raw: &str) -> Result<Form, FormError> {
+        let mut pairs = Vec::new();
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((decode(k)?, decode(v)?));
+        }
+        Ok(Form(pairs))
+    }
+
+    /// Appends another form's pairs after this one's; the first value of a name wins, so call
+    /// this on the form that takes precedence (a PUT body before its query, as Go does).
+    pub fn then(mut self, other: Form) -> Form {
+        self.0.extend(other.0);
+        self
+    }
+
+    /// The first value given for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+fn decode(s: &str) -> Result<String, FormError> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (
+                    b.get(i + 1).and_then(|&c| hex(c)),
+                    b.get(i + 2).and_then(|&c| hex(c)),
+                ) {
+                    (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                    _ => return Err(FormError::BadEscape(s.to_string())),
+                }
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| FormError::NotUtf8(s.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_what_etcd_sends() {
+        let f = Form::parse("value=m1%3Dhttp%3A%2F%2F127.0.0.1%3A2380&prevExist=false").unwrap();
+        assert_eq!(f.get("value"), Some("m1=http://127.0.0.1:2380"));
+        assert_eq!(f.get("prevExist"), Some("false"));
+        assert_eq!(f.get("ttl"), None);
+    }
+
+    #[test]
+    fn plus_is_space_and_bare_names_are_empty() {
+        let f = Form::parse("a=b+c&flag&&x=").unwrap();
+        assert_eq!(f.get("a"), Some("b c"));
+        assert_eq!(f.get("flag"), Some(""));
+        assert_eq!(f.get("x"), Some(""));
+        assert!(f.has("flag"));
+    }
+
+    #[test]
+    fn first_value_wins_and_body_precedes_query() {
+        let body = Form::parse("value=body&value=again").unwrap();
+        let query = Form::parse("value=query&ttl=5").unwrap();
+        let f = body.then(query);
+        assert_eq!(f.get("value"), Some("body"));
+        assert_eq!(f.get("ttl"), Some("5"));
+    }
+
+    #[test]
+    fn bad_escapes_and_bytes_are_errors() {
+        assert!(matches!(Form::parse("a=%zz"), Err(FormError::BadEscape(_))));
+        assert!(matches!(Form::parse("a=%4"), Err(FormError::BadEscape(_))));
+        assert!(matches!(
+            Form::parse("a=%ff%fe"),
+            Err(FormError::NotUtf8(_))
+        ));
+        assert_eq!(Form::parse("a=%C3%A9").unwrap().get("a"), Some("é"));
+    }
+}

@@ -1,0 +1,18 @@
+//! The sans-IO core of Rendezvous.
+//!
+//! Everything here is plain Rust with no I/O and no clock of its own: the Worker (and later the
+//! browser app) feed it bytes, times and random numbers, and carry out what it answers. That keeps
+//! the protocol testable with `cargo test` and identical in every shell.
+
+pub mod form;
+pub mod limits;
+pub mod registry;
+pub mod route;
+pub mod size;
+pub mod time;
+pub mod token;
+pub mod v2;
+
+pub use limits::Limits;
+pub use registry::Registry;
+pub use token::Token;

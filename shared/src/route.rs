@@ -1,0 +1,124 @@
+//! Which part of the service a request path is for. Pure, so the Worker's router is tested here.
+
+use crate::Token;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `/`: what this service is.
+    Home,
+    /// `/health`: answers `OK`.
+    Health,
+    /// `/robots.txt`: tokens are secrets; keep crawlers out.
+    Robots,
+    /// `/new?size=N`: mint a token.
+    New,
+    /// `/ledger/<token>`: the KV ledger's record of a token (size, mint time, expiry).
+    Ledger(Token),
+    /// `/<token>[/<key>]`: the etcd v2 keys of one token; `key` is the rest of the path.
+    Keys { token: Token, key: &'a str },
+    /// Anything else; etcd members get etcd's "Key not found" for it.
+    NotFound,
+}
+
+/// Routes `path` (the URL path, still percent-encoded). `prefix` is the path part of a configured
+/// public URL (`/discovery` for `https://example.com/discovery`), stripped first when present.
+pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
+    let prefix = prefix.trim_end_matches('/');
+    let path = match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && (rest.is_empty() || rest.starts_with('/')) => rest,
+        _ => path,
+    };
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let (first, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    match (first, tail) {
+        ("", "") => Route::Home,
+        ("health", "") => Route::Health,
+        ("robots.txt", "") => Route::Robots,
+        ("new", "" | "/") => Route::New,
+        ("ledger", t) => match Token::from_segment(t.trim_matches('/')) {
+            Ok(token) => Route::Ledger(token),
+            Err(_) => Route::NotFound,
+        },
+        (segment, key) => match Token::from_segment(segment) {
+            Ok(token) => Route::Keys { token, key },
+            Err(_) => Route::NotFound,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEX: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn routes_the_service_paths() {
+        let t = Token::from_segment(HEX).unwrap();
+        assert_eq!(route("/", ""), Route::Home);
+        assert_eq!(route("", ""), Route::Home);
+        assert_eq!(route("/health", ""), Route::Health);
+        assert_eq!(route("/robots.txt", ""), Route::Robots);
+        assert_eq!(route("/new", ""), Route::New);
+        assert_eq!(route("/new/", ""), Route::New);
+        assert_eq!(route(&format!("/ledger/{HEX}"), ""), Route::Ledger(t));
+        assert_eq!(
+            route(&format!("/{HEX}"), ""),
+            Route::Keys { token: t, key: "" }
+        );
+        assert_eq!(
+            route(&format!("/{HEX}/_config/size"), ""),
+            Route::Keys {
+                token: t,
+                key: "/_config/size"
+            }
+        );
+        assert_eq!(
+            route(&format!("/{HEX}/abc"), ""),
+            Route::Keys {
+                token: t,
+                key: "/abc"
+            }
+        );
+    }
+
+    #[test]
+    fn anything_else_is_not_found() {
+        for p in [
+            "/favicon.ico",
+            "/0123456789ABCDEF0123456789ABCDEF",
+            "/0123456789abcdef0123456789abcde",
+            "/ledger/xyz",
+            "/ledger",
+            "/health/x",
+            "/v2/keys/foo",
+            "/%30123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(route(p, ""), Route::NotFound, "{p}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_prefix_is_stripped() {
+        let t = Token::from_segment(HEX).unwrap();
+        let p = format!("/discovery/{HEX}/m1");
+        assert_eq!(
+            route(&p, "/discovery/"),
+            Route::Keys {
+                token: t,
+                key: "/m1"
+            }
+        );
+        assert_eq!(route("/discovery/new", "/discovery"), Route::New);
+        assert_eq!(route("/discovery", "/discovery"), Route::Home);
+        assert_eq!(
+            route("/new", "/discovery"),
+            Route::New,
+            "unprefixed paths still work"
+        );
+        assert_eq!(route("/discoveryx/new", "/discovery"), Route::NotFound);
+    }
+}

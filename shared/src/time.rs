@@ -1,0 +1,64 @@
+//! Times as etcd writes them: RFC 3339 in UTC with nanoseconds, from Unix milliseconds.
+
+/// Formats Unix milliseconds like Go's `time.Time` JSON (`RFC3339Nano`, trailing zeros dropped).
+pub fn rfc3339(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let ms = unix_ms % 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, rem / 60 % 60, rem % 60);
+    let frac = if ms == 0 {
+        String::new()
+    } else {
+        format!(".{ms:03}").trim_end_matches('0').to_string()
+    };
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}Z")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), by the eras method:
+/// 400-year eras of 146097 days, years counted from March so the leap day falls last.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Whole seconds left until `deadline_ms`, rounded up as etcd does for a node's `ttl`.
+pub fn ttl_secs(deadline_ms: u64, now_ms: u64) -> i64 {
+    if deadline_ms <= now_ms {
+        return 0;
+    }
+    (deadline_ms - now_ms).div_ceil(1000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339(1_700_000_000_500), "2023-11-14T22:13:20.5Z");
+        assert_eq!(rfc3339(4_102_444_799_000), "2099-12-31T23:59:59Z");
+        assert_eq!(rfc3339(1_798_761_600_000), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn ttl_rounds_up_and_stops_at_zero() {
+        assert_eq!(ttl_secs(10_000, 0), 10);
+        assert_eq!(ttl_secs(10_001, 0), 11);
+        assert_eq!(ttl_secs(10_000, 9_999), 1);
+        assert_eq!(ttl_secs(10_000, 10_000), 0);
+        assert_eq!(ttl_secs(10_000, 20_000), 0);
+    }
+}
