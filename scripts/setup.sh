@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing need, each at a pinned version, skipping what is
+# already there. Safe to run again and again. Sources: crates.io, npm, Debian (never GitHub).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pinned in worker/Cargo.toml
+
+say() { printf '[setup] %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Rust target for the Worker.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Cargo tools, at exact versions.
+installed_version() { # crate -> version cargo recorded, or nothing
+  cargo install --list | sed -n "s/^$1 v\([0-9.]*\):$/\1/p"
+}
+if [ "$(installed_version worker-build)" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION"
+fi
+if [ "$(installed_version wasm-bindgen-cli)" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: its lockfile names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wrangler (with workerd), esbuild and binaryen's wasm-opt, as locked in package-lock.json.
+if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wrangler ]; then
+  say "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund
+fi
+
+# Real etcd members for the end-to-end tests: Debian's etcd-server (3.4).
+if [ "${SETUP_SKIP_ETCD:-}" != 1 ] && ! command -v etcd >/dev/null 2>&1; then
+  say "installing Debian's etcd-server"
+  as_root apt-get update -qq
+  # Keep the package's own service from starting.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 as_root apt-get install -y -qq etcd-server >/dev/null
+fi
+say "ready"

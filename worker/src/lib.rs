@@ -1,0 +1,52 @@
+//! The Worker: one fetch entry, a router (`shared::route`), and small handlers. The protocol
+//! lives in `shared`; this crate only moves bytes between HTTP, KV and the Durable Object.
+
+mod config;
+mod http;
+mod ledger;
+mod mint;
+mod registry_object;
+
+use shared::route::{route, Route};
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+pub use registry_object::TokenRegistry;
+
+use crate::config::Config;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let config = match Config::from_env(&env) {
+        Ok(c) => c,
+        Err(why) => return http::unavailable(&why),
+    };
+    let path = req.path();
+    let method = req.method();
+    if method == Method::Options {
+        return http::preflight();
+    }
+    match route(&path, &config.prefix) {
+        Route::Keys { token, key } => {
+            registry_object::forward(req, &env, &config, token, key).await
+        }
+        Route::NotFound => http::not_found(&path),
+        service => {
+            if !matches!(method, Method::Get | Method::Head) {
+                return http::method_not_allowed("GET, HEAD, OPTIONS");
+            }
+            match service {
+                Route::Home => http::text(200, HOME),
+                Route::Health => http::text(200, "OK"),
+                Route::Robots => http::text(200, "User-agent: *\nDisallow: /\n"),
+                Route::New => mint::new_token(&req, &env, &config).await,
+                Route::Ledger(token) => ledger::show(&env, token).await,
+                Route::Keys { .. } | Route::NotFound => http::not_found(&path),
+            }
+        }
+    }
+}
+
+const HOME: &str = "Rendezvous: etcd v2 cluster discovery.\n\n\
+curl -w \"\\n\" '<this host>/new?size=3' mints a discovery URL; start every etcd member with\n\
+--discovery=<that URL>. GET <URL> lists the members that registered; /ledger/<token> shows\n\
+when the token was minted and when it expires. /health answers OK.\n";

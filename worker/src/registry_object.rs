@@ -1,0 +1,458 @@
+//! Each token's registry lives in one Durable Object: a single owner with transactional storage,
+//! so racing members all see one order. Storage holds the token's events (`e/<index>`) and its
+//! `meta`; memory holds the registry rebuilt from them and the parked waits.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use futures_util::future::{select, Either};
+use serde::{Deserialize, Serialize};
+use shared::registry::{Answer, Event, Registry, WaitId};
+use shared::v2::{ErrorCode, KeysRequest, Reply};
+use shared::{Limits, Token};
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    durable_object, js_sys, Date, Delay, DurableObject, Env, Headers, Method, Request, RequestInit,
+    Response, Result, State,
+};
+
+use crate::config::Config;
+use crate::http;
+
+/// Largest keys request body read; values are capped far below this (`MAX_VALUE_BYTES`).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What the token's object knows beyond its events.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    pub token: String,
+    pub size: u64,
+    pub minted_at: u64,
+    pub expires_at: u64,
+}
+
+/// Sends a keys request to its token's object. Only the paths built here reach the object.
+pub async fn forward(
+    mut req: Request,
+    env: &Env,
+    _config: &Config,
+    token: Token,
+    key: &str,
+) -> Result<Response> {
+    let method = req.method();
+    if !http::is_keys_method(method.as_ref()) {
+        return http::keys_method_not_allowed();
+    }
+    let url = req.url()?;
+    let mut target = format!("https://registry/keys/{token}{key}");
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let headers = Headers::new();
+    let mut init = RequestInit::new();
+    init.with_method(method.clone());
+    if method == Method::Put {
+        let declared = req
+            .headers()
+            .get("Content-Length")?
+            .and_then(|l| l.trim().parse::<usize>().ok());
+        if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
+            return too_large();
+        }
+        let body = req.bytes().await?;
+        if body.len() > MAX_BODY_BYTES {
+            return too_large();
+        }
+        let Ok(text) = String::from_utf8(body) else {
+            return http::etcd_error(ErrorCode::InvalidForm, "the request body is not UTF-8", 400);
+        };
+        if let Some(ct) = req.headers().get("Content-Type")? {
+            headers.set("Content-Type", &ct)?;
+        }
+        init.with_body(Some(JsValue::from_str(&text)));
+    }
+    init.with_headers(headers);
+    let stub = env
+        .durable_object("REGISTRY")?
+        .id_from_name(&token.to_string())?
+        .get_stub()?;
+    match stub
+        .fetch_with_request(Request::new_with_init(&target, &init)?)
+        .await
+    {
+        Ok(resp) => Ok(resp),
+        Err(e) => http::unavailable(&format!("registry unreachable: {e}")),
+    }
+}
+
+fn too_large() -> Result<Response> {
+    http::etcd_error(
+        ErrorCode::InvalidField,
+        format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        413,
+    )
+}
+
+/// Asks a token's object to mint it. `Ok(None)`: the name is taken (a 128-bit collision).
+pub async fn mint(env: &Env, token: Token, size: u64) -> Result<Option<Meta>> {
+    let stub = env
+        .durable_object("REGISTRY")?
+        .id_from_name(&token.to_string())?
+        .get_stub()?;
+    let url = format!("https://registry/mint/{token}?size={size}");
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post);
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init(&url, &init)?)
+        .await?;
+    match resp.status_code() {
+        201 => Ok(Some(resp.json().await?)),
+        409 => Ok(None),
+        other => Err(format!("minting answered {other}: {}", resp.text().await?).into()),
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// `None` until loaded, and again after a storage failure (reloaded on the next request).
+    registry: Option<Registry>,
+    meta: Option<Meta>,
+    waiters: HashMap<WaitId, oneshot::Sender<Reply>>,
+    /// The alarm time last set, to skip setting it again.
+    alarm_at: Option<u64>,
+}
+
+#[durable_object]
+pub struct TokenRegistry {
+    state: State,
+    env: Env,
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl DurableObject for TokenRegistry {
+    fn new(state: State, env: Env) -> Self {
+        TokenRegistry {
+            state,
+            env,
+            inner: Rc::new(RefCell::new(Inner::default())),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match self.dispatch(req).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.reset();
+                http::unavailable(&e.to_string())
+            }
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if let Err(e) = self.on_alarm().await {
+            self.reset();
+            return Err(e);
+        }
+        Response::ok("done")
+    }
+}
+
+impl TokenRegistry {
+    fn limits(&self) -> Result<Limits> {
+        Ok(Config::from_env(&self.env)?.limits)
+    }
+
+    async fn dispatch(&self, mut req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let path = url.path().to_string();
+        if let Some(rest) = path.strip_prefix("/mint/") {
+            let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
+            let size = url
+                .query_pairs()
+                .find(|(k, _)| k == "size")
+                .and_then(|(_, v)| v.parse().ok())
+                .ok_or("mint without a size")?;
+            return self.mint(token, size).await;
+        }
+        let rest = path.strip_prefix("/keys/").ok_or("unknown internal path")?;
+        let (segment, key) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let token = Token::from_segment(segment).map_err(|e| e.to_string())?;
+        let method = req.method().to_string();
+        let content_type = req.headers().get("Content-Type")?;
+        let body = if method == "PUT" {
+            req.text().await?
+        } else {
+            String::new()
+        };
+        self.load(token).await?;
+        let now = now_ms();
+        if self.expired(now) {
+            self.purge().await?;
+            self.load(token).await?;
+        }
+        let index = self.with_registry(|r| r.index())?;
+        let request = match KeysRequest::parse(
+            &method,
+            key,
+            url.query().unwrap_or(""),
+            content_type.as_deref(),
+            &body,
+            index,
+        ) {
+            Ok(r) => r,
+            Err(e) => return http::reply(&Reply::error(&e)),
+        };
+        let outcome = self.with_registry(|r| r.handle(&request, now))?;
+        // Park before any await, so that no event can answer this wait before it is listening.
+        let parked = match outcome.answer {
+            Answer::Parked(id) => {
+                let (tx, rx) = oneshot::channel();
+                self.inner.borrow_mut().waiters.insert(id, tx);
+                Some((id, rx))
+            }
+            Answer::Reply(_) => None,
+        };
+        let guard = parked.as_ref().map(|(id, _)| CancelOnDrop {
+            inner: self.inner.clone(),
+            id: *id,
+        });
+        self.store(&outcome.events).await?;
+        self.deliver(outcome.woken);
+        self.schedule_alarm().await?;
+        match (outcome.answer, parked) {
+            (Answer::Reply(reply), _) => http::reply(&reply),
+            (Answer::Parked(_), Some((id, rx))) => {
+                let reply = self.wait(id, rx).await?;
+                drop(guard);
+                http::reply(&reply)
+            }
+            (Answer::Parked(_), None) => Err("parked wait without a channel".into()),
+        }
+    }
+
+    async fn wait(&self, id: WaitId, rx: oneshot::Receiver<Reply>) -> Result<Reply> {
+        let timeout = Duration::from_secs(self.limits()?.wait_timeout_secs);
+        match select(rx, Delay::from(timeout)).await {
+            Either::Left((Ok(reply), _)) => Ok(reply),
+            // The registry was dropped (storage trouble or expiry): end idle; etcd re-sends.
+            Either::Left((Err(_), _)) => Ok(Reply::idle(self.index_or_zero())),
+            Either::Right(_) => {
+                let mut inner = self.inner.borrow_mut();
+                inner.waiters.remove(&id);
+                Ok(match inner.registry.as_mut() {
+                    Some(r) => r.cancel_wait(id),
+                    None => Reply::idle(0),
+                })
+            }
+        }
+    }
+
+    async fn mint(&self, token: Token, size: u64) -> Result<Response> {
+        self.load(token).await?;
+        if self.with_registry(|r| r.is_minted())? {
+            return http::text(409, "token exists");
+        }
+        let now = now_ms();
+        let lifetime = self.limits()?.token_lifetime_secs;
+        let event = self
+            .with_registry(|r| r.mint(size, now))?
+            .map_err(|e| e.to_string())?;
+        let meta = Meta {
+            token: token.to_string(),
+            size,
+            minted_at: now,
+            expires_at: now.saturating_add(lifetime.saturating_mul(1000)),
+        };
+        let obj = js_sys::Object::new();
+        set(&obj, "meta", &serde_json::to_string(&meta)?)?;
+        set(&obj, &event.storage_key(), &serde_json::to_string(&event)?)?;
+        if let Err(e) = self.state.storage().put_multiple_raw(obj).await {
+            self.reset();
+            return Err(e);
+        }
+        self.inner.borrow_mut().meta = Some(meta.clone());
+        self.schedule_alarm().await?;
+        http::json(201, serde_json::to_string(&meta)?)
+    }
+
+    async fn on_alarm(&self) -> Result<()> {
+        let Some(token) = self.stored_token().await? else {
+            return Ok(());
+        };
+        self.load(token).await?;
+        let now = now_ms();
+        if self.expired(now) {
+            return self.purge().await;
+        }
+        let (events, woken) = self.with_registry(|r| r.tick(now))?;
+        self.store(&events).await?;
+        self.deliver(woken);
+        self.inner.borrow_mut().alarm_at = None;
+        self.schedule_alarm().await
+    }
+
+    /// Rebuilds the registry from storage if it is not in memory.
+    async fn load(&self, token: Token) -> Result<()> {
+        if self.inner.borrow().registry.is_some() {
+            return Ok(());
+        }
+        let limits = self.limits()?;
+        let map = self.state.storage().list().await?;
+        let mut events = Vec::new();
+        let mut meta = None;
+        let mut bad = None;
+        map.for_each(&mut |value, key| {
+            let (Some(key), Some(text)) = (key.as_string(), value.as_string()) else {
+                bad = Some("a stored entry is not text".to_string());
+                return;
+            };
+            if key == "meta" {
+                match serde_json::from_str::<Meta>(&text) {
+                    Ok(m) => meta = Some(m),
+                    Err(e) => bad = Some(format!("meta: {e}")),
+                }
+            } else if key.starts_with("e/") {
+                match serde_json::from_str::<Event>(&text) {
+                    Ok(e) => events.push(e),
+                    Err(e) => bad = Some(format!("{key}: {e}")),
+                }
+            }
+        });
+        if let Some(why) = bad {
+            return Err(format!("stored registry unreadable: {why}").into());
+        }
+        let registry = Registry::restore(token, limits, events).map_err(|e| e.0)?;
+        let mut inner = self.inner.borrow_mut();
+        if inner.registry.is_none() {
+            inner.registry = Some(registry);
+            inner.meta = meta;
+        }
+        Ok(())
+    }
+
+    async fn stored_token(&self) -> Result<Option<Token>> {
+        if let Some(m) = &self.inner.borrow().meta {
+            return Ok(Token::from_segment(&m.token).ok());
+        }
+        let text: Option<String> = self.state.storage().get("meta").await?;
+        Ok(text
+            .and_then(|t| serde_json::from_str::<Meta>(&t).ok())
+            .and_then(|m| Token::from_segment(&m.token).ok()))
+    }
+
+    /// Writes events atomically; on failure drops the in-memory registry so nothing unstored
+    /// is ever served.
+    async fn store(&self, events: &[Event]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let obj = js_sys::Object::new();
+        for e in events {
+            set(&obj, &e.storage_key(), &serde_json::to_string(e)?)?;
+        }
+        if let Err(e) = self.state.storage().put_multiple_raw(obj).await {
+            self.reset();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn deliver(&self, woken: Vec<(WaitId, Reply)>) {
+        let mut inner = self.inner.borrow_mut();
+        for (id, reply) in woken {
+            if let Some(tx) = inner.waiters.remove(&id) {
+                // The client may have gone; nothing to do then.
+                let _ = tx.send(reply);
+            }
+        }
+    }
+
+    /// One alarm serves both the token's end and the next member TTL.
+    async fn schedule_alarm(&self) -> Result<()> {
+        let want = {
+            let inner = self.inner.borrow();
+            let Some(meta) = &inner.meta else {
+                return Ok(());
+            };
+            let ttl = inner.registry.as_ref().and_then(|r| r.next_expiry());
+            let at = ttl.map_or(meta.expires_at, |t| t.min(meta.expires_at));
+            if inner.alarm_at == Some(at) {
+                return Ok(());
+            }
+            at
+        };
+        let offset = want.saturating_sub(now_ms()) as i64;
+        self.state.storage().set_alarm(offset).await?;
+        self.inner.borrow_mut().alarm_at = Some(want);
+        Ok(())
+    }
+
+    fn expired(&self, now: u64) -> bool {
+        self.inner
+            .borrow()
+            .meta
+            .as_ref()
+            .is_some_and(|m| now >= m.expires_at)
+    }
+
+    /// Deletes the token entirely; parked waits end idle and then find nothing.
+    async fn purge(&self) -> Result<()> {
+        self.reset();
+        let storage = self.state.storage();
+        storage.delete_alarm().await?;
+        storage.delete_all().await
+    }
+
+    fn reset(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.registry = None;
+        inner.meta = None;
+        inner.alarm_at = None;
+        inner.waiters.clear();
+    }
+
+    fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> Result<T> {
+        let mut inner = self.inner.borrow_mut();
+        let r = inner.registry.as_mut().ok_or("registry not loaded")?;
+        Ok(f(r))
+    }
+
+    fn index_or_zero(&self) -> u64 {
+        self.inner
+            .borrow()
+            .registry
+            .as_ref()
+            .map_or(0, |r| r.index())
+    }
+}
+
+/// Forgets a parked wait whose request went away before it was answered.
+struct CancelOnDrop {
+    inner: Rc<RefCell<Inner>>,
+    id: WaitId,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.waiters.remove(&self.id);
+            if let Some(r) = inner.registry.as_mut() {
+                r.cancel_wait(self.id);
+            }
+        }
+    }
+}
+
+fn set(obj: &js_sys::Object, key: &str, value: &str) -> Result<()> {
+    js_sys::Reflect::set(obj, &JsValue::from_str(key), &JsValue::from_str(value))?;
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
