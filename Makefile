@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make dev` serves everything locally, `make test` runs every
+# test. Both install what is missing first (scripts/setup.sh: pinned versions, skips what is there).
+
+PORT ?= 8787
+STATE ?= state
+
+# wrangler offline: no telemetry, no banner, no calls home.
+export WRANGLER_SEND_METRICS := false
+export WRANGLER_SEND_ERROR_REPORTS := false
+export WRANGLER_HIDE_BANNER := true
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+.PHONY: dev test build setup setup-dev lint unit e2e clean
+
+## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
+dev: setup-dev
+	./scripts/build.sh
+	@echo "Serving on http://127.0.0.1:$(PORT)  (state in ./$(STATE); Ctrl-C stops)"
+	node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
+	  --show-interactive-dev-session=false
+
+## Every check and test: format, lints, unit tests, the Worker over HTTP, real etcd members.
+test: setup
+	./scripts/build.sh
+	$(MAKE) --no-print-directory lint
+	RENDEZVOUS_E2E=1 cargo test --workspace
+
+build: setup-dev
+	./scripts/build.sh
+
+setup:
+	./scripts/setup.sh
+
+setup-dev:
+	SETUP_SKIP_ETCD=1 ./scripts/setup.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+## Only the sans-IO core's tests (no tools needed beyond cargo).
+unit:
+	cargo test -p rendezvous-shared
+
+clean:
+	rm -rf target worker/build .wrangler

@@ -1,0 +1,165 @@
+//! Real etcd members (Debian's etcd-server, or any `etcd` named by `ETCD_BIN`) on loopback,
+//! bootstrapping through a discovery URL exactly as they would on Flatcar.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use crate::http;
+use crate::process::Group;
+
+pub struct Member {
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub peer_port: u16,
+    pub client_port: u16,
+    discovery: String,
+    group: Option<Group>,
+    log_dir: PathBuf,
+    starts: u32,
+}
+
+pub fn etcd_bin() -> String {
+    std::env::var("ETCD_BIN").unwrap_or_else(|_| "etcd".to_string())
+}
+
+impl Member {
+    /// Member `n` of a test: peer port `base + 10n + 1`, client port `base + 10n`.
+    pub fn new(dir: &std::path::Path, name: &str, base: u16, n: u16, discovery: &str) -> Member {
+        Member {
+            name: name.to_string(),
+            data_dir: dir.join(format!("{name}.etcd")),
+            peer_port: base + 10 * n + 1,
+            client_port: base + 10 * n,
+            discovery: discovery.to_string(),
+            group: None,
+            log_dir: dir.to_path_buf(),
+            starts: 0,
+        }
+    }
+
+    pub fn peer_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.peer_port)
+    }
+
+    pub fn client_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.client_port)
+    }
+
+    pub fn start(&mut self) {
+        self.starts += 1;
+        let mut cmd = Command::new(etcd_bin());
+        cmd.arg("--name")
+            .arg(&self.name)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--listen-peer-urls")
+            .arg(self.peer_url())
+            .arg("--initial-advertise-peer-urls")
+            .arg(self.peer_url())
+            .arg("--listen-client-urls")
+            .arg(self.client_url())
+            .arg("--advertise-client-urls")
+            .arg(self.client_url())
+            .arg("--discovery")
+            .arg(&self.discovery)
+            // etcd's structured logger (the default from 3.5 on), whose lines tests read.
+            .args(["--logger", "zap", "--log-outputs", "stderr"])
+            // Keep etcd's own metrics and proxy chatter on loopback too.
+            .env_remove("ETCD_DISCOVERY_PROXY");
+        let log = self
+            .log_dir
+            .join(format!("{}-{}.log", self.name, self.starts));
+        self.group = Some(Group::spawn(cmd, &log, &format!("etcd {}", self.name)));
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut g) = self.group.take() {
+            g.stop();
+        }
+    }
+
+    /// Deletes the data directory: the machine was wiped.
+    pub fn wipe(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.group.as_mut().and_then(|g| g.exited())
+    }
+
+    pub fn log(&self) -> String {
+        self.group
+            .as_ref()
+            .map(|g| g.log_text())
+            .unwrap_or_default()
+    }
+
+    /// Whether `/health` says true.
+    pub fn healthy(&self) -> bool {
+        let url = format!("{}/health", self.client_url());
+        http::answers(&url) && http::get(&url).body.contains("\"health\":\"true\"")
+    }
+
+    /// The peer URLs of the voting members, as this member's cluster reports them (v3 gateway).
+    pub fn voting_peers(&self) -> Option<Vec<String>> {
+        let url = format!("{}/v3/cluster/member/list", self.client_url());
+        if !http::answers(&format!("{}/health", self.client_url())) {
+            return None;
+        }
+        let r = http::send("POST", &url, Some(b"{}"), Some("application/json"));
+        if r.status != 200 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_str(&r.body).ok()?;
+        let mut peers: Vec<String> = v["members"]
+            .as_array()?
+            .iter()
+            .filter(|m| !m["isLearner"].as_bool().unwrap_or(false))
+            .flat_map(|m| m["peerURLs"].as_array().cloned().unwrap_or_default())
+            .filter_map(|u| u.as_str().map(str::to_string))
+            .collect();
+        peers.sort();
+        Some(peers)
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The registry's members in `createdIndex` order: (key, value).
+pub fn registered(discovery: &str) -> Vec<(String, String)> {
+    let r = http::get(discovery);
+    assert_eq!(r.status, 200, "listing {discovery}: {r:?}");
+    let v = r.json();
+    let mut nodes: Vec<(u64, String, String)> = v["node"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            (
+                n["createdIndex"].as_u64().unwrap_or(0),
+                n["key"].as_str().unwrap_or("").to_string(),
+                n["value"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    nodes.sort();
+    nodes.into_iter().map(|(_, k, v)| (k, v)).collect()
+}
+
+/// The peer URL in a registered value (`name=http://host:port`).
+pub fn peer_of(value: &str) -> String {
+    value
+        .split_once('=')
+        .map(|(_, u)| u)
+        .unwrap_or(value)
+        .to_string()
+}
+
+pub const HEALTHY_WITHIN: Duration = Duration::from_secs(60);

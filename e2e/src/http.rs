@@ -1,0 +1,101 @@
+//! A small blocking HTTP client that returns every status as a value.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    pub fn etcd_index(&self) -> u64 {
+        self.header("X-Etcd-Index")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no X-Etcd-Index on {self:?}"))
+    }
+
+    /// The `errorCode` of an etcd error body.
+    pub fn error_code(&self) -> u64 {
+        self.json()["errorCode"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("not an etcd error: {:?}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(120))
+        .redirects(0)
+        .build()
+}
+
+/// Sends a request; `body` is sent as a form when it is `Some`.
+pub fn send(method: &str, url: &str, body: Option<&[u8]>, content_type: Option<&str>) -> Resp {
+    let mut req = agent().request(method, url);
+    if let Some(ct) = content_type {
+        req = req.set("Content-Type", ct);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    let body = resp.into_string().unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(url: &str) -> Resp {
+    send("GET", url, None, None)
+}
+
+/// A PUT with a form body, as etcd's client sends it.
+pub fn put(url: &str, form: &str) -> Resp {
+    send(
+        "PUT",
+        url,
+        Some(form.as_bytes()),
+        Some("application/x-www-form-urlencoded"),
+    )
+}
+
+pub fn delete(url: &str) -> Resp {
+    send("DELETE", url, None, None)
+}
+
+/// Whether anything answers on `url` at all.
+pub fn answers(url: &str) -> bool {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .get(url)
+        .call()
+        .is_ok()
+}

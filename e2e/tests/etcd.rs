@@ -1,0 +1,254 @@
+//! Real etcd members bootstrap through the real Worker: the contract that matters.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Failed, Trial};
+use rendezvous_e2e::etcd::{peer_of, registered, Member, HEALTHY_WITHIN};
+use rendezvous_e2e::wrangler::Wrangler;
+use rendezvous_e2e::{eventually, scratch};
+
+type Shared = Arc<Mutex<Option<Wrangler>>>;
+
+fn worker(shared: &Shared) -> MutexGuard<'_, Option<Wrangler>> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn members(dir: &std::path::Path, base: u16, url: &str, n: u16) -> Vec<Member> {
+    (1..=n)
+        .map(|i| Member::new(dir, &format!("m{i}"), base, i, url))
+        .collect()
+}
+
+fn all_healthy(ms: &[&Member]) {
+    eventually("members healthy", HEALTHY_WITHIN, || {
+        ms.iter().all(|m| m.healthy()).then_some(())
+    });
+}
+
+fn sorted_peers(ms: &[&Member]) -> Vec<String> {
+    let mut v: Vec<String> = ms.iter().map(|m| m.peer_url()).collect();
+    v.sort();
+    v
+}
+
+/// Every member's own view of the voting members equals `expected`.
+fn agree(ms: &[&Member], expected: &[String]) {
+    for m in ms {
+        let seen = eventually("member list", Duration::from_secs(20), || m.voting_peers());
+        assert_eq!(seen, expected, "{} sees other voting members", m.name);
+    }
+}
+
+fn three_started_together(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-together");
+    let mut ms = members(&dir, 21000, &url, 3);
+    let start = Instant::now();
+    ms.iter_mut().for_each(Member::start);
+    let refs: Vec<&Member> = ms.iter().collect();
+    all_healthy(&refs);
+    println!(
+        "    3 etcd members started together: all healthy after {:.2?}",
+        start.elapsed()
+    );
+    agree(&refs, &sorted_peers(&refs));
+    let reg = registered(&url);
+    assert_eq!(reg.len(), 3);
+    let mut reg_peers: Vec<String> = reg.iter().map(|(_, v)| peer_of(v)).collect();
+    reg_peers.sort();
+    assert_eq!(reg_peers, sorted_peers(&refs));
+    Ok(())
+}
+
+fn three_started_one_after_another(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-sequence");
+    let mut ms = members(&dir, 22000, &url, 3);
+    let start = Instant::now();
+    for (i, m) in ms.iter_mut().enumerate() {
+        m.start();
+        eventually("registration", Duration::from_secs(30), || {
+            (registered(&url).len() == i + 1).then_some(())
+        });
+    }
+    let refs: Vec<&Member> = ms.iter().collect();
+    all_healthy(&refs);
+    println!(
+        "    3 etcd members started one after another: healthy after {:.2?}",
+        start.elapsed()
+    );
+    agree(&refs, &sorted_peers(&refs));
+    let order: Vec<String> = registered(&url).iter().map(|(_, v)| peer_of(v)).collect();
+    let expected: Vec<String> = ms.iter().map(Member::peer_url).collect();
+    assert_eq!(order, expected, "registered in the order they started");
+    Ok(())
+}
+
+fn fourth_member_on_a_full_token_does_not_vote(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-fourth");
+    let mut ms = members(&dir, 23000, &url, 4);
+    ms[..3].iter_mut().for_each(Member::start);
+    let founders: Vec<&Member> = ms[..3].iter().collect();
+    all_healthy(&founders);
+    let expected = sorted_peers(&founders);
+    ms[3].start();
+    let fourth = &mut ms[3];
+    eventually(
+        "the 4th member to see the full cluster",
+        Duration::from_secs(30),
+        || fourth.log().contains("cluster is full").then_some(()),
+    );
+    let founders: Vec<&Member> = ms[..3].iter().collect();
+    agree(&founders, &expected);
+    assert_eq!(
+        registered(&url).len(),
+        3,
+        "a member on a full token does not register"
+    );
+    assert!(!expected.contains(&ms[3].peer_url()));
+    Ok(())
+}
+
+fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-five");
+    let mut ms = members(&dir, 24000, &url, 5);
+    ms.iter_mut().for_each(Member::start);
+    // The founders are the first three by createdIndex; everyone must agree on exactly them.
+    let founders: Vec<String> = eventually("three registrations", Duration::from_secs(30), || {
+        let reg = registered(&url);
+        (reg.len() >= 3).then(|| reg[..3].iter().map(|(_, v)| peer_of(v)).collect())
+    });
+    let voting: Vec<&Member> = ms
+        .iter()
+        .filter(|m| founders.contains(&m.peer_url()))
+        .collect();
+    assert_eq!(voting.len(), 3);
+    all_healthy(&voting);
+    let mut expected = founders.clone();
+    expected.sort();
+    agree(&voting, &expected);
+    for m in ms.iter().filter(|m| !founders.contains(&m.peer_url())) {
+        eventually(
+            "a late member to see the full cluster",
+            Duration::from_secs(30),
+            || m.log().contains("cluster is full").then_some(()),
+        );
+        if let Some(peers) = m.voting_peers() {
+            assert_eq!(
+                peers, expected,
+                "{} (a proxy) reports the same cluster",
+                m.name
+            );
+        }
+    }
+    let reg = registered(&url);
+    assert!(reg.len() <= 5);
+    let firsts: Vec<String> = reg[..3].iter().map(|(_, v)| peer_of(v)).collect();
+    assert_eq!(firsts, founders, "the first three never change");
+    Ok(())
+}
+
+fn wiped_member_is_refused_with_duplicate_id(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-wiped");
+    let mut ms = members(&dir, 25000, &url, 3);
+    ms.iter_mut().for_each(Member::start);
+    let refs: Vec<&Member> = ms.iter().collect();
+    all_healthy(&refs);
+    let expected = sorted_peers(&refs);
+    let before = registered(&url);
+    ms[1].wipe();
+    ms[1].start();
+    let wiped = &mut ms[1];
+    let status = eventually("the wiped member to exit", Duration::from_secs(30), || {
+        wiped.exited()
+    });
+    assert!(!status.success(), "it must not start: {status}");
+    let log = wiped.log().to_lowercase();
+    assert!(
+        log.contains("duplicate id"),
+        "etcd's duplicate id error:\n{log}"
+    );
+    assert_eq!(registered(&url), before, "the registry is unchanged");
+    let others: Vec<&Member> = vec![&ms[0], &ms[2]];
+    for m in &others {
+        let seen = eventually("member list", Duration::from_secs(20), || m.voting_peers());
+        assert_eq!(seen, expected);
+    }
+    Ok(())
+}
+
+fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared) -> Result<(), Failed> {
+    let url = worker(w).as_ref().unwrap().mint(3);
+    let dir = scratch("etcd-restart");
+    let mut ms = members(&dir, 26000, &url, 3);
+    ms[0].start();
+    ms[1].start();
+    eventually("two registrations", Duration::from_secs(30), || {
+        (registered(&url).len() == 2).then_some(())
+    });
+    let before = registered(&url);
+    {
+        let mut guard = worker(w);
+        let wr = guard.as_mut().unwrap();
+        // A crash, not a shutdown: the two members are parked in waits right now.
+        wr.kill();
+        wr.restart();
+    }
+    assert_eq!(
+        registered(&url),
+        before,
+        "registrations survive the restart"
+    );
+    ms[2].start();
+    let refs: Vec<&Member> = ms.iter().collect();
+    all_healthy(&refs);
+    agree(&refs, &sorted_peers(&refs));
+    assert_eq!(registered(&url).len(), 3);
+    Ok(())
+}
+
+fn main() {
+    let shared: Shared = Arc::new(Mutex::new(None));
+    if rendezvous_e2e::enabled() {
+        let persist = scratch("etcd-worker").join("state");
+        *worker(&shared) = Some(Wrangler::start(18788, &persist, &[]));
+    }
+    type Case = fn(&Shared) -> Result<(), Failed>;
+    let cases: [(&str, Case); 6] = [
+        ("three_started_together", three_started_together),
+        (
+            "three_started_one_after_another",
+            three_started_one_after_another,
+        ),
+        (
+            "fourth_member_on_a_full_token_does_not_vote",
+            fourth_member_on_a_full_token_does_not_vote,
+        ),
+        (
+            "five_at_once_on_size_three_leave_three_that_agree",
+            five_at_once_on_size_three_leave_three_that_agree,
+        ),
+        (
+            "wiped_member_is_refused_with_duplicate_id",
+            wiped_member_is_refused_with_duplicate_id,
+        ),
+        (
+            "worker_restarted_mid_bootstrap_loses_nothing",
+            worker_restarted_mid_bootstrap_loses_nothing,
+        ),
+    ];
+    let trials = cases
+        .into_iter()
+        .map(|(name, case)| {
+            let s = shared.clone();
+            Trial::test(name, move || case(&s))
+        })
+        .collect();
+    let conclusion = rendezvous_e2e::run(trials);
+    drop(worker(&shared).take());
+    conclusion.exit();
+}

@@ -1,0 +1,414 @@
+//! The discovery endpoint over HTTP, against the real Worker under wrangler.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Failed, Trial};
+use rendezvous_e2e::http::{delete, get, put, send};
+use rendezvous_e2e::wrangler::Wrangler;
+use rendezvous_e2e::{eventually, scratch};
+
+type Shared = Arc<Mutex<Option<Wrangler>>>;
+
+fn worker(shared: &Shared) -> MutexGuard<'_, Option<Wrangler>> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn base(w: &Shared) -> String {
+    worker(w).as_ref().unwrap().base()
+}
+
+fn mint(w: &Shared, size: u64) -> String {
+    worker(w).as_ref().unwrap().mint(size)
+}
+
+fn service_paths(w: &Shared) -> Result<(), Failed> {
+    let b = base(w);
+    let r = get(&format!("{b}/health"));
+    assert_eq!((r.status, r.body.as_str()), (200, "OK"));
+    let r = get(&format!("{b}/robots.txt"));
+    assert!(r.body.contains("Disallow: /"));
+    let r = get(&format!("{b}/"));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("/new?size=3"));
+    Ok(())
+}
+
+fn new_mints_a_plain_text_url(w: &Shared) -> Result<(), Failed> {
+    let b = base(w);
+    let r = get(&format!("{b}/new"));
+    assert_eq!(r.status, 200);
+    assert!(r.header("Content-Type").unwrap().starts_with("text/plain"));
+    assert!(!r.body.ends_with('\n'), "no trailing newline: {:?}", r.body);
+    let token = r
+        .body
+        .strip_prefix(&format!("{b}/"))
+        .expect("the request's origin");
+    assert!(shared::Token::from_segment(token).is_ok(), "{token}");
+    let size = get(&format!("{}/_config/size", r.body));
+    assert_eq!(size.json()["node"]["value"], "3", "default size 3");
+    let r5 = get(&format!("{b}/new?size=5"));
+    assert_ne!(r5.body, r.body);
+    assert_eq!(
+        get(&format!("{}/_config/size", r5.body)).json()["node"]["value"],
+        "5"
+    );
+    Ok(())
+}
+
+fn new_refuses_bad_sizes(w: &Shared) -> Result<(), Failed> {
+    let b = base(w);
+    for (size, why) in [
+        ("0", "too small"),
+        ("-1", "too small"),
+        ("abc", "not a whole number"),
+        ("10", "too large"),
+        ("1.5", "not a whole number"),
+        ("", "empty"),
+    ] {
+        let r = get(&format!("{b}/new?size={size}"));
+        assert_eq!(r.status, 400, "size={size}");
+        assert!(r.body.contains(why), "size={size}: {}", r.body);
+    }
+    Ok(())
+}
+
+fn a_never_minted_token_is_etcds_not_found(w: &Shared) -> Result<(), Failed> {
+    let url = format!("{}/{}", base(w), "0123456789abcdef0123456789abcdef");
+    for r in [
+        get(&format!(
+            "{url}/_config/size?quorum=false&recursive=false&sorted=false"
+        )),
+        get(&url),
+        put(&format!("{url}/abc?prevExist=false"), "value=x"),
+        get(&format!("{url}/abc?wait=true&waitIndex=1")),
+        delete(&format!("{url}/abc")),
+    ] {
+        assert_eq!((r.status, r.error_code()), (404, 100), "{r:?}");
+        assert_eq!(r.json()["message"], "Key not found");
+        assert_eq!(r.etcd_index(), 0);
+    }
+    Ok(())
+}
+
+fn register_list_and_refuse_a_second_create(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let r = put(
+        &format!("{url}/8e9e05c52164694d?prevExist=false"),
+        "value=m1%3Dhttp%3A%2F%2F127.0.0.1%3A2380",
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(r.etcd_index(), 2);
+    assert_eq!(r.header("X-Raft-Index"), Some("2"));
+    assert!(r.header("X-Raft-Term").is_some());
+    assert_eq!(r.json()["action"], "create");
+    assert_eq!(r.json()["node"]["value"], "m1=http://127.0.0.1:2380");
+    for _ in 0..2 {
+        let again = put(
+            &format!("{url}/8e9e05c52164694d?prevExist=false"),
+            "value=m1%3Dhttp%3A%2F%2F10.0.0.9%3A2380",
+        );
+        assert_eq!((again.status, again.error_code()), (412, 105));
+    }
+    let list = get(&format!("{url}?quorum=false&recursive=false&sorted=false"));
+    assert_eq!(list.etcd_index(), 2);
+    let nodes = list.json()["node"]["nodes"].as_array().cloned().unwrap();
+    assert_eq!(nodes.len(), 1, "_config is hidden: {nodes:?}");
+    assert_eq!(
+        nodes[0]["value"], "m1=http://127.0.0.1:2380",
+        "the refused create changed nothing"
+    );
+    Ok(())
+}
+
+fn waits_answer_from_history_or_park_until_an_event(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let created = put(
+        &format!("{url}/a?prevExist=false"),
+        "value=a%3Dhttp%3A%2F%2Fh%3A1",
+    );
+    let r = get(&format!("{url}/a?recursive=false&wait=true&waitIndex=2"));
+    assert_eq!(r.body, created.body, "answered at once from history");
+    let wait_url = format!("{url}?recursive=true&wait=true&waitIndex=3");
+    let waiter = std::thread::spawn(move || {
+        let start = Instant::now();
+        (get(&wait_url), start.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!waiter.is_finished(), "a wait beyond the index parks");
+    let b = put(
+        &format!("{url}/b?prevExist=false"),
+        "value=b%3Dhttp%3A%2F%2Fh%3A2",
+    );
+    assert_eq!(b.status, 201);
+    let (woken, waited) = waiter.join().unwrap();
+    assert_eq!(woken.status, 200);
+    assert_eq!(woken.json()["node"]["key"], b.json()["node"]["key"]);
+    assert_eq!(woken.json()["action"], "create");
+    assert!(waited >= Duration::from_millis(1400), "{waited:?}");
+    Ok(())
+}
+
+fn deletes_and_the_founders_of_a_full_token(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 2);
+    put(&format!("{url}/x?prevExist=false"), "value=1");
+    let r = delete(&format!("{url}/x"));
+    assert_eq!(
+        (r.status, r.json()["action"].as_str()),
+        (200, Some("delete"))
+    );
+    assert_eq!(get(&format!("{url}/x")).status, 404);
+    put(&format!("{url}/a?prevExist=false"), "value=1");
+    put(&format!("{url}/b?prevExist=false"), "value=2");
+    let r = delete(&format!("{url}/a"));
+    assert_eq!((r.status, r.error_code()), (400, 107));
+    assert!(r.json()["cause"].as_str().unwrap().contains("founding"));
+    let r = put(&format!("{url}/_config/size"), "value=5");
+    assert_eq!((r.status, r.error_code()), (400, 107));
+    assert_eq!(
+        get(&format!("{url}/_config/size")).json()["node"]["value"],
+        "2"
+    );
+    Ok(())
+}
+
+fn cors_lets_browser_tools_in(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let r = send("OPTIONS", &format!("{url}/abc"), None, None);
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("*"));
+    assert!(r
+        .header("Access-Control-Allow-Methods")
+        .unwrap()
+        .contains("PUT"));
+    assert!(r
+        .header("Access-Control-Allow-Headers")
+        .unwrap()
+        .contains("Content-Type"));
+    let r = send("OPTIONS", &format!("{}/new", base(w)), None, None);
+    assert_eq!(r.status, 204);
+    for r in [get(&url), get(&format!("{}/new", base(w)))] {
+        assert_eq!(r.header("Access-Control-Allow-Origin"), Some("*"));
+    }
+    assert!(get(&url)
+        .header("Access-Control-Expose-Headers")
+        .unwrap()
+        .contains("X-Etcd-Index"));
+    Ok(())
+}
+
+fn wrong_methods_get_405(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let r = send(
+        "POST",
+        &url,
+        Some(b"value=x"),
+        Some("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(r.status, 405);
+    assert!(r.header("Allow").unwrap().contains("PUT"));
+    assert_eq!(r.error_code(), 209);
+    let r = send("PATCH", &format!("{url}/a"), Some(b""), None);
+    assert_eq!(r.status, 405);
+    let r = send("POST", &format!("{}/new", base(w)), Some(b""), None);
+    assert_eq!(r.status, 405);
+    Ok(())
+}
+
+fn bad_bodies_and_keys_get_clear_4xx(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let form = Some("application/x-www-form-urlencoded");
+    let big = vec![b'a'; 70_000];
+    let r = send("PUT", &format!("{url}/a"), Some(&big), form);
+    assert_eq!(r.status, 413);
+    let r = send("PUT", &format!("{url}/a"), Some(b"value=\xff\xfe"), form);
+    assert_eq!((r.status, r.error_code()), (400, 210));
+    let r = put(&format!("{url}/a"), "value=%ff");
+    assert_eq!((r.status, r.error_code()), (400, 210));
+    let r = put(&format!("{url}/a"), &format!("value={}", "v".repeat(5000)));
+    assert_eq!((r.status, r.error_code()), (400, 209));
+    assert!(r.json()["cause"].as_str().unwrap().contains("at most 4096"));
+    let r = put(&format!("{url}/a/b"), "value=x");
+    assert_eq!((r.status, r.error_code()), (400, 209));
+    let r = put(&format!("{url}/_hidden"), "value=x");
+    assert_eq!((r.status, r.error_code()), (400, 209));
+    let r = put(&format!("{url}/a?ttl=soon"), "value=x");
+    assert_eq!((r.status, r.error_code()), (400, 202));
+    let r = get(&format!("{url}?wait=true&waitIndex=-4"));
+    assert_eq!((r.status, r.error_code()), (400, 203));
+    let r = get(&format!("{url}?recursive=maybe"));
+    assert_eq!((r.status, r.error_code()), (400, 209));
+    // Nothing of that was stored.
+    let list = get(&url);
+    assert_eq!(list.etcd_index(), 1);
+    assert!(list.json()["node"].get("nodes").is_none());
+    Ok(())
+}
+
+fn unknown_paths_are_etcds_not_found(w: &Shared) -> Result<(), Failed> {
+    let b = base(w);
+    for p in [
+        "/favicon.ico",
+        "/v2/keys/x",
+        "/0123456789ABCDEF0123456789ABCDEF",
+        "/ledger/nope",
+    ] {
+        let r = get(&format!("{b}{p}"));
+        assert_eq!((r.status, r.error_code()), (404, 100), "{p}");
+    }
+    Ok(())
+}
+
+fn the_ledger_records_minted_tokens(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 5);
+    let token = url.rsplit('/').next().unwrap();
+    let r = get(&format!("{}/ledger/{token}", base(w)));
+    assert_eq!(r.status, 200, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["token"], token);
+    assert_eq!(v["size"], 5);
+    let minted = v["mintedAt"].as_str().unwrap();
+    let expires = v["expiresAt"].as_str().unwrap();
+    assert!(minted < expires, "{minted} < {expires}");
+    Ok(())
+}
+
+fn state_survives_a_restart(w: &Shared) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    put(&format!("{url}/a?prevExist=false"), "value=1");
+    put(&format!("{url}/b?prevExist=false"), "value=2");
+    let before = get(&url).body;
+    worker(w).as_mut().unwrap().restart();
+    assert_eq!(get(&url).body, before);
+    let r = put(&format!("{url}/c?prevExist=false"), "value=3");
+    assert_eq!((r.status, r.etcd_index()), (201, 4), "the index goes on");
+    assert_eq!(
+        put(&format!("{url}/a?prevExist=false"), "value=9").error_code(),
+        105
+    );
+    Ok(())
+}
+
+fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
+    // Its own Worker: a public URL with a path prefix, 2 s waits, tokens that live 8 s.
+    let persist = scratch("http-configured").join("state");
+    let vars = [
+        ("PUBLIC_URL", "https://discovery.example.com/etcd/"),
+        ("WAIT_TIMEOUT_SECONDS", "2"),
+        ("TOKEN_LIFETIME_SECONDS", "8"),
+        ("MAX_SIZE", "5"),
+    ];
+    let wr = Wrangler::start(18789, &persist, &vars);
+    let b = wr.base();
+    let minted_at = Instant::now();
+    let minted = get(&format!("{b}/new?size=5")).body;
+    let token = minted
+        .strip_prefix("https://discovery.example.com/etcd/")
+        .unwrap_or_else(|| panic!("the public URL is used: {minted}"))
+        .to_string();
+    assert_eq!(
+        get(&format!("{b}/new?size=6")).status,
+        400,
+        "MAX_SIZE applies"
+    );
+    let url = format!("{b}/etcd/{token}");
+    assert_eq!(
+        put(&format!("{url}/a?prevExist=false"), "value=1").status,
+        201
+    );
+    assert_eq!(
+        get(&format!("{b}/{token}/a")).status,
+        200,
+        "unprefixed paths work too"
+    );
+
+    let start = Instant::now();
+    let idle = get(&format!("{url}?recursive=true&wait=true"));
+    let waited = start.elapsed();
+    assert_eq!(
+        (idle.status, idle.body.as_str()),
+        (200, ""),
+        "an idle wait ends empty"
+    );
+    assert_eq!(idle.etcd_index(), 2);
+    assert!(
+        waited >= Duration::from_millis(1900) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+
+    // The Durable Object's alarm expires a TTL with nobody else asking: the parked wait sees it.
+    let t = put(&format!("{url}/t?ttl=1"), "value=x");
+    assert_eq!(t.status, 201);
+    let expired = get(&format!("{url}?recursive=true&wait=true&waitIndex=4"));
+    assert_eq!(expired.status, 200, "{expired:?}");
+    assert_eq!(expired.json()["action"], "expire", "{expired:?}");
+    assert_eq!(expired.json()["prevNode"]["value"], "x");
+
+    // Past its lifetime the token is gone entirely, and cannot be written again.
+    eventually(
+        "the token's lifetime to pass",
+        Duration::from_secs(30),
+        || (minted_at.elapsed() > Duration::from_secs(9)).then_some(()),
+    );
+    let gone = get(&url);
+    assert_eq!((gone.status, gone.error_code()), (404, 100), "{gone:?}");
+    let r = put(&format!("{url}/b?prevExist=false"), "value=2");
+    assert_eq!((r.status, r.error_code()), (404, 100));
+    Ok(())
+}
+
+fn main() {
+    let shared: Shared = Arc::new(Mutex::new(None));
+    if rendezvous_e2e::enabled() {
+        let persist = scratch("http-worker").join("state");
+        *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
+    }
+    type Case = fn(&Shared) -> Result<(), Failed>;
+    let cases: [(&str, Case); 14] = [
+        ("service_paths", service_paths),
+        ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
+        ("new_refuses_bad_sizes", new_refuses_bad_sizes),
+        (
+            "a_never_minted_token_is_etcds_not_found",
+            a_never_minted_token_is_etcds_not_found,
+        ),
+        (
+            "register_list_and_refuse_a_second_create",
+            register_list_and_refuse_a_second_create,
+        ),
+        (
+            "waits_answer_from_history_or_park_until_an_event",
+            waits_answer_from_history_or_park_until_an_event,
+        ),
+        (
+            "deletes_and_the_founders_of_a_full_token",
+            deletes_and_the_founders_of_a_full_token,
+        ),
+        ("cors_lets_browser_tools_in", cors_lets_browser_tools_in),
+        ("wrong_methods_get_405", wrong_methods_get_405),
+        (
+            "bad_bodies_and_keys_get_clear_4xx",
+            bad_bodies_and_keys_get_clear_4xx,
+        ),
+        (
+            "unknown_paths_are_etcds_not_found",
+            unknown_paths_are_etcds_not_found,
+        ),
+        (
+            "the_ledger_records_minted_tokens",
+            the_ledger_records_minted_tokens,
+        ),
+        ("state_survives_a_restart", state_survives_a_restart),
+        ("a_configured_deployment", a_configured_deployment),
+    ];
+    let trials = cases
+        .into_iter()
+        .map(|(name, case)| {
+            let s = shared.clone();
+            Trial::test(name, move || case(&s))
+        })
+        .collect();
+    let conclusion = rendezvous_e2e::run(trials);
+    drop(worker(&shared).take());
+    conclusion.exit();
+}
