@@ -23,7 +23,7 @@ dev: setup-dev
 test: setup
 	./scripts/build.sh
 	$(MAKE) --no-print-directory lint
-	RENDEZVOUS_E2E=1 cargo test --workspace
+	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd cargo test --workspace
 
 build: setup-dev
 	./scripts/build.sh

