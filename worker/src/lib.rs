@@ -26,9 +26,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return http::preflight();
     }
     match route(&path, &config.prefix) {
-        Route::Keys { token, key } => {
-            registry_object::forward(req, &env, &config, token, key).await
-        }
+        Route::Keys { token, key } => registry_object::forward(req, &env, token, key).await,
         Route::NotFound => http::not_found(&path),
         service => {
             if !matches!(method, Method::Get | Method::Head) {

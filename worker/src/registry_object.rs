@@ -36,13 +36,7 @@ pub struct Meta {
 }
 
 /// Sends a keys request to its token's object. Only the paths built here reach the object.
-pub async fn forward(
-    mut req: Request,
-    env: &Env,
-    _config: &Config,
-    token: Token,
-    key: &str,
-) -> Result<Response> {
+pub async fn forward(mut req: Request, env: &Env, token: Token, key: &str) -> Result<Response> {
     let method = req.method();
     if !http::is_keys_method(method.as_ref()) {
         return http::keys_method_not_allowed();
