@@ -186,6 +186,14 @@ pub fn registered(discovery: &str) -> Vec<(String, String)> {
     nodes.into_iter().map(|(_, k, v)| (k, v)).collect()
 }
 
+/// The peer URLs of the registered members, in `createdIndex` order.
+pub fn registered_peers(discovery: &str) -> Vec<String> {
+    registered(discovery)
+        .iter()
+        .map(|(_, v)| peer_of(v))
+        .collect()
+}
+
 /// The peer URL in a registered value (`name=http://host:port`).
 pub fn peer_of(value: &str) -> String {
     value

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
-use rendezvous_e2e::etcd::{peer_of, registered, Member, Release, HEALTHY_WITHIN};
+use rendezvous_e2e::etcd::{registered, registered_peers, Member, Release, HEALTHY_WITHIN};
 use rendezvous_e2e::wrangler::Wrangler;
 use rendezvous_e2e::{eventually, scratch};
 
@@ -53,9 +53,8 @@ fn three_started_together(w: &Shared, r: Release) -> Result<(), Failed> {
         start.elapsed()
     );
     agree(&refs, &sorted_peers(&refs));
-    let reg = registered(&url);
-    assert_eq!(reg.len(), 3);
-    let mut reg_peers: Vec<String> = reg.iter().map(|(_, v)| peer_of(v)).collect();
+    let mut reg_peers = registered_peers(&url);
+    assert_eq!(reg_peers.len(), 3);
     reg_peers.sort();
     assert_eq!(reg_peers, sorted_peers(&refs));
     Ok(())
@@ -79,7 +78,7 @@ fn three_started_one_after_another(w: &Shared, r: Release) -> Result<(), Failed>
         start.elapsed()
     );
     agree(&refs, &sorted_peers(&refs));
-    let order: Vec<String> = registered(&url).iter().map(|(_, v)| peer_of(v)).collect();
+    let order = registered_peers(&url);
     let expected: Vec<String> = ms.iter().map(Member::peer_url).collect();
     assert_eq!(order, expected, "registered in the order they started");
     Ok(())
@@ -118,8 +117,8 @@ fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> 
     ms.iter_mut().for_each(Member::start);
     // The founders are the first three by createdIndex; everyone must agree on exactly them.
     let founders: Vec<String> = eventually("three registrations", Duration::from_secs(30), || {
-        let reg = registered(&url);
-        (reg.len() >= 3).then(|| reg[..3].iter().map(|(_, v)| peer_of(v)).collect())
+        let reg = registered_peers(&url);
+        (reg.len() >= 3).then(|| reg[..3].to_vec())
     });
     let voting: Vec<&Member> = ms
         .iter()
@@ -144,10 +143,9 @@ fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> 
             );
         }
     }
-    let reg = registered(&url);
+    let reg = registered_peers(&url);
     assert!(reg.len() <= 5);
-    let firsts: Vec<String> = reg[..3].iter().map(|(_, v)| peer_of(v)).collect();
-    assert_eq!(firsts, founders, "the first three never change");
+    assert_eq!(reg[..3], founders, "the first three never change");
     Ok(())
 }
 

@@ -14,16 +14,12 @@ fn cors(headers: &Headers) -> Result<()> {
 
 /// An etcd keys answer with `X-Etcd-Index` (and `X-Raft-*`, as etcd sends).
 pub fn reply(r: &Reply) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
+    let resp = respond(r.status, "application/json", r.body.clone())?;
+    let headers = resp.headers();
     headers.set("X-Etcd-Index", &r.etcd_index.to_string())?;
     headers.set("X-Raft-Index", &r.etcd_index.to_string())?;
     headers.set("X-Raft-Term", "1")?;
-    headers.set("Cache-Control", "no-store")?;
-    cors(&headers)?;
-    Ok(Response::ok(r.body.clone())?
-        .with_status(r.status)
-        .with_headers(headers))
+    Ok(resp)
 }
 
 pub fn etcd_error(code: ErrorCode, cause: impl Into<String>, status: u16) -> Result<Response> {
@@ -60,18 +56,17 @@ pub fn keys_method_not_allowed() -> Result<Response> {
 }
 
 pub fn text(status: u16, body: &str) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("Content-Type", "text/plain; charset=utf-8")?;
-    headers.set("Cache-Control", "no-store")?;
-    cors(&headers)?;
-    Ok(Response::ok(body)?
-        .with_status(status)
-        .with_headers(headers))
+    respond(status, "text/plain; charset=utf-8", body.to_string())
 }
 
 pub fn json(status: u16, body: String) -> Result<Response> {
+    respond(status, "application/json", body)
+}
+
+/// Every answer of this service: never cached (registries change), readable from any origin.
+fn respond(status: u16, content_type: &str, body: String) -> Result<Response> {
     let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
+    headers.set("Content-Type", content_type)?;
     headers.set("Cache-Control", "no-store")?;
     cors(&headers)?;
     Ok(Response::ok(body)?
