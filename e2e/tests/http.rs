@@ -357,6 +357,40 @@ fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result<(), Failed> {
+    let persist = scratch("http-storage").join("state");
+    let mut wr = Wrangler::start(18790, &persist, &[]);
+    let url = wr.mint(3);
+    put(&format!("{url}/a?prevExist=false"), "value=1");
+    put(&format!("{url}/b?prevExist=false"), "value=2");
+    let before = get(&url).body;
+    wr.stop();
+    // A lost write in the middle of the history: the registry cannot be rebuilt from it.
+    let lost = rendezvous_e2e::storage::take(&persist, "e/00000000000000000002");
+    wr.restart();
+    for r in [
+        get(&url),
+        put(&format!("{url}/c?prevExist=false"), "value=3"),
+    ] {
+        assert_eq!(
+            (r.status, r.error_code()),
+            (503, 300),
+            "etcd retries a 503: {r:?}"
+        );
+    }
+    wr.stop();
+    rendezvous_e2e::storage::put_back(&persist, "e/00000000000000000002", &lost);
+    wr.restart();
+    assert_eq!(
+        get(&url).body,
+        before,
+        "nothing was written while it was unreadable"
+    );
+    let r = put(&format!("{url}/c?prevExist=false"), "value=3");
+    assert_eq!((r.status, r.etcd_index()), (201, 4));
+    Ok(())
+}
+
 fn main() {
     let shared: Shared = Arc::new(Mutex::new(None));
     if rendezvous_e2e::enabled() {
@@ -364,7 +398,7 @@ fn main() {
         *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
     }
     type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 14] = [
+    let cases: [(&str, Case); 15] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -400,6 +434,10 @@ fn main() {
         ),
         ("state_survives_a_restart", state_survives_a_restart),
         ("a_configured_deployment", a_configured_deployment),
+        (
+            "unreadable_storage_answers_503_and_is_never_overwritten",
+            unreadable_storage_answers_503_and_is_never_overwritten,
+        ),
     ];
     let trials = cases
         .into_iter()
