@@ -212,6 +212,8 @@ fn wrong_methods_get_405(w: &Shared) -> Result<(), Failed> {
     assert_eq!(r.status, 405);
     let r = send("POST", &format!("{}/new", base(w)), Some(b""), None);
     assert_eq!(r.status, 405);
+    let r = send("HEAD", &format!("{}/new", base(w)), None, None);
+    assert_eq!(r.status, 405, "a HEAD mints nothing");
     Ok(())
 }
 

@@ -36,6 +36,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 Route::Home => http::text(200, HOME),
                 Route::Health => http::text(200, "OK"),
                 Route::Robots => http::text(200, "User-agent: *\nDisallow: /\n"),
+                // Minting changes state, so a HEAD (a prefetcher, a link checker) must not.
+                Route::New if method == Method::Head => http::method_not_allowed("GET, OPTIONS"),
                 Route::New => mint::new_token(&req, &env, &config).await,
                 Route::Ledger(token) => ledger::show(&env, token).await,
                 Route::Keys { .. } | Route::NotFound => http::not_found(&path),
