@@ -45,9 +45,31 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value given for `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+}
+
+/// Percent-encodes a value for a query string: all but RFC 3986's unreserved characters.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn decode(s: &str) -> Result<String, FormError> {
@@ -103,6 +125,14 @@ mod tests {
         let f = body.then(query);
         assert_eq!(f.get("value"), Some("body"));
         assert_eq!(f.get("ttl"), Some("5"));
+    }
+
+    #[test]
+    fn encode_round_trips_through_parse() {
+        let v = "ssh-ed25519 AAAA+/= me@host & more=yes é";
+        let f = Form::parse(&format!("k={}&k=2", encode(v))).unwrap();
+        assert_eq!(f.all("k"), [v, "2"]);
+        assert_eq!(encode("a-b.c_d~"), "a-b.c_d~");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! browser app) feed it bytes, times and random numbers, and carry out what it answers. That keeps
 //! the protocol testable with `cargo test` and identical in every shell.
 
+pub mod config;
 pub mod form;
 pub mod limits;
+pub mod member_id;
 pub mod registry;
 pub mod route;
 pub mod size;

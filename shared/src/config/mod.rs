@@ -1,0 +1,137 @@
+//! The Flatcar etcd cluster config a user builds: the model, the query string that carries it
+//! (the page's URL and the `/butane` and `/ignition` API take the same), the Butane it becomes
+//! and the Ignition that Butane would make of that.
+
+pub mod butane;
+pub mod dropin;
+pub mod ignition;
+pub mod params;
+pub mod platform;
+
+pub use platform::{Platform, PLATFORMS};
+
+/// How the members find each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// Every machine gets the same config holding a discovery URL.
+    Discovery {
+        url: String,
+        /// The size the token was minted with, when known (for warnings).
+        size: Option<u64>,
+    },
+    /// Every address is known in advance: one config per member.
+    Static {
+        members: Vec<StaticMember>,
+        /// `--initial-cluster-token`: unique per cluster.
+        cluster_token: String,
+        /// Index into `members` of the machine this config is for.
+        this: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticMember {
+    pub name: String,
+    /// IPv4 address or host name.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButaneVersion {
+    /// flatcar 1.0.0 -> Ignition 3.3.0 (Flatcar 3185.0.0 and later).
+    V1_0_0,
+    /// flatcar 1.1.0 -> Ignition 3.4.0 (Ignition 2.15+, Flatcar releases from 2023 on).
+    V1_1_0,
+}
+
+impl ButaneVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ButaneVersion::V1_0_0 => "1.0.0",
+            ButaneVersion::V1_1_0 => "1.1.0",
+        }
+    }
+
+    pub fn ignition_version(self) -> &'static str {
+        match self {
+            ButaneVersion::V1_0_0 => "3.3.0",
+            ButaneVersion::V1_1_0 => "3.4.0",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ButaneVersion> {
+        match s {
+            "1.0.0" => Some(ButaneVersion::V1_0_0),
+            "1.1.0" => Some(ButaneVersion::V1_1_0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    pub bootstrap: Bootstrap,
+    pub platform: Platform,
+    /// Advertise the public address (multi-region, multi-cloud) instead of the private one.
+    pub public_address: bool,
+    /// Also listen on the legacy ports 4001 (clients) and 7001 (peers).
+    pub legacy_ports: bool,
+    /// `ETCD_IMAGE_TAG`; empty keeps Flatcar's default image.
+    pub etcd_image_tag: String,
+    pub ssh_keys: Vec<String>,
+    pub butane: ButaneVersion,
+}
+
+/// Something to tell the user about the config: errors stop generation, warnings do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    /// The query parameter it is about.
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Problem {
+    pub fn error(field: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Error,
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(field: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The generated texts, ready to show, copy or download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub butane_yaml: String,
+    pub ignition_json: String,
+}
+
+/// Builds both texts from a query string. Errors come back instead of texts; warnings with them.
+pub fn generate(query: &str) -> (Option<Generated>, Vec<Problem>) {
+    let (config, problems) = params::parse(query);
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return (None, problems);
+    }
+    let doc = butane::Butane::from_config(&config);
+    let generated = Generated {
+        butane_yaml: doc.to_yaml(),
+        ignition_json: ignition::translate(&doc),
+    };
+    (Some(generated), problems)
+}

@@ -1,0 +1,427 @@
+//! The query string that carries a config: the page keeps it in its URL, and `/butane?...` and
+//! `/ignition?...` take the same. Reading it checks every value that ends up inside a unit file.
+
+use super::{Bootstrap, ButaneVersion, ClusterConfig, Platform, Problem, StaticMember};
+use crate::form::Form;
+
+pub const DEFAULT_PLATFORM: &str = "metal";
+
+/// Reads a config; every mistake is a `Problem` naming its parameter. With errors the config is
+/// still returned (with the bad parts left at defaults), so a form can show what it has.
+pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let form = match Form::parse(query.trim_start_matches('?')) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem::error(
+                "query",
+                format!("the query string is malformed: {e}"),
+            ));
+            Form::default()
+        }
+    };
+    let all = |name: &str| -> Vec<String> {
+        form.all(name)
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let one = |name: &str| form.get(name).map(str::trim).filter(|v| !v.is_empty());
+
+    let platform = match one("platform") {
+        None => Platform::by_id(DEFAULT_PLATFORM).expect("default platform"),
+        Some(id) => Platform::by_id(id).unwrap_or_else(|| {
+            problems.push(Problem::error(
+                "platform",
+                format!("unknown platform {id:?}"),
+            ));
+            Platform::by_id(DEFAULT_PLATFORM).expect("default platform")
+        }),
+    };
+    let public_address = match one("address") {
+        None | Some("private") => false,
+        Some("public") => true,
+        Some(other) => {
+            problems.push(Problem::error(
+                "address",
+                format!("address must be private or public, not {other:?}"),
+            ));
+            false
+        }
+    };
+    let legacy_ports = flag(&form, "legacy_ports", &mut problems);
+    let butane = match one("butane") {
+        None => ButaneVersion::V1_0_0,
+        Some(v) => ButaneVersion::parse(v).unwrap_or_else(|| {
+            problems.push(Problem::error(
+                "butane",
+                format!("Butane version must be 1.0.0 or 1.1.0, not {v:?}"),
+            ));
+            ButaneVersion::V1_0_0
+        }),
+    };
+    let etcd_image_tag = one("etcd_tag").unwrap_or("").to_string();
+    if !etcd_image_tag.is_empty() && !is_image_tag(&etcd_image_tag) {
+        problems.push(Problem::error(
+            "etcd_tag",
+            format!(
+            "{etcd_image_tag:?} is not an image tag: letters, digits, '_', '.' and '-', at most 128"
+        ),
+        ));
+    }
+    let ssh_keys = all("ssh_key");
+    for key in &ssh_keys {
+        if let Err(why) = check_ssh_key(key) {
+            problems.push(Problem::error("ssh_key", why));
+        }
+    }
+    if ssh_keys.is_empty() {
+        problems.push(Problem::warning(
+            "ssh_key",
+            "no SSH key: nobody will be able to log in as core",
+        ));
+    }
+
+    let members: Vec<String> = all("member");
+    let discovery = one("discovery").map(str::to_string);
+    let mode = one("bootstrap").unwrap_or("discovery");
+    let bootstrap = match mode {
+        "static" => {
+            if discovery.is_some() {
+                problems.push(Problem::warning("discovery", "static bootstrapping ignores the discovery URL: etcd refuses --discovery together with --initial-cluster"));
+            }
+            static_bootstrap(&members, one("this"), one("cluster_token"), &mut problems)
+        }
+        "discovery" => {
+            if !members.is_empty() {
+                problems.push(Problem::warning("member", "discovery ignores the static member list: etcd refuses --discovery together with --initial-cluster"));
+            }
+            let url = discovery.unwrap_or_default();
+            if url.is_empty() {
+                problems.push(Problem::error(
+                    "discovery",
+                    "give a discovery URL, or mint one",
+                ));
+            } else if let Err(why) = check_discovery_url(&url) {
+                problems.push(Problem::error("discovery", why));
+            }
+            let size = match one("size") {
+                None => None,
+                Some(s) => match s.parse::<u64>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => {
+                        problems.push(Problem::error(
+                            "size",
+                            format!("size {s:?} is not a positive whole number"),
+                        ));
+                        None
+                    }
+                },
+            };
+            Bootstrap::Discovery { url, size }
+        }
+        other => {
+            problems.push(Problem::error(
+                "bootstrap",
+                format!("bootstrap must be discovery or static, not {other:?}"),
+            ));
+            Bootstrap::Discovery {
+                url: String::new(),
+                size: None,
+            }
+        }
+    };
+
+    let config = ClusterConfig {
+        bootstrap,
+        platform,
+        public_address,
+        legacy_ports,
+        etcd_image_tag,
+        ssh_keys,
+        butane,
+    };
+    problems.extend(advice(&config));
+    (config, problems)
+}
+
+/// Warnings about choices etcd or Flatcar would punish.
+fn advice(c: &ClusterConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let size = match &c.bootstrap {
+        Bootstrap::Discovery { size, .. } => *size,
+        Bootstrap::Static { members, .. } => Some(members.len() as u64),
+    };
+    match size {
+        Some(1) => out.push(Problem::warning("size", "a 1-member cluster has no fault tolerance: 3 or 5 are usual")),
+        Some(n) if n >= 2 && n % 2 == 0 => out.push(Problem::warning("size", format!(
+            "an even size ({n}) tolerates no more failures than {} members do, and makes a split vote more likely: use an odd size", n - 1
+        ))),
+        _ => {}
+    }
+    if c.public_address && c.platform.needs_address_unit() {
+        out.push(Problem::warning(
+            "address",
+            format!(
+            "{} has no separate public address: the address unit writes the same address for both",
+            c.platform.label
+        ),
+        ));
+    } else if c.public_address && c.platform.public_var.is_none() {
+        out.push(Problem::warning(
+            "address",
+            format!(
+                "{} has no public address variable: the private address is used",
+                c.platform.label
+            ),
+        ));
+    }
+    if let Some(note) = c.platform.note {
+        out.push(Problem::warning("platform", note));
+    }
+    if c.platform.needs_address_unit() {
+        out.push(Problem::warning("platform", format!(
+            "{} has no metadata service that gives etcd an address: this config adds etcd-address.service, which writes the source address of the machine's default route to /run/metadata/etcd-address",
+            c.platform.label
+        )));
+    }
+    out
+}
+
+fn static_bootstrap(
+    raw: &[String],
+    this: Option<&str>,
+    token: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Bootstrap {
+    let mut members = Vec::new();
+    for m in raw {
+        let Some((name, address)) = m.split_once('=') else {
+            problems.push(Problem::error(
+                "member",
+                format!("{m:?} is not name=address"),
+            ));
+            continue;
+        };
+        let (name, address) = (name.trim(), address.trim());
+        if !is_name(name) {
+            problems.push(Problem::error(
+                "member",
+                format!("member name {name:?}: use letters, digits, '.', '_' and '-'"),
+            ));
+        }
+        if !is_host(address) {
+            problems.push(Problem::error(
+                "member",
+                format!("{address:?} is not an IPv4 address or host name"),
+            ));
+        }
+        if members.iter().any(|x: &StaticMember| x.name == name) {
+            problems.push(Problem::error(
+                "member",
+                format!("member name {name:?} is used twice"),
+            ));
+        }
+        if members.iter().any(|x: &StaticMember| x.address == address) {
+            problems.push(Problem::error(
+                "member",
+                format!("address {address} is used twice"),
+            ));
+        }
+        members.push(StaticMember {
+            name: name.to_string(),
+            address: address.to_string(),
+        });
+    }
+    if members.is_empty() {
+        problems.push(Problem::error(
+            "member",
+            "static bootstrapping needs the members: name=address for each",
+        ));
+    }
+    let this = match this {
+        None => 0,
+        Some(name) => members
+            .iter()
+            .position(|m| m.name == name)
+            .unwrap_or_else(|| {
+                problems.push(Problem::error(
+                    "this",
+                    format!("{name:?} is not one of the members"),
+                ));
+                0
+            }),
+    };
+    let cluster_token = token.unwrap_or("").to_string();
+    if cluster_token.is_empty() {
+        problems.push(Problem::error(
+            "cluster_token",
+            "static bootstrapping needs a cluster token unique to this cluster",
+        ));
+    } else if !is_name(&cluster_token) || cluster_token.len() > 64 {
+        problems.push(Problem::error(
+            "cluster_token",
+            "the cluster token: 1 to 64 letters, digits, '.', '_' and '-'",
+        ));
+    }
+    Bootstrap::Static {
+        members,
+        cluster_token,
+        this,
+    }
+}
+
+fn flag(form: &Form, name: &'static str, problems: &mut Vec<Problem>) -> bool {
+    match form.get(name).map(str::trim) {
+        None | Some("") | Some("false") | Some("0") | Some("off") => false,
+        Some("true") | Some("1") | Some("on") => true,
+        Some(other) => {
+            problems.push(Problem::error(
+                name,
+                format!("{name} must be true or false, not {other:?}"),
+            ));
+            false
+        }
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_image_tag(s: &str) -> bool {
+    s.len() <= 128
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// An IPv4 address or a DNS name: what may follow `http://` in a peer URL unbracketed.
+fn is_host(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// A discovery URL goes inside `--discovery="..."` in a unit file: it must be a plain
+/// `http(s)://host[:port]/path` with nothing that could end the quoted value or the line.
+pub fn check_discovery_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+        if port.parse::<u16>().is_ok() {
+            h
+        } else {
+            authority
+        }
+    });
+    if !is_host(host) {
+        return Err(format!("{url:?} does not name a host"));
+    }
+    if path.len() <= 1 {
+        return Err(format!(
+            "{url:?} has no token: a discovery URL ends in /<token>"
+        ));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-._~/%".contains(c);
+    if let Some(bad) = path.chars().find(|&c| !ok(c)) {
+        return Err(format!(
+            "{url:?} has {bad:?} in its path, which cannot go into a unit file safely"
+        ));
+    }
+    Ok(())
+}
+
+/// One `authorized_keys` line: type, base64 key, optional comment, no line breaks or quotes.
+pub fn check_ssh_key(key: &str) -> Result<(), String> {
+    let shown: String = key.chars().take(40).collect();
+    if key.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+        return Err(format!(
+            "SSH key {shown:?}... has a line break, quote or control character"
+        ));
+    }
+    let mut parts = key.split_whitespace();
+    let kind = parts.next().unwrap_or("");
+    let body = parts.next().unwrap_or("");
+    let known =
+        kind.starts_with("ssh-") || kind.starts_with("ecdsa-sha2-") || kind.starts_with("sk-");
+    let b64 = !body.is_empty()
+        && body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c));
+    if !known || !b64 {
+        return Err(format!(
+            "{shown:?} is not an SSH public key (like \"ssh-ed25519 AAAA... you@host\")"
+        ));
+    }
+    Ok(())
+}
+
+/// The query string for a config: what the page writes into its URL.
+pub fn to_query(c: &ClusterConfig) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    match &c.bootstrap {
+        Bootstrap::Discovery { url, size } => {
+            pairs.push(("bootstrap", "discovery".into()));
+            pairs.push(("discovery", url.clone()));
+            if let Some(n) = size {
+                pairs.push(("size", n.to_string()));
+            }
+        }
+        Bootstrap::Static {
+            members,
+            cluster_token,
+            this,
+        } => {
+            pairs.push(("bootstrap", "static".into()));
+            for m in members {
+                pairs.push(("member", format!("{}={}", m.name, m.address)));
+            }
+            if let Some(m) = members.get(*this) {
+                pairs.push(("this", m.name.clone()));
+            }
+            pairs.push(("cluster_token", cluster_token.clone()));
+        }
+    }
+    pairs.push(("platform", c.platform.id.into()));
+    pairs.push((
+        "address",
+        if c.public_address {
+            "public"
+        } else {
+            "private"
+        }
+        .into(),
+    ));
+    pairs.push(("legacy_ports", c.legacy_ports.to_string()));
+    if !c.etcd_image_tag.is_empty() {
+        pairs.push(("etcd_tag", c.etcd_image_tag.clone()));
+    }
+    for k in &c.ssh_keys {
+        pairs.push(("ssh_key", k.clone()));
+    }
+    pairs.push(("butane", c.butane.as_str().into()));
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", crate::form::encode(&v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests;
