@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod form;
+pub mod inspect;
 pub mod limits;
 pub mod member_id;
 pub mod registry;

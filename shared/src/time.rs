@@ -31,6 +31,54 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Reads an RFC 3339 time (`2014-08-17T16:21:37.426001686Z`, or with `+hh:mm`) as Unix ms.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        let first3: String = frac.chars().chain("000".chars()).take(3).collect();
+        ms = first3.parse().ok()?;
+    }
+    let offset_min = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        b'+' | b'-' if i + 6 == b.len() => {
+            let sign = if b[i] == b'-' { -1 } else { 1 };
+            sign * (num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    Some(secs * 1000 + ms)
+}
+
+/// The inverse of `civil_from_days`.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Whole seconds left until `deadline_ms`, rounded up as etcd does for a node's `ttl`.
 pub fn ttl_secs(deadline_ms: u64, now_ms: u64) -> i64 {
     if deadline_ms <= now_ms {
@@ -51,6 +99,30 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000_500), "2023-11-14T22:13:20.5Z");
         assert_eq!(rfc3339(4_102_444_799_000), "2099-12-31T23:59:59Z");
         assert_eq!(rfc3339(1_798_761_600_000), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn parses_what_it_writes_and_what_etcd_wrote() {
+        for ms in [0u64, 951_782_400_000, 1_700_000_000_123, 4_102_444_799_000] {
+            assert_eq!(parse_rfc3339(&rfc3339(ms)), Some(ms as i64));
+        }
+        assert_eq!(
+            parse_rfc3339("2014-08-17T16:21:37.426001686Z"),
+            Some(1_408_292_497_426)
+        );
+        assert_eq!(
+            parse_rfc3339("2014-08-17T18:21:37+02:00"),
+            Some(1_408_292_497_000)
+        );
+        for bad in [
+            "",
+            "2014-08-17",
+            "2014-13-01T00:00:00Z",
+            "2014-08-17T16:21:37",
+            "yesterday",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]
