@@ -200,7 +200,7 @@ pub fn diagnose(
             });
         }
     }
-    findings.sort_by(|a, b| b.level.cmp(&a.level));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     Report {
         token,
         size,
