@@ -359,6 +359,36 @@ fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+fn the_api_serves_the_config_builders_output(w: &Shared) -> Result<(), Failed> {
+    let b = base(w);
+    let key = shared::form::encode("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2 me@laptop");
+    for query in [
+        format!("discovery={}&platform=ec2&ssh_key={key}", shared::form::encode(&mint(w, 3))),
+        format!("bootstrap=static&member=a%3D10.0.0.1&member=b%3D10.0.0.2&member=c%3D10.0.0.3&this=c&cluster_token=t1&platform=metal&butane=1.1.0&ssh_key={key}"),
+    ] {
+        let (expected, _) = shared::config::generate(&query);
+        let expected = expected.expect("a valid config");
+        let bu = get(&format!("{b}/butane?{query}"));
+        assert_eq!(bu.status, 200, "{bu:?}");
+        assert!(bu.header("Content-Type").unwrap().contains("yaml"));
+        assert_eq!(bu.body, expected.butane_yaml, "the Worker writes what shared writes");
+        let ign = get(&format!("{b}/ignition?{query}"));
+        assert_eq!(ign.status, 200);
+        assert_eq!(ign.body, expected.ignition_json);
+        assert!(ign.header("Access-Control-Allow-Origin").is_some());
+    }
+    let bad = get(&format!("{b}/ignition?discovery=ftp://nope&platform=mars"));
+    assert_eq!(bad.status, 400);
+    let fields: Vec<String> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["platform", "discovery"]);
+    Ok(())
+}
+
 fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result<(), Failed> {
     let persist = scratch("http-storage").join("state");
     let mut wr = Wrangler::start(18790, &persist, &[]);
@@ -400,7 +430,7 @@ fn main() {
         *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
     }
     type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 15] = [
+    let cases: [(&str, Case); 16] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -436,6 +466,10 @@ fn main() {
         ),
         ("state_survives_a_restart", state_survives_a_restart),
         ("a_configured_deployment", a_configured_deployment),
+        (
+            "the_api_serves_the_config_builders_output",
+            the_api_serves_the_config_builders_output,
+        ),
         (
             "unreadable_storage_answers_503_and_is_never_overwritten",
             unreadable_storage_answers_503_and_is_never_overwritten,

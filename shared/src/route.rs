@@ -12,6 +12,10 @@ pub enum Route<'a> {
     Robots,
     /// `/new?size=N`: mint a token.
     New,
+    /// `/butane?<config>`: the Butane YAML for a config (the query the page keeps in its URL).
+    Butane,
+    /// `/ignition?<config>`: the Ignition JSON Butane makes of it.
+    Ignition,
     /// `/ledger/<token>`: the KV ledger's record of a token (size, mint time, expiry).
     Ledger(Token),
     /// `/<token>[/<key>]`: the etcd v2 keys of one token; `key` is the rest of the path.
@@ -38,6 +42,8 @@ pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
         ("health", "") => Route::Health,
         ("robots.txt", "") => Route::Robots,
         ("new", "" | "/") => Route::New,
+        ("butane", "") => Route::Butane,
+        ("ignition", "") => Route::Ignition,
         ("ledger", t) => match Token::from_segment(t.trim_matches('/')) {
             Ok(token) => Route::Ledger(token),
             Err(_) => Route::NotFound,
@@ -64,6 +70,8 @@ mod tests {
         assert_eq!(route("/robots.txt", ""), Route::Robots);
         assert_eq!(route("/new", ""), Route::New);
         assert_eq!(route("/new/", ""), Route::New);
+        assert_eq!(route("/butane", ""), Route::Butane);
+        assert_eq!(route("/ignition", ""), Route::Ignition);
         assert_eq!(route(&format!("/ledger/{HEX}"), ""), Route::Ledger(t));
         assert_eq!(
             route(&format!("/{HEX}"), ""),

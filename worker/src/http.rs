@@ -64,7 +64,7 @@ pub fn json(status: u16, body: String) -> Result<Response> {
 }
 
 /// Every answer of this service: never cached (registries change), readable from any origin.
-fn respond(status: u16, content_type: &str, body: String) -> Result<Response> {
+pub fn respond(status: u16, content_type: &str, body: String) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", content_type)?;
     headers.set("Cache-Control", "no-store")?;

@@ -2,6 +2,7 @@
 //! lives in `shared`; this crate only moves bytes between HTTP, KV and the Durable Object.
 
 mod config;
+mod generate;
 mod http;
 mod ledger;
 mod mint;
@@ -40,6 +41,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 Route::New if method == Method::Head => http::method_not_allowed("GET, OPTIONS"),
                 Route::New => mint::new_token(&req, &env, &config).await,
                 Route::Ledger(token) => ledger::show(&env, token).await,
+                Route::Butane => generate::config(&req, generate::Format::Butane),
+                Route::Ignition => generate::config(&req, generate::Format::Ignition),
                 Route::Keys { .. } | Route::NotFound => http::not_found(&path),
             }
         }
