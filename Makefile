@@ -34,7 +34,7 @@ setup:
 	./scripts/setup.sh
 
 setup-dev:
-	SETUP_SKIP_ETCD=1 ./scripts/setup.sh
+	SETUP_SKIP_TEST_TOOLS=1 ./scripts/setup.sh
 
 lint:
 	cargo fmt --all -- --check
@@ -45,4 +45,4 @@ unit:
 	cargo test -p rendezvous-shared
 
 clean:
-	rm -rf target worker/build .wrangler
+	rm -rf target worker/build frontend/dist .wrangler

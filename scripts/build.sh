@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Builds the Worker into worker/build: cargo + wasm-bindgen through worker-build, then wasm-opt.
+# Builds the browser app into frontend/dist (trunk) and the Worker into worker/build
+# (worker-build), each wasm then shrunk with npm binaryen's wasm-opt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+opt() { # file: shrink a wasm in place and print its sizes
+  "$root/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-exception-handling \
+    "$1" -o "$1.opt"
+  mv "$1.opt" "$1"
+  printf '[build] %s: %s bytes, %s gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9c "$1" | wc -c)"
+}
+
+# The app: trunk offline with the wasm-bindgen the setup installed (no downloads).
+(cd frontend && TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline)
+opt frontend/dist/rendezvous-frontend_bg.wasm
+
 cd worker
 # Tools come from the Makefile's setup, never downloaded by worker-build.
 WASM_BINDGEN_BIN=wasm-bindgen ESBUILD_BIN="$root/node_modules/.bin/esbuild" \
   worker-build --release
-wasm=build/index_bg.wasm
-"$root/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-exception-handling \
-  "$wasm" -o "$wasm.opt"
-mv "$wasm.opt" "$wasm"
-printf '[build] worker wasm: %s bytes, %s gzip\n' "$(wc -c <"$wasm")" "$(gzip -9c "$wasm" | wc -c)"
+opt build/index_bg.wasm

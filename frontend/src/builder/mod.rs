@@ -1,0 +1,4 @@
+//! The config builder: the form's state (pure) and its view.
+
+pub mod state;
+pub mod view;

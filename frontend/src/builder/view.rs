@@ -1,0 +1,218 @@
+//! The builder's form and its two outputs, updated as the user types.
+
+use shared::config::{Platform, Severity, PLATFORMS};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::state::{BuilderState, Field, Set};
+use crate::{api, page};
+
+type State = UseReducerHandle<BuilderState>;
+
+fn on_input(state: &State, field: Field) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        state.dispatch(Set(
+            field,
+            e.target_unchecked_into::<HtmlInputElement>().value(),
+        ));
+    })
+}
+
+fn on_text(state: &State, field: Field) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        state.dispatch(Set(
+            field,
+            e.target_unchecked_into::<HtmlTextAreaElement>().value(),
+        ));
+    })
+}
+
+fn on_choice(state: &State, field: Field) -> Callback<Event> {
+    let state = state.clone();
+    Callback::from(move |e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        state.dispatch(Set(field, value));
+    })
+}
+
+fn on_radio(state: &State, field: Field, value: &'static str) -> Callback<Event> {
+    let state = state.clone();
+    Callback::from(move |_: Event| state.dispatch(Set(field, value.to_string())))
+}
+
+#[function_component]
+pub fn Builder() -> Html {
+    let state = use_reducer(|| BuilderState::from_query(&page::query()));
+    let status = use_state(String::new);
+    let query = state.to_query();
+    use_effect_with(query.clone(), |q| page::replace_url(q, &page::hash()));
+    let (generated, problems) = shared::config::generate(&query);
+    let platform = Platform::by_id(&state.platform);
+    let is_static = state.bootstrap == "static";
+
+    let mint = {
+        let (state, status) = (state.clone(), status.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (state, status) = (state.clone(), status.clone());
+            let size = state.size.clone();
+            spawn_local(async move {
+                status.set("Minting a token…".into());
+                match api::mint(&size).await {
+                    Ok(url) => {
+                        status.set(format!("Minted {url}"));
+                        state.dispatch(Set(Field::Discovery, url));
+                    }
+                    Err(e) => status.set(format!("Could not mint: {e}")),
+                }
+            });
+        })
+    };
+    let new_cluster_token = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            state.dispatch(Set(
+                Field::ClusterToken,
+                format!("etcd-{}", page::random_hex(8)),
+            ))
+        })
+    };
+    let legacy = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+            state.dispatch(Set(Field::LegacyPorts, on.to_string()));
+        })
+    };
+    let address_var = platform.and_then(|p| {
+        p.address_var(state.address == "public")
+            .or(p.address_var(false))
+    });
+
+    html! {
+        <div class="columns">
+            <form aria-label="Cluster config" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+                <fieldset>
+                    <legend>{ "Bootstrapping" }</legend>
+                    <div class="choice" role="radiogroup" aria-label="How members find each other">
+                        <label><input type="radio" name="bootstrap" checked={!is_static} onchange={on_radio(&state, Field::Bootstrap, "discovery")} />{ "Discovery URL" }</label>
+                        <label><input type="radio" name="bootstrap" checked={is_static} onchange={on_radio(&state, Field::Bootstrap, "static")} />{ "Static member list" }</label>
+                    </div>
+                    if !is_static {
+                        <p class="hint">{ "Every machine boots the same config; etcd members register with the discovery service and wait until the size is reached." }</p>
+                        <label for="discovery">{ "Discovery URL" }</label>
+                        <input id="discovery" type="text" placeholder="https://host/<token>" value={state.discovery.clone()} oninput={on_input(&state, Field::Discovery)} />
+                        <div class="inline">
+                            <div>
+                                <label for="size">{ "Cluster size" }</label>
+                                <input id="size" type="number" min="1" value={state.size.clone()} oninput={on_input(&state, Field::Size)} />
+                            </div>
+                            <button type="button" class="primary" onclick={mint}>{ "Mint a token" }</button>
+                        </div>
+                        <p class="hint">{ "Mint a fresh token for every new cluster. Odd sizes (3, 5) tolerate the most failures." }</p>
+                    } else {
+                        <p class="hint">{ "Every address is known in advance: each member gets its own config naming all of them." }</p>
+                        <label for="members">{ "Members (name=address, one per line)" }</label>
+                        <textarea id="members" rows="4" placeholder="etcd-1=10.0.0.11" value={state.members.clone()} oninput={on_text(&state, Field::Members)} />
+                        <label for="this">{ "This config is for" }</label>
+                        <select id="this" onchange={on_choice(&state, Field::This)}>
+                            { for state.member_names().into_iter().map(|n| html! { <option value={n.clone()} selected={n == state.this}>{ n }</option> }) }
+                        </select>
+                        <div class="inline">
+                            <div>
+                                <label for="cluster-token">{ "Cluster token" }</label>
+                                <input id="cluster-token" type="text" value={state.cluster_token.clone()} oninput={on_input(&state, Field::ClusterToken)} />
+                            </div>
+                            <button type="button" onclick={new_cluster_token}>{ "New cluster token" }</button>
+                        </div>
+                    }
+                </fieldset>
+                <fieldset>
+                    <legend>{ "Machines" }</legend>
+                    <label for="platform">{ "Platform" }</label>
+                    <select id="platform" onchange={on_choice(&state, Field::Platform)}>
+                        { for PLATFORMS.iter().map(|p| html! { <option value={p.id} selected={p.id == state.platform}>{ p.label }</option> }) }
+                    </select>
+                    <p class="hint">
+                        { match (platform, address_var, is_static) {
+                            (_, _, true) => "Static members use the addresses you list.".to_string(),
+                            (Some(p), Some(v), _) if p.needs_address_unit() => format!("No metadata service gives etcd an address here: the config adds etcd-address.service, which writes ${{{v}}}."),
+                            (Some(_), Some(v), _) => format!("etcd reads ${{{v}}}, which Flatcar's metadata service (Afterburn) writes to /run/metadata/flatcar."),
+                            _ => String::new(),
+                        } }
+                    </p>
+                    <div class="choice" role="radiogroup" aria-label="Address etcd advertises">
+                        <label><input type="radio" name="address" checked={state.address != "public"} onchange={on_radio(&state, Field::Address, "private")} />{ "Private address" }</label>
+                        <label><input type="radio" name="address" checked={state.address == "public"} onchange={on_radio(&state, Field::Address, "public")} />{ "Public address" }</label>
+                    </div>
+                    <p class="hint">{ "Multi-region and multi-cloud clusters need the public address." }</p>
+                    <label><input type="checkbox" checked={state.legacy_ports} onchange={legacy} />{ " Also listen on the legacy ports 4001 and 7001" }</label>
+                    <label for="etcd-tag">{ "etcd image tag" }</label>
+                    <input id="etcd-tag" type="text" placeholder="Flatcar's default (v3.5.16)" value={state.etcd_tag.clone()} oninput={on_input(&state, Field::EtcdTag)} />
+                    <label for="ssh-keys">{ "SSH keys for core (one per line)" }</label>
+                    <textarea id="ssh-keys" rows="3" placeholder="ssh-ed25519 AAAA… you@host" value={state.ssh_keys.clone()} oninput={on_text(&state, Field::SshKeys)} />
+                    <label for="butane">{ "Butane version" }</label>
+                    <select id="butane" onchange={on_choice(&state, Field::Butane)}>
+                        <option value="1.0.0" selected={state.butane == "1.0.0"}>{ "flatcar 1.0.0 (Ignition 3.3.0, Flatcar 3185.0.0+)" }</option>
+                        <option value="1.1.0" selected={state.butane == "1.1.0"}>{ "flatcar 1.1.0 (Ignition 3.4.0, Flatcar from 2023)" }</option>
+                    </select>
+                </fieldset>
+            </form>
+            <section aria-label="Generated config">
+                if !status.is_empty() { <p class="status" role="status">{ (*status).clone() }</p> }
+                <ul class="problems" aria-label="Problems">
+                    { for problems.iter().map(|p| {
+                        let class = if p.severity == Severity::Error { "error" } else { "warning" };
+                        html! { <li class={class}>{ &p.message }</li> }
+                    }) }
+                </ul>
+                if let Some(g) = generated {
+                    { output("Butane", "butane-yaml", &g.butane_yaml, "etcd.bu", "application/yaml", &status) }
+                    { output("Ignition", "ignition-json", &g.ignition_json, "etcd.ign", "application/json", &status) }
+                }
+            </section>
+        </div>
+    }
+}
+
+fn output(
+    title: &'static str,
+    id: &'static str,
+    text: &str,
+    file: &'static str,
+    mime: &'static str,
+    status: &UseStateHandle<String>,
+) -> Html {
+    let copy = {
+        let (text, status) = (text.to_string(), status.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (text, status) = (text.clone(), status.clone());
+            spawn_local(async move {
+                match page::copy(&text).await {
+                    Ok(()) => status.set(format!("{title} copied")),
+                    Err(e) => status.set(e),
+                }
+            });
+        })
+    };
+    let download = {
+        let (text, status) = (text.to_string(), status.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Err(e) = page::download(file, mime, &text) {
+                status.set(e);
+            }
+        })
+    };
+    html! {
+        <div class="output">
+            <h2>
+                <span id={format!("{id}-title")}>{ format!("{title} ({file})") }</span>
+                <button type="button" onclick={copy}>{ format!("Copy {title}") }</button>
+                <button type="button" onclick={download}>{ format!("Download {title}") }</button>
+            </h2>
+            <pre id={id} aria-labelledby={format!("{id}-title")} tabindex="0">{ text }</pre>
+        </div>
+    }
+}
