@@ -10,7 +10,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test build setup setup-dev lint unit e2e clean
+.PHONY: dev test build setup setup-dev lint unit screenshots clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -19,13 +19,20 @@ dev: setup-dev
 	node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
 	  --show-interactive-dev-session=false
 
-## Every check and test: format, lints, unit tests, the Worker over HTTP, real etcd members.
+## Every check and test: format, lints, unit tests, the Worker over HTTP, real etcd members,
+## and the app in real Chromium.
 test: setup
 	./scripts/build.sh
 	$(MAKE) --no-print-directory lint
 	cargo test --workspace --exclude rendezvous-e2e
 	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd \
 	  cargo test -p rendezvous-e2e --test http --test etcd
+	node --test e2e/browser/
+
+## Retakes the README's screenshots (docs/screenshots) with the browser tests.
+screenshots: setup
+	./scripts/build.sh
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots node --test e2e/browser/
 
 build: setup-dev
 	./scripts/build.sh

@@ -50,6 +50,26 @@ pub fn Builder() -> Html {
     let query = state.to_query();
     use_effect_with(query.clone(), |q| page::replace_url(q, &page::hash()));
     let (generated, problems) = shared::config::generate(&query);
+    // What the token behind the discovery URL already holds: reusing one is a classic mistake.
+    let used = use_state(|| None::<(String, String)>);
+    {
+        let used = used.clone();
+        use_effect_with(state.discovery.clone(), move |url| {
+            used.set(None);
+            if shared::config::params::check_discovery_url(url).is_ok() {
+                let url = url.clone();
+                spawn_local(async move {
+                    if let Some(warning) = token_in_use(&url).await {
+                        used.set(Some((url, warning)));
+                    }
+                });
+            }
+        });
+    }
+    let used_warning = used
+        .as_ref()
+        .filter(|(u, _)| *u == state.discovery && !is_static_mode(&state))
+        .map(|(_, w)| w.clone());
     let platform = Platform::by_id(&state.platform);
     let is_static = state.bootstrap == "static";
 
@@ -163,6 +183,7 @@ pub fn Builder() -> Html {
             <section aria-label="Generated config">
                 if !status.is_empty() { <p class="status" role="status">{ (*status).clone() }</p> }
                 <ul class="problems" aria-label="Problems">
+                    if let Some(w) = used_warning { <li class="warning">{ w }</li> }
                     { for problems.iter().map(|p| {
                         let class = if p.severity == Severity::Error { "error" } else { "warning" };
                         html! { <li class={class}>{ &p.message }</li> }
@@ -174,6 +195,27 @@ pub fn Builder() -> Html {
                 }
             </section>
         </div>
+    }
+}
+
+fn is_static_mode(state: &BuilderState) -> bool {
+    state.bootstrap == "static"
+}
+
+/// A warning if the token at `url` already has members (read with its size), `None` if it is
+/// fresh or cannot be read (another service without CORS: nothing to say then).
+async fn token_in_use(url: &str) -> Option<String> {
+    let listing = api::get(url).await.ok().filter(|a| a.status == 200)?;
+    let value: serde_json::Value = serde_json::from_str(&listing.body).ok()?;
+    let size = match api::get(&format!("{url}/_config/size")).await {
+        Ok(a) => crate::inspector::state::size_from(a.status, &a.body),
+        Err(_) => shared::inspect::SizeInfo::Unknown,
+    };
+    let report = shared::inspect::diagnose(&value, size, Some(url), page::now_ms());
+    match report.members.len() {
+        0 => None,
+        n if report.complete => Some(format!("this token is used: its cluster is complete ({n} members registered). A new cluster needs a fresh token: mint one.")),
+        n => Some(format!("this token already has {n} member(s) registered: fine for machines of that cluster, wrong for a new one (mint a fresh token).")),
     }
 }
 

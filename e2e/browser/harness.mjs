@@ -1,0 +1,70 @@
+// Processes the browser tests start: the Worker under wrangler, etcd members, Chromium. Each runs
+// in its own process group and is stopped by it.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function scratch(name) {
+  const dir = join(tmpdir(), 'rendezvous-browser', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function group(cmd, args, log, env = {}) {
+  const out = openSync(log, 'w');
+  const child = spawn(cmd, args, { cwd: root, detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
+  return {
+    child,
+    stop() {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    },
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function eventually(what, fn, ms = 60000) {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export async function startWorker(port, dir) {
+  const proc = group(join(root, 'node_modules/.bin/wrangler'),
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'),
+      '--show-interactive-dev-session=false'],
+    join(dir, 'wrangler.log'),
+    { WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
+  const base = `http://127.0.0.1:${port}`;
+  await eventually('wrangler to serve', async () => (await fetch(`${base}/health`)).ok, 90000);
+  return { base, stop: proc.stop };
+}
+
+/// An etcd member on loopback: client port base+10n, peer port base+10n+1.
+export function startEtcd(dir, name, base, n, discovery) {
+  const client = `http://127.0.0.1:${base + 10 * n}`;
+  const peer = `http://127.0.0.1:${base + 10 * n + 1}`;
+  const proc = group('etcd', ['--name', name, '--data-dir', join(dir, `${name}.etcd`),
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--discovery', discovery, '--logger', 'zap', '--log-outputs', 'stderr'], join(dir, `${name}.log`));
+  return { name, client, peer, stop: proc.stop };
+}
+
+export async function browser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
