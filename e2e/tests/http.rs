@@ -28,9 +28,20 @@ fn service_paths(w: &Shared) -> Result<(), Failed> {
     assert_eq!((r.status, r.body.as_str()), (200, "OK"));
     let r = get(&format!("{b}/robots.txt"));
     assert!(r.body.contains("Disallow: /"));
+    // `/` is the browser app, from the Worker's static assets.
     let r = get(&format!("{b}/"));
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("/new?size=3"));
+    assert!(r.header("Content-Type").unwrap().starts_with("text/html"));
+    assert!(r.body.contains("<title>Rendezvous"), "{}", r.body);
+    assert!(r.body.contains("rendezvous-frontend_bg.wasm"));
+    let wasm = rendezvous_e2e::http::send(
+        "HEAD",
+        &format!("{b}/rendezvous-frontend_bg.wasm"),
+        None,
+        None,
+    );
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("Content-Type"), Some("application/wasm"));
     Ok(())
 }
 
