@@ -2,7 +2,7 @@
 
 use shared::config::{Platform, Severity, PLATFORMS};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::state::{BuilderState, Field, Set};
@@ -10,32 +10,18 @@ use crate::{api, page};
 
 type State = UseReducerHandle<BuilderState>;
 
-fn on_input(state: &State, field: Field) -> Callback<InputEvent> {
-    let state = state.clone();
-    Callback::from(move |e: InputEvent| {
-        state.dispatch(Set(
-            field,
-            e.target_unchecked_into::<HtmlInputElement>().value(),
-        ));
-    })
+/// The `value` of an event's target, whatever form control it is (input, textarea, select).
+fn target_value(e: &Event) -> String {
+    e.target()
+        .and_then(|t| js_sys::Reflect::get(&t, &"value".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
-fn on_text(state: &State, field: Field) -> Callback<InputEvent> {
+/// Sets `field` from the control that fired `E` (`InputEvent` as one types, `Event` on change).
+fn on_value<E: AsRef<Event> + 'static>(state: &State, field: Field) -> Callback<E> {
     let state = state.clone();
-    Callback::from(move |e: InputEvent| {
-        state.dispatch(Set(
-            field,
-            e.target_unchecked_into::<HtmlTextAreaElement>().value(),
-        ));
-    })
-}
-
-fn on_choice(state: &State, field: Field) -> Callback<Event> {
-    let state = state.clone();
-    Callback::from(move |e: Event| {
-        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-        state.dispatch(Set(field, value));
-    })
+    Callback::from(move |e: E| state.dispatch(Set(field, target_value(e.as_ref()))))
 }
 
 fn on_radio(state: &State, field: Field, value: &'static str) -> Callback<Event> {
@@ -123,11 +109,11 @@ pub fn Builder() -> Html {
                     if !is_static {
                         <p class="hint">{ "Every machine boots the same config; etcd members register with the discovery service and wait until the size is reached." }</p>
                         <label for="discovery">{ "Discovery URL" }</label>
-                        <input id="discovery" type="text" placeholder="https://host/<token>" value={state.discovery.clone()} oninput={on_input(&state, Field::Discovery)} />
+                        <input id="discovery" type="text" placeholder="https://host/<token>" value={state.discovery.clone()} oninput={on_value::<InputEvent>(&state, Field::Discovery)} />
                         <div class="inline">
                             <div>
                                 <label for="size">{ "Cluster size" }</label>
-                                <input id="size" type="number" min="1" value={state.size.clone()} oninput={on_input(&state, Field::Size)} />
+                                <input id="size" type="number" min="1" value={state.size.clone()} oninput={on_value::<InputEvent>(&state, Field::Size)} />
                             </div>
                             <button type="button" class="primary" onclick={mint}>{ "Mint a token" }</button>
                         </div>
@@ -135,15 +121,15 @@ pub fn Builder() -> Html {
                     } else {
                         <p class="hint">{ "Every address is known in advance: each member gets its own config naming all of them." }</p>
                         <label for="members">{ "Members (name=address, one per line)" }</label>
-                        <textarea id="members" rows="4" placeholder="etcd-1=10.0.0.11" value={state.members.clone()} oninput={on_text(&state, Field::Members)} />
+                        <textarea id="members" rows="4" placeholder="etcd-1=10.0.0.11" value={state.members.clone()} oninput={on_value::<InputEvent>(&state, Field::Members)} />
                         <label for="this">{ "This config is for" }</label>
-                        <select id="this" onchange={on_choice(&state, Field::This)}>
+                        <select id="this" onchange={on_value::<Event>(&state, Field::This)}>
                             { for state.member_names().into_iter().map(|n| html! { <option value={n.clone()} selected={n == state.this}>{ n }</option> }) }
                         </select>
                         <div class="inline">
                             <div>
                                 <label for="cluster-token">{ "Cluster token" }</label>
-                                <input id="cluster-token" type="text" value={state.cluster_token.clone()} oninput={on_input(&state, Field::ClusterToken)} />
+                                <input id="cluster-token" type="text" value={state.cluster_token.clone()} oninput={on_value::<InputEvent>(&state, Field::ClusterToken)} />
                             </div>
                             <button type="button" onclick={new_cluster_token}>{ "New cluster token" }</button>
                         </div>
@@ -152,7 +138,7 @@ pub fn Builder() -> Html {
                 <fieldset>
                     <legend>{ "Machines" }</legend>
                     <label for="platform">{ "Platform" }</label>
-                    <select id="platform" onchange={on_choice(&state, Field::Platform)}>
+                    <select id="platform" onchange={on_value::<Event>(&state, Field::Platform)}>
                         { for PLATFORMS.iter().map(|p| html! { <option value={p.id} selected={p.id == state.platform}>{ p.label }</option> }) }
                     </select>
                     <p class="hint">
@@ -170,11 +156,11 @@ pub fn Builder() -> Html {
                     <p class="hint">{ "Multi-region and multi-cloud clusters need the public address." }</p>
                     <label><input type="checkbox" checked={state.legacy_ports} onchange={legacy} />{ " Also listen on the legacy ports 4001 and 7001" }</label>
                     <label for="etcd-tag">{ "etcd image tag" }</label>
-                    <input id="etcd-tag" type="text" placeholder="Flatcar's default (v3.5.16)" value={state.etcd_tag.clone()} oninput={on_input(&state, Field::EtcdTag)} />
+                    <input id="etcd-tag" type="text" placeholder="Flatcar's default (v3.5.16)" value={state.etcd_tag.clone()} oninput={on_value::<InputEvent>(&state, Field::EtcdTag)} />
                     <label for="ssh-keys">{ "SSH keys for core (one per line)" }</label>
-                    <textarea id="ssh-keys" rows="3" placeholder="ssh-ed25519 AAAA… you@host" value={state.ssh_keys.clone()} oninput={on_text(&state, Field::SshKeys)} />
+                    <textarea id="ssh-keys" rows="3" placeholder="ssh-ed25519 AAAA… you@host" value={state.ssh_keys.clone()} oninput={on_value::<InputEvent>(&state, Field::SshKeys)} />
                     <label for="butane">{ "Butane version" }</label>
-                    <select id="butane" onchange={on_choice(&state, Field::Butane)}>
+                    <select id="butane" onchange={on_value::<Event>(&state, Field::Butane)}>
                         <option value="1.0.0" selected={state.butane == "1.0.0"}>{ "flatcar 1.0.0 (Ignition 3.3.0, Flatcar 3185.0.0+)" }</option>
                         <option value="1.1.0" selected={state.butane == "1.1.0"}>{ "flatcar 1.1.0 (Ignition 3.4.0, Flatcar from 2023)" }</option>
                     </select>
