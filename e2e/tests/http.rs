@@ -400,6 +400,48 @@ fn the_api_serves_the_config_builders_output(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+fn abuse_limits_answer_429_with_retry_after(_: &Shared) -> Result<(), Failed> {
+    let persist = scratch("http-limits").join("state");
+    let vars = [
+        ("MINTS_PER_MINUTE", "3"),
+        ("MAX_WAITS", "2"),
+        ("WAIT_TIMEOUT_SECONDS", "5"),
+    ];
+    let wr = Wrangler::start(18793, &persist, &vars);
+    let b = wr.base();
+    let urls: Vec<String> = (0..3).map(|_| wr.mint(3)).collect();
+    let r = get(&format!("{b}/new?size=3"));
+    assert_eq!(r.status, 429, "{r:?}");
+    let retry: u64 = r.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(r.body.contains("at most 3 a minute"), "{}", r.body);
+
+    // Two waits park; a third on the same token is refused until one ends.
+    let url = urls[0].clone();
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let u = format!("{url}?recursive=true&wait=true");
+            std::thread::spawn(move || get(&u))
+        })
+        .collect();
+    // They park within milliseconds; a probe made too early would park itself.
+    std::thread::sleep(Duration::from_secs(1));
+    let r = get(&format!("{url}?recursive=true&wait=true"));
+    assert_eq!((r.status, r.error_code()), (429, 103), "{r:?}");
+    assert_eq!(r.header("Retry-After"), Some("5"));
+    assert_eq!(
+        get(&format!("{}?recursive=true&wait=true", urls[1])).status,
+        200,
+        "other tokens are not limited"
+    );
+    for w in waiters {
+        assert_eq!(w.join().unwrap().status, 200, "the parked waits end idle");
+    }
+    let r = get(&format!("{url}?recursive=true&wait=true"));
+    assert_eq!((r.status, r.body.as_str()), (200, ""), "slots free again");
+    Ok(())
+}
+
 fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result<(), Failed> {
     let persist = scratch("http-storage").join("state");
     let mut wr = Wrangler::start(18790, &persist, &[]);
@@ -441,7 +483,7 @@ fn main() {
         *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
     }
     type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 16] = [
+    let cases: [(&str, Case); 17] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -480,6 +522,10 @@ fn main() {
         (
             "the_api_serves_the_config_builders_output",
             the_api_serves_the_config_builders_output,
+        ),
+        (
+            "abuse_limits_answer_429_with_retry_after",
+            abuse_limits_answer_429_with_retry_after,
         ),
         (
             "unreadable_storage_answers_503_and_is_never_overwritten",

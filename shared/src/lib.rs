@@ -9,6 +9,7 @@ pub mod form;
 pub mod inspect;
 pub mod limits;
 pub mod member_id;
+pub mod rate;
 pub mod registry;
 pub mod route;
 pub mod size;

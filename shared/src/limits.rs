@@ -15,6 +15,10 @@ pub struct Limits {
     pub token_lifetime_secs: u64,
     /// Seconds an idle wait is held before it ends with an empty 200 (`WAIT_TIMEOUT_SECONDS`).
     pub wait_timeout_secs: u64,
+    /// Waits one token holds parked at once (`MAX_WAITS`); more get 429.
+    pub max_waits: usize,
+    /// Tokens one client address may mint per minute (`MINTS_PER_MINUTE`); more get 429.
+    pub mints_per_minute: u64,
 }
 
 impl Default for Limits {
@@ -26,6 +30,8 @@ impl Default for Limits {
             max_events: 4096,
             token_lifetime_secs: 7 * 24 * 3600,
             wait_timeout_secs: 60,
+            max_waits: 256,
+            mints_per_minute: 60,
         }
     }
 }
@@ -60,6 +66,10 @@ impl Limits {
         read("MAX_EVENTS", &mut l.max_events)?;
         read("TOKEN_LIFETIME_SECONDS", &mut l.token_lifetime_secs)?;
         read("WAIT_TIMEOUT_SECONDS", &mut l.wait_timeout_secs)?;
+        let mut waits = l.max_waits as u64;
+        read("MAX_WAITS", &mut waits)?;
+        l.max_waits = usize::try_from(waits).unwrap_or(usize::MAX);
+        read("MINTS_PER_MINUTE", &mut l.mints_per_minute)?;
         l.max_members = usize::try_from(members).unwrap_or(usize::MAX);
         l.max_value_bytes = usize::try_from(value).unwrap_or(usize::MAX);
         if (l.max_members as u64) < l.max_size {

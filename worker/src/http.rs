@@ -19,6 +19,9 @@ pub fn reply(r: &Reply) -> Result<Response> {
     headers.set("X-Etcd-Index", &r.etcd_index.to_string())?;
     headers.set("X-Raft-Index", &r.etcd_index.to_string())?;
     headers.set("X-Raft-Term", "1")?;
+    if let Some(secs) = r.retry_after {
+        headers.set("Retry-After", &secs.to_string())?;
+    }
     Ok(resp)
 }
 
@@ -53,6 +56,14 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
 
 pub fn keys_method_not_allowed() -> Result<Response> {
     method_not_allowed(shared::v2::request::KEY_METHODS)
+}
+
+/// A 429 for a plain-text endpoint (minting), with when to try again.
+pub fn too_many(why: &str, retry_after: u64) -> Result<Response> {
+    let resp = text(429, why)?;
+    resp.headers()
+        .set("Retry-After", &retry_after.to_string())?;
+    Ok(resp)
 }
 
 pub fn text(status: u16, body: &str) -> Result<Response> {

@@ -6,11 +6,13 @@ mod generate;
 mod http;
 mod ledger;
 mod mint;
+mod mint_gate;
 mod registry_object;
 
 use shared::route::{route, Route};
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
+pub use mint_gate::MintGate;
 pub use registry_object::TokenRegistry;
 
 use crate::config::Config;

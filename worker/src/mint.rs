@@ -6,7 +6,7 @@ use shared::Token;
 use worker::{Env, Request, Response, Result};
 
 use crate::config::Config;
-use crate::{http, ledger, registry_object};
+use crate::{http, ledger, mint_gate, registry_object};
 
 pub async fn new_token(req: &Request, env: &Env, config: &Config) -> Result<Response> {
     let url = req.url()?;
@@ -15,6 +15,24 @@ pub async fn new_token(req: &Request, env: &Env, config: &Config) -> Result<Resp
         Ok(n) => n,
         Err(why) => return http::text(400, &why),
     };
+    // Cloudflare names the client; locally (wrangler dev) every caller is one client.
+    let client = req
+        .headers()
+        .get("CF-Connecting-IP")?
+        .unwrap_or_else(|| "local".to_string());
+    match mint_gate::check(env, &client).await {
+        Ok(None) => {}
+        Ok(Some(secs)) => {
+            return http::too_many(
+                &format!(
+                "too many tokens minted from {client}: at most {} a minute; try again in {secs} s",
+                config.limits.mints_per_minute
+            ),
+                secs,
+            )
+        }
+        Err(e) => return http::unavailable(&format!("mint gate: {e}")),
+    }
     // A collision of 128 random bits will not happen; the retry only keeps minting total.
     for _ in 0..3 {
         let token = match random_token() {

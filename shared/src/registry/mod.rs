@@ -284,6 +284,16 @@ impl Registry {
                 let body = self.render_event(&event_key, e);
                 Step::Reply(Reply::event(200, self.index, &body))
             }
+            None if self.waits.len() >= self.limits.max_waits => {
+                let e = self.error(
+                    ErrorCode::NoMorePeer,
+                    format!(
+                        "this token already holds {} waits, the most this service parks at once",
+                        self.waits.len()
+                    ),
+                );
+                Step::Reply(Reply::too_many(&e, self.limits.wait_timeout_secs))
+            }
             None => Step::Park(self.waits.park(key, recursive, since, self.index)),
         }
     }

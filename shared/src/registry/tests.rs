@@ -567,3 +567,32 @@ fn restore_refuses_gaps_and_headless_histories() {
     let fresh = Registry::restore(token(), Limits::default(), Vec::new()).unwrap();
     assert!(!fresh.is_minted());
 }
+
+#[test]
+fn waits_beyond_the_limit_get_429_with_retry_after() {
+    let limits = Limits {
+        max_waits: 2,
+        wait_timeout_secs: 30,
+        ..Limits::default()
+    };
+    let mut r = Registry::new(token(), limits);
+    r.mint(3, T0).unwrap();
+    let a = park(&mut r, "", "recursive=true&wait=true");
+    park(&mut r, "/x", "wait=true");
+    let reply = call(&mut r, "GET", "", "recursive=true&wait=true", "");
+    assert_eq!(
+        (reply.status, reply.retry_after, error_code(&reply)),
+        (429, Some(30), 103)
+    );
+    // A wait answered from history needs no slot.
+    assert_eq!(
+        call(&mut r, "GET", "/_config/size", "wait=true&waitIndex=1", "").status,
+        200
+    );
+    r.cancel_wait(a);
+    assert!(matches!(
+        r.handle(&req("GET", "", "recursive=true&wait=true", ""), T0)
+            .answer,
+        Answer::Parked(_)
+    ));
+}

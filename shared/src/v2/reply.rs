@@ -10,6 +10,8 @@ pub struct Reply {
     pub etcd_index: u64,
     /// Empty only for a wait that ended idle; etcd members then re-send it.
     pub body: String,
+    /// For a 429: seconds after which to try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -18,6 +20,7 @@ impl Reply {
             status,
             etcd_index,
             body: body.to_json(),
+            retry_after: None,
         }
     }
 
@@ -26,6 +29,7 @@ impl Reply {
             status: e.status(),
             etcd_index: e.index,
             body: e.to_json(),
+            retry_after: None,
         }
     }
 
@@ -35,6 +39,16 @@ impl Reply {
             status: 200,
             etcd_index,
             body: String::new(),
+            retry_after: None,
+        }
+    }
+
+    /// A 429 in etcd's error format, with when to try again.
+    pub fn too_many(e: &EtcdError, retry_after: u64) -> Reply {
+        Reply {
+            status: 429,
+            retry_after: Some(retry_after),
+            ..Reply::error(e)
         }
     }
 }

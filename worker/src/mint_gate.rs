@@ -1,0 +1,52 @@
+//! How many tokens one client address may mint per minute: a Durable Object per address holds
+//! its sliding window (`shared::rate::Window`) in memory. An evicted object forgets its count,
+//! which only ever errs toward allowing: this limits abuse, it does not meter.
+
+use std::cell::RefCell;
+
+use shared::rate::Window;
+use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
+
+use crate::config::Config;
+
+const MINUTE_MS: u64 = 60_000;
+
+#[durable_object]
+pub struct MintGate {
+    env: Env,
+    window: RefCell<Option<Window>>,
+}
+
+impl DurableObject for MintGate {
+    fn new(_state: State, env: Env) -> Self {
+        MintGate {
+            env,
+            window: RefCell::new(None),
+        }
+    }
+
+    /// Counts one mint: 204 if allowed, 429 with the seconds to wait in the body if not.
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        let limit = Config::from_env(&self.env)?.limits.mints_per_minute;
+        let mut window = self.window.borrow_mut();
+        let w = window.get_or_insert_with(|| Window::new(limit as usize, MINUTE_MS));
+        match w.hit(Date::now().as_millis()) {
+            Ok(()) => Ok(Response::empty()?.with_status(204)),
+            Err(secs) => Ok(Response::ok(secs.to_string())?.with_status(429)),
+        }
+    }
+}
+
+/// Asks the gate of `client` (its address); `Ok(Some(secs))` means refused for `secs` seconds.
+pub async fn check(env: &Env, client: &str) -> Result<Option<u64>> {
+    let stub = env
+        .durable_object("MINT_GATE")?
+        .id_from_name(client)?
+        .get_stub()?;
+    let mut resp = stub.fetch_with_str("https://gate/hit").await?;
+    match resp.status_code() {
+        204 => Ok(None),
+        429 => Ok(Some(resp.text().await?.trim().parse().unwrap_or(60))),
+        other => Err(format!("mint gate answered {other}").into()),
+    }
+}
