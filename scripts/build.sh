@@ -16,6 +16,7 @@ opt() { # file: shrink a wasm in place and print its sizes
 # The app: trunk offline with the wasm-bindgen the setup installed (no downloads).
 (cd frontend && TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline)
 opt frontend/dist/rendezvous-frontend_bg.wasm
+python3 scripts/headers.py frontend/dist
 
 cd worker
 # Tools come from the Makefile's setup, never downloaded by worker-build.

@@ -27,6 +27,8 @@ async function open(path) {
   const page = await chrome.newPage({ viewport: { width: 1300, height: 1000 } });
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
+  // A CSP that blocked any part of the app would show here.
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) page.errors.push(m.text()); });
   await page.goto(`${worker.base}${path}`);
   return page;
 }
@@ -71,6 +73,7 @@ test('mistakes are explained and produce no config', async () => {
   await eventually('the errors', async () => (await problems.textContent()).includes('not an http:// or https:// URL'));
   assert.match(await problems.textContent(), /even size \(4\)/);
   assert.equal(await page.locator('#butane-yaml').count(), 0);
+  assert.deepEqual(page.errors, [], 'the app ran under its CSP without violations');
 });
 
 test('a token minted from the page is a working discovery token', async () => {

@@ -42,6 +42,22 @@ fn service_paths(w: &Shared) -> Result<(), Failed> {
     );
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("Content-Type"), Some("application/wasm"));
+    // The page runs only its own scripts (the inline loader by hash) and cannot be framed.
+    let csp = r
+        .header("Content-Security-Policy")
+        .expect("a CSP on the page");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(r.header("X-Frame-Options"), Some("DENY"));
+    assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"));
+    let api = get(&format!("{b}/health"));
+    assert_eq!(api.header("X-Content-Type-Options"), Some("nosniff"));
     Ok(())
 }
 

@@ -79,6 +79,7 @@ pub fn respond(status: u16, content_type: &str, body: String) -> Result<Response
     let headers = Headers::new();
     headers.set("Content-Type", content_type)?;
     headers.set("Cache-Control", "no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
     cors(&headers)?;
     Ok(Response::ok(body)?
         .with_status(status)
