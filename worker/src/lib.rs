@@ -10,7 +10,7 @@ mod mint_gate;
 mod registry_object;
 
 use shared::route::{route, Route};
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result};
 
 pub use mint_gate::MintGate;
 pub use registry_object::TokenRegistry;
@@ -24,15 +24,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Err(why) => return http::unavailable(&why),
     };
     let path = req.path();
-    let method = req.method();
-    if method == Method::Options {
+    // The raw method: the worker crate reads methods it does not know as GET.
+    let method = req.inner().method();
+    if method == "OPTIONS" {
         return http::preflight();
     }
     match route(&path, &config.prefix) {
         Route::Keys { token, key } => registry_object::forward(req, &env, token, key).await,
         Route::NotFound => http::not_found(&path),
         service => {
-            if !matches!(method, Method::Get | Method::Head) {
+            if !matches!(method.as_str(), "GET" | "HEAD") {
                 return http::method_not_allowed("GET, HEAD, OPTIONS");
             }
             match service {
@@ -40,7 +41,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 Route::Health => http::text(200, "OK"),
                 Route::Robots => http::text(200, "User-agent: *\nDisallow: /\n"),
                 // Minting changes state, so a HEAD (a prefetcher, a link checker) must not.
-                Route::New if method == Method::Head => http::method_not_allowed("GET, OPTIONS"),
+                Route::New if method == "HEAD" => http::method_not_allowed("GET, OPTIONS"),
                 Route::New => mint::new_token(&req, &env, &config).await,
                 Route::Ledger(token) => ledger::show(&env, token).await,
                 Route::Butane => generate::config(&req, generate::Format::Butane),

@@ -37,10 +37,11 @@ pub struct Meta {
 
 /// Sends a keys request to its token's object. Only the paths built here reach the object.
 pub async fn forward(mut req: Request, env: &Env, token: Token, key: &str) -> Result<Response> {
-    let method = req.method();
-    if !http::is_keys_method(method.as_ref()) {
+    // The raw method: the worker crate reads methods it does not know as GET.
+    if !http::is_keys_method(&req.inner().method()) {
         return http::keys_method_not_allowed();
     }
+    let method = req.method();
     let url = req.url()?;
     let mut target = format!("https://registry/keys/{token}{key}");
     if let Some(q) = url.query() {
