@@ -26,7 +26,7 @@ test: setup
 	$(MAKE) --no-print-directory lint
 	cargo test --workspace --exclude rendezvous-e2e
 	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd \
-	  cargo test -p rendezvous-e2e --test http --test hostile --test etcd
+	  cargo test -p rendezvous-e2e --test http --test hostile --test races --test etcd
 	node --test e2e/browser/
 
 ## Retakes the README's screenshots (docs/screenshots) with the browser tests.

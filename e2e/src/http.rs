@@ -43,8 +43,18 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-/// Sends a request; `body` is sent as a form when it is `Some`.
+/// Sends a request; `body` is sent as a form when it is `Some`. Panics if there is no answer.
 pub fn send(method: &str, url: &str, body: Option<&[u8]>, content_type: Option<&str>) -> Resp {
+    try_send(method, url, body, content_type).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like `send`, but a broken connection is an `Err` (for clients that retry, as etcd does).
+pub fn try_send(
+    method: &str,
+    url: &str,
+    body: Option<&[u8]>,
+    content_type: Option<&str>,
+) -> Result<Resp, String> {
     let mut req = agent().request(method, url);
     if let Some(ct) = content_type {
         req = req.set("Content-Type", ct);
@@ -56,7 +66,7 @@ pub fn send(method: &str, url: &str, body: Option<&[u8]>, content_type: Option<&
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
+        Err(e) => return Err(format!("{method} {url}: {e}")),
     };
     let status = resp.status();
     let headers = resp
@@ -64,12 +74,14 @@ pub fn send(method: &str, url: &str, body: Option<&[u8]>, content_type: Option<&
         .into_iter()
         .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
         .collect();
-    let body = resp.into_string().unwrap_or_default();
-    Resp {
+    let body = resp
+        .into_string()
+        .map_err(|e| format!("{method} {url}: reading the body: {e}"))?;
+    Ok(Resp {
         status,
         headers,
         body,
-    }
+    })
 }
 
 pub fn get(url: &str) -> Resp {

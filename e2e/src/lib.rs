@@ -7,6 +7,7 @@
 pub mod etcd;
 pub mod http;
 pub mod process;
+pub mod sim;
 pub mod storage;
 pub mod wrangler;
 

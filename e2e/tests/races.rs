@@ -1,0 +1,233 @@
+//! Races and faults: many members racing on many tokens must all agree on the same first `size`;
+//! the Worker killed and restarted in the middle of bootstraps loses no registration; real etcd
+//! members racing 5 on a size-3 token, repeatedly. Figures are printed for the notes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Failed, Trial};
+use rendezvous_e2e::etcd::{registered_peers, Member, Release, HEALTHY_WITHIN};
+use rendezvous_e2e::sim::{member, Outcome};
+use rendezvous_e2e::wrangler::Wrangler;
+use rendezvous_e2e::{eventually, scratch};
+
+/// The registry's first `size` member keys, by createdIndex.
+fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
+    rendezvous_e2e::etcd::registered(url)
+        .into_iter()
+        .take(size)
+        .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
+        .collect()
+}
+
+/// Starts `extra` more members than `size` on each token, all at once (after `delay(i)`), and
+/// checks that every one of them ends with the same cluster, the registry's first `size`.
+fn race(
+    tokens: &[(String, usize)],
+    extra: usize,
+    delay: impl Fn(usize) -> Duration,
+) -> (usize, usize) {
+    let mut handles = Vec::new();
+    let mut n = 0;
+    for (t, (url, size)) in tokens.iter().enumerate() {
+        for m in 0..size + extra {
+            let (url, id) = (url.clone(), format!("t{t}m{m}"));
+            let peer = format!("http://10.{}.{}.{}:2380", t / 250, t % 250, m);
+            let wait = delay(n);
+            n += 1;
+            handles.push((
+                t,
+                id.clone(),
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    member(&url, &id, &peer)
+                }),
+            ));
+        }
+    }
+    let mut by_token: HashMap<usize, Vec<(String, Outcome)>> = HashMap::new();
+    for (t, id, h) in handles {
+        by_token
+            .entry(t)
+            .or_default()
+            .push((id, h.join().expect("member thread")));
+    }
+    let mut registered = 0;
+    for (t, outcomes) in &by_token {
+        let (url, size) = &tokens[*t];
+        let truth = founders_in_registry(url, *size);
+        assert_eq!(truth.len(), *size, "token {t} filled");
+        let mut founders = 0;
+        for (id, o) in outcomes {
+            match o {
+                Outcome::Founder(c) => {
+                    assert_eq!(c, &truth, "{id} disagrees on token {t}");
+                    assert!(truth.contains(id));
+                    founders += 1;
+                    registered += 1;
+                }
+                Outcome::Proxy(c, reg) => {
+                    assert_eq!(c, &truth, "{id} (proxy) disagrees on token {t}");
+                    assert!(!truth.contains(id));
+                    registered += usize::from(*reg);
+                }
+                Outcome::Duplicate => panic!("{id}: duplicate id on a fresh token"),
+            }
+        }
+        assert_eq!(founders, *size, "exactly size founders on token {t}");
+        // Every registration that was acknowledged is still there.
+        let keys: Vec<String> = rendezvous_e2e::etcd::registered(url)
+            .into_iter()
+            .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
+            .collect();
+        for (id, o) in outcomes {
+            if matches!(o, Outcome::Founder(_) | Outcome::Proxy(_, true)) {
+                assert!(keys.contains(id), "{id}'s registration was lost");
+            }
+        }
+    }
+    (n, registered)
+}
+
+fn racing_members_agree_on_every_token(w: &Wrangler) -> Result<(), Failed> {
+    let rounds = 3;
+    let (mut tokens_total, mut members_total) = (0, 0);
+    let start = Instant::now();
+    for round in 0..rounds {
+        let tokens: Vec<(String, usize)> = (0..21)
+            .map(|i| (i % 7) + 1)
+            .map(|size| (w.mint(size as u64), size))
+            .collect();
+        let (members, _) = race(&tokens, 2, |_| Duration::ZERO);
+        tokens_total += tokens.len();
+        members_total += members;
+        println!(
+            "    round {round}: {} tokens (sizes 1-7), {members} racing members: all agree",
+            tokens.len()
+        );
+    }
+    println!(
+        "    {rounds} rounds, {tokens_total} tokens, {members_total} members in {:.1?}: 0 disagreements",
+        start.elapsed()
+    );
+    Ok(())
+}
+
+fn restarts_lose_no_registration(w: &Mutex<Wrangler>) -> Result<(), Failed> {
+    let tokens: Vec<(String, usize)> = {
+        let w = w.lock().unwrap();
+        (0..12)
+            .map(|i| if i % 2 == 0 { 3usize } else { 5 })
+            .map(|size| (w.mint(size as u64), size))
+            .collect()
+    };
+    let restarts = 4;
+    // Members start spread over 10 s; the Worker is SIGKILLed and restarted every ~2 s meanwhile.
+    let members = {
+        let tokens = tokens.clone();
+        std::thread::spawn(move || {
+            race(&tokens, 1, |i| {
+                Duration::from_millis((i as u64 * 137) % 10_000)
+            })
+        })
+    };
+    let mut survived = 0;
+    for _ in 0..restarts {
+        std::thread::sleep(Duration::from_millis(1500));
+        let mut w = w.lock().unwrap();
+        w.kill();
+        w.restart();
+        survived += 1;
+    }
+    let (n, registered) = members.join().map_err(|_| "a member thread panicked")?;
+    println!(
+        "    {} tokens, {n} members, {restarts} SIGKILL restarts survived: {registered} acknowledged registrations, 0 lost, all agree",
+        tokens.len()
+    );
+    assert_eq!(survived, restarts);
+    Ok(())
+}
+
+fn real_etcd_five_on_three_repeated(w: &Mutex<Wrangler>) -> Result<(), Failed> {
+    let repeats = 3;
+    for round in 0..repeats {
+        let url = w.lock().unwrap().mint(3);
+        let dir = scratch(&format!("races-etcd-{round}"));
+        let mut ms: Vec<Member> = (1..=5)
+            .map(|i| {
+                Member::new(
+                    &dir,
+                    &format!("m{i}"),
+                    Release::V34,
+                    28000 + 100 * round,
+                    i,
+                    &url,
+                )
+            })
+            .collect();
+        ms.iter_mut().for_each(Member::start);
+        let founders: Vec<String> =
+            eventually("three registrations", Duration::from_secs(30), || {
+                let reg = registered_peers(&url);
+                (reg.len() >= 3).then(|| reg[..3].to_vec())
+            });
+        let voting: Vec<&Member> = ms
+            .iter()
+            .filter(|m| founders.contains(&m.peer_url()))
+            .collect();
+        assert_eq!(voting.len(), 3);
+        eventually("healthy", HEALTHY_WITHIN, || {
+            voting.iter().all(|m| m.healthy()).then_some(())
+        });
+        let mut expected = founders.clone();
+        expected.sort();
+        for m in &voting {
+            let seen = eventually("member list", Duration::from_secs(20), || m.voting_peers());
+            assert_eq!(seen, expected, "{} agrees", m.name);
+        }
+        println!("    round {round}: 5 etcd 3.4 members on a size-3 token: the same 3 voting members everywhere");
+    }
+    Ok(())
+}
+
+fn main() {
+    let on = rendezvous_e2e::enabled();
+    // Generous minting for the test's own many tokens; short waits keep idle polls moving.
+    let vars = [
+        ("MINTS_PER_MINUTE", "10000"),
+        ("WAIT_TIMEOUT_SECONDS", "10"),
+    ];
+    let race_worker = on.then(|| {
+        Arc::new(Wrangler::start(
+            18796,
+            &scratch("races").join("state"),
+            &vars,
+        ))
+    });
+    let fault_worker = on.then(|| {
+        Arc::new(Mutex::new(Wrangler::start(
+            18797,
+            &scratch("faults").join("state"),
+            &vars,
+        )))
+    });
+    let mut trials = Vec::new();
+    let rw = race_worker.clone();
+    trials.push(Trial::test(
+        "racing_members_agree_on_every_token",
+        move || racing_members_agree_on_every_token(rw.as_ref().unwrap()),
+    ));
+    let fw = fault_worker.clone();
+    trials.push(Trial::test("restarts_lose_no_registration", move || {
+        restarts_lose_no_registration(fw.as_ref().unwrap())
+    }));
+    let fw = fault_worker.clone();
+    trials.push(Trial::test("real_etcd_five_on_three_repeated", move || {
+        real_etcd_five_on_three_repeated(fw.as_ref().unwrap())
+    }));
+    let conclusion = rendezvous_e2e::run(trials);
+    drop(race_worker);
+    drop(fault_worker);
+    conclusion.exit();
+}
