@@ -373,12 +373,21 @@ fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
     assert_eq!(expired.json()["action"], "expire", "{expired:?}");
     assert_eq!(expired.json()["prevNode"]["value"], "x");
 
-    // Past its lifetime the token is gone entirely, and cannot be written again.
+    // Past its lifetime the alarm deletes the token entirely, with nobody asking: its storage
+    // is empty before any request reaches it again. Then it cannot be read or written.
     eventually(
         "the token's lifetime to pass",
         Duration::from_secs(30),
         || (minted_at.elapsed() > Duration::from_secs(9)).then_some(()),
     );
+    let mut wr = wr;
+    wr.stop();
+    assert_eq!(
+        rendezvous_e2e::storage::count(&persist),
+        0,
+        "the alarm deleted every key"
+    );
+    wr.restart();
     let gone = get(&url);
     assert_eq!((gone.status, gone.error_code()), (404, 100), "{gone:?}");
     let r = put(&format!("{url}/b?prevExist=false"), "value=2");
