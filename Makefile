@@ -10,7 +10,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test build setup setup-dev lint unit screenshots clean
+.PHONY: dev test build setup setup-dev lint unit screenshots fuzz clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -46,6 +46,10 @@ setup-dev:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+## Fuzzes every parser that sees outside bytes, FUZZ_SECONDS (60) each; prints executions.
+fuzz:
+	./scripts/fuzz.sh
 
 ## Only the sans-IO core's tests (no tools needed beyond cargo).
 unit:
