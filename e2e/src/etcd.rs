@@ -204,3 +204,34 @@ pub fn peer_of(value: &str) -> String {
 }
 
 pub const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
+
+/// Starts `members` (more than 3) at once on a size-3 token and waits until its first three
+/// registrations are healthy voting members that all report the same cluster. Returns the
+/// founders' peer URLs in registration order.
+pub fn race_to_three(members: &mut [Member], url: &str) -> Vec<String> {
+    members.iter_mut().for_each(Member::start);
+    let founders: Vec<String> =
+        crate::eventually("three registrations", Duration::from_secs(30), || {
+            let reg = registered_peers(url);
+            (reg.len() >= 3).then(|| reg[..3].to_vec())
+        });
+    let voting: Vec<&Member> = members
+        .iter()
+        .filter(|m| founders.contains(&m.peer_url()))
+        .collect();
+    assert_eq!(
+        voting.len(),
+        3,
+        "the founders are among the started members"
+    );
+    crate::eventually("the founders healthy", HEALTHY_WITHIN, || {
+        voting.iter().all(|m| m.healthy()).then_some(())
+    });
+    let mut expected = founders.clone();
+    expected.sort();
+    for m in &voting {
+        let seen = crate::eventually("member list", Duration::from_secs(20), || m.voting_peers());
+        assert_eq!(seen, expected, "{} sees other voting members", m.name);
+    }
+    founders
+}

@@ -44,20 +44,12 @@ fn check_cluster(url: &str) -> (usize, Vec<(String, u64)>, u64) {
     let l = retrying("list", || {
         try_get(&format!("{url}?quorum=false&recursive=false&sorted=false"))
     });
-    let v = l.json();
-    let mut nodes: Vec<(String, u64)> = v["node"]["nodes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|n| {
-            (
-                base(n["key"].as_str().unwrap()),
-                n["createdIndex"].as_u64().unwrap(),
-            )
-        })
+    // The inspector's reading of a listing: members in createdIndex order.
+    let nodes = shared::inspect::diagnose(&l.json(), shared::inspect::SizeInfo::Unknown, None, 0)
+        .members
+        .into_iter()
+        .map(|m| (m.id, m.created_index))
         .collect();
-    nodes.sort_by_key(|(_, c)| *c);
     (size, nodes, l.etcd_index())
 }
 

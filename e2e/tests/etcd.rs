@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
-use rendezvous_e2e::etcd::{registered, registered_peers, Member, Release, HEALTHY_WITHIN};
+use rendezvous_e2e::etcd::{
+    race_to_three, registered, registered_peers, Member, Release, HEALTHY_WITHIN,
+};
 use rendezvous_e2e::wrangler::Wrangler;
 use rendezvous_e2e::{eventually, scratch};
 
@@ -114,21 +116,10 @@ fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> 
     let url = worker(w).as_ref().unwrap().mint(3);
     let dir = scratch(&format!("etcd-five-{r:?}"));
     let mut ms = members(&dir, r, 24000, &url, 5);
-    ms.iter_mut().for_each(Member::start);
     // The founders are the first three by createdIndex; everyone must agree on exactly them.
-    let founders: Vec<String> = eventually("three registrations", Duration::from_secs(30), || {
-        let reg = registered_peers(&url);
-        (reg.len() >= 3).then(|| reg[..3].to_vec())
-    });
-    let voting: Vec<&Member> = ms
-        .iter()
-        .filter(|m| founders.contains(&m.peer_url()))
-        .collect();
-    assert_eq!(voting.len(), 3);
-    all_healthy(&voting);
+    let founders = race_to_three(&mut ms, &url);
     let mut expected = founders.clone();
     expected.sort();
-    agree(&voting, &expected);
     for m in ms.iter().filter(|m| !founders.contains(&m.peer_url())) {
         eventually(
             "a late member to see the full cluster",

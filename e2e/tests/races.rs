@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
-use rendezvous_e2e::etcd::{registered_peers, Member, Release, HEALTHY_WITHIN};
+use rendezvous_e2e::etcd::{race_to_three, Member, Release};
+use rendezvous_e2e::scratch;
 use rendezvous_e2e::sim::{member, Outcome};
 use rendezvous_e2e::wrangler::Wrangler;
-use rendezvous_e2e::{eventually, scratch};
 
 /// The registry's first `size` member keys, by createdIndex.
 fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
@@ -166,26 +166,7 @@ fn real_etcd_five_on_three_repeated(w: &Mutex<Wrangler>) -> Result<(), Failed> {
                 )
             })
             .collect();
-        ms.iter_mut().for_each(Member::start);
-        let founders: Vec<String> =
-            eventually("three registrations", Duration::from_secs(30), || {
-                let reg = registered_peers(&url);
-                (reg.len() >= 3).then(|| reg[..3].to_vec())
-            });
-        let voting: Vec<&Member> = ms
-            .iter()
-            .filter(|m| founders.contains(&m.peer_url()))
-            .collect();
-        assert_eq!(voting.len(), 3);
-        eventually("healthy", HEALTHY_WITHIN, || {
-            voting.iter().all(|m| m.healthy()).then_some(())
-        });
-        let mut expected = founders.clone();
-        expected.sort();
-        for m in &voting {
-            let seen = eventually("member list", Duration::from_secs(20), || m.voting_peers());
-            assert_eq!(seen, expected, "{} agrees", m.name);
-        }
+        race_to_three(&mut ms, &url);
         println!("    round {round}: 5 etcd 3.4 members on a size-3 token: the same 3 voting members everywhere");
     }
     Ok(())

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
+use shared::inspect::{diagnose, SizeInfo};
 use shared::registry::{Answer, Registry, WaitId};
 use shared::v2::KeysRequest;
 use shared::{Limits, Token};
@@ -107,21 +108,12 @@ fn listing(r: &Registry, now: u64) -> Vec<(String, u64)> {
         panic!("a GET parked")
     };
     let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-    let mut nodes: Vec<(String, u64)> = v["node"]["nodes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|n| {
-            let key = n["key"].as_str().unwrap();
-            (
-                key.rsplit('/').next().unwrap().to_string(),
-                n["createdIndex"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    nodes.sort_by_key(|(_, c)| *c);
-    nodes
+    // The inspector's reading of a listing: members in createdIndex order.
+    diagnose(&v, SizeInfo::Unknown, None, 0)
+        .members
+        .into_iter()
+        .map(|m| (m.id, m.created_index))
+        .collect()
 }
 
 /// What the history answers for a wait, if anything.
