@@ -92,10 +92,7 @@ pub fn Builder() -> Html {
             state.dispatch(Set(Field::LegacyPorts, on.to_string()));
         })
     };
-    let address_var = platform.and_then(|p| {
-        p.address_var(state.address == "public")
-            .or(p.address_var(false))
-    });
+    let address_var = platform.map(|p| p.etcd_address_var(state.address == "public"));
 
     html! {
         <div class="columns">

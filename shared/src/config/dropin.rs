@@ -15,11 +15,7 @@ pub fn etcd_member_dropin(c: &ClusterConfig) -> String {
     let mut s = String::new();
     let (host, env_file) = match &c.bootstrap {
         Bootstrap::Discovery { .. } => {
-            let var = c
-                .platform
-                .address_var(c.public_address)
-                .or(c.platform.address_var(false))
-                .unwrap_or(super::platform::CUSTOM_PRIVATE_VAR);
+            let var = c.platform.etcd_address_var(c.public_address);
             let (unit, file) = if c.platform.needs_address_unit() {
                 (ADDRESS_UNIT, ADDRESS_FILE)
             } else {

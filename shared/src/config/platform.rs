@@ -148,6 +148,14 @@ impl Platform {
         }
     }
 
+    /// The variable etcd's URLs use: the public one when asked for and the platform has one,
+    /// else the private one (the config warns about that fallback).
+    pub fn etcd_address_var(&self, public: bool) -> &'static str {
+        self.address_var(public)
+            .or(self.address_var(false))
+            .unwrap_or(CUSTOM_PRIVATE_VAR)
+    }
+
     /// Whether this config must bring its own unit that finds the address.
     pub fn needs_address_unit(&self) -> bool {
         !self.metadata_service || self.private_var.is_none()
@@ -178,6 +186,19 @@ mod tests {
                 p.id
             );
         }
+    }
+
+    #[test]
+    fn etcd_uses_the_public_variable_only_where_there_is_one() {
+        let ec2 = Platform::by_id("ec2").unwrap();
+        assert_eq!(ec2.etcd_address_var(true), "COREOS_EC2_IPV4_PUBLIC");
+        assert_eq!(ec2.etcd_address_var(false), "COREOS_EC2_IPV4_LOCAL");
+        let px = Platform::by_id("proxmoxve").unwrap();
+        assert_eq!(px.etcd_address_var(true), "COREOS_PROXMOXVE_IPV4");
+        assert_eq!(
+            Platform::by_id("metal").unwrap().etcd_address_var(true),
+            CUSTOM_PUBLIC_VAR
+        );
     }
 
     #[test]
