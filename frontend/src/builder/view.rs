@@ -188,13 +188,11 @@ fn is_static_mode(state: &BuilderState) -> bool {
 /// A warning if the token at `url` already has members (read with its size), `None` if it is
 /// fresh or cannot be read (another service without CORS: nothing to say then).
 async fn token_in_use(url: &str) -> Option<String> {
-    let listing = api::get(url).await.ok().filter(|a| a.status == 200)?;
-    let value: serde_json::Value = serde_json::from_str(&listing.body).ok()?;
-    let size = match api::get(&format!("{url}/_config/size")).await {
-        Ok(a) => crate::inspector::state::size_from(a.status, &a.body),
-        Err(_) => shared::inspect::SizeInfo::Unknown,
-    };
-    let report = shared::inspect::diagnose(&value, size, Some(url), page::now_ms());
+    let registry = api::read_registry(url, page::now_ms())
+        .await
+        .ok()
+        .filter(|r| r.status == 200)?;
+    let report = registry.report;
     match report.members.len() {
         0 => None,
         n if report.complete => Some(format!("this token is used: its cluster is complete ({n} members registered). A new cluster needs a fresh token: mint one.")),

@@ -9,8 +9,9 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::state::{member_key, size_from, size_typed, source, wait_url, Source};
-use crate::{api, page};
+use super::state::{member_key, size_typed, source, wait_url, Source};
+use crate::api::{self, ReadError};
+use crate::page;
 
 #[function_component]
 pub fn Inspector() -> Html {
@@ -108,14 +109,9 @@ async fn follow(
     let current = || *generation.borrow() == gen;
     let mut failures = 0;
     while current() {
-        let read = async {
-            let size = api::get(&format!("{url}/_config/size")).await?;
-            let listing = api::get(&url).await?;
-            Ok::<_, String>((size, listing))
-        };
-        let (size, listing) = match read.await {
-            Ok(x) => x,
-            Err(e) => {
+        let registry = match api::read_registry(&url, page::now_ms()).await {
+            Ok(r) => r,
+            Err(ReadError::Unreachable(e)) => {
                 failures += 1;
                 status.set(e);
                 if failures >= 5 {
@@ -124,30 +120,25 @@ async fn follow(
                 page::sleep(2000 * failures).await;
                 continue;
             }
+            Err(ReadError::NotEtcd(e)) => {
+                status.set(e);
+                return;
+            }
         };
         failures = 0;
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&listing.body) else {
-            status.set(format!("{url} did not answer etcd's JSON"));
-            return;
-        };
         if !current() {
             return;
         }
-        let size = if size.status == 200 || size.status == 404 {
-            size_from(size.status, &size.body)
-        } else {
-            SizeInfo::Unknown
-        };
-        report.set(Some(diagnose(&value, size, Some(&url), page::now_ms())));
-        if listing.status != 200 {
-            status.set(format!("Stopped: {url} answered {}.", listing.status));
+        report.set(Some(registry.report));
+        if registry.status != 200 {
+            status.set(format!("Stopped: {url} answered {}.", registry.status));
             return;
         }
         status.set(format!(
             "Following {url} live: this updates as members register."
         ));
         // etcd's own long poll: returns at the next change, or empty after a minute.
-        let index = listing.etcd_index.unwrap_or(0);
+        let index = registry.etcd_index.unwrap_or(0);
         if api::get(&wait_url(&url, index)).await.is_err() {
             page::sleep(2000).await;
         }
