@@ -13,23 +13,22 @@ const MINUTE_MS: u64 = 60_000;
 
 #[durable_object]
 pub struct MintGate {
-    env: Env,
-    window: RefCell<Option<Window>>,
+    /// Window for this client address; `Err` holds a bad `[vars]` setting, answered as 503.
+    window: RefCell<std::result::Result<Window, String>>,
 }
 
 impl DurableObject for MintGate {
     fn new(_state: State, env: Env) -> Self {
+        let limit = Config::from_env(&env).map(|c| c.limits.mints_per_minute);
         MintGate {
-            env,
-            window: RefCell::new(None),
+            window: RefCell::new(limit.map(|l| Window::new(l as usize, MINUTE_MS))),
         }
     }
 
     /// Counts one mint: 204 if allowed, 429 with the seconds to wait in the body if not.
     async fn fetch(&self, _req: Request) -> Result<Response> {
-        let limit = Config::from_env(&self.env)?.limits.mints_per_minute;
         let mut window = self.window.borrow_mut();
-        let w = window.get_or_insert_with(|| Window::new(limit as usize, MINUTE_MS));
+        let w = window.as_mut().map_err(|e| e.clone())?;
         match w.hit(Date::now().as_millis()) {
             Ok(()) => Ok(Response::empty()?.with_status(204)),
             Err(secs) => Ok(Response::ok(secs.to_string())?.with_status(429)),

@@ -125,7 +125,9 @@ struct Inner {
 #[durable_object]
 pub struct TokenRegistry {
     state: State,
-    env: Env,
+    /// `[vars]` cannot change during an object's life: read once, here. A bad setting is kept
+    /// as its message and answered as 503 on every request.
+    limits: std::result::Result<Limits, String>,
     inner: Rc<RefCell<Inner>>,
 }
 
@@ -133,7 +135,7 @@ impl DurableObject for TokenRegistry {
     fn new(state: State, env: Env) -> Self {
         TokenRegistry {
             state,
-            env,
+            limits: Config::from_env(&env).map(|c| c.limits),
             inner: Rc::new(RefCell::new(Inner::default())),
         }
     }
@@ -159,7 +161,7 @@ impl DurableObject for TokenRegistry {
 
 impl TokenRegistry {
     fn limits(&self) -> Result<Limits> {
-        Ok(Config::from_env(&self.env)?.limits)
+        Ok(self.limits.clone()?)
     }
 
     async fn dispatch(&self, mut req: Request) -> Result<Response> {
