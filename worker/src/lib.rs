@@ -1,6 +1,7 @@
 //! The Worker: one fetch entry, a router (`shared::route`), and small handlers. The protocol
 //! lives in `shared`; this crate only moves bytes between HTTP, KV and the Durable Object.
 
+mod bindings;
 mod config;
 mod generate;
 mod http;
@@ -10,33 +11,38 @@ mod mint_gate;
 mod registry_object;
 
 use shared::route::{route, Route};
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, Request, Result};
 
 pub use mint_gate::MintGate;
 pub use registry_object::TokenRegistry;
 
 use crate::config::Config;
 
+/// The raw request and response: the keys path (nearly every request) only hands the request to
+/// its token's object, so it skips `worker::Request`'s eager reads (`cf`, a parsed URL).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let config = match Config::from_env(&env) {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    let config = match Config::shared(&env) {
         Ok(c) => c,
-        Err(why) => return http::unavailable(&why),
+        Err(why) => return raw(http::unavailable(&why)),
     };
-    let path = req.path();
+    let url = req.url();
+    let (path, _query) = split_url(&url);
     // The raw method: the worker crate reads methods it does not know as GET.
-    let method = req.inner().method();
+    let method = req.method();
     if method == "OPTIONS" {
-        return http::preflight();
+        return raw(http::preflight());
     }
-    match route(&path, &config.prefix) {
-        Route::Keys { token, key } => registry_object::forward(req, &env, token, key).await,
-        Route::NotFound => http::not_found(&path),
+    match route(path, &config.prefix) {
+        Route::Keys { token, key } => registry_object::forward(req, &url, &env, token, key).await,
+        Route::NotFound => raw(http::not_found(path)),
         service => {
             if !matches!(method.as_str(), "GET" | "HEAD") {
-                return http::method_not_allowed("GET, HEAD, OPTIONS");
+                return raw(http::method_not_allowed("GET, HEAD, OPTIONS"));
             }
-            match service {
+            let req = Request::from(req);
+            raw(match service {
                 Route::Home => http::text(200, HOME),
                 Route::Health => http::text(200, "OK"),
                 Route::Robots => http::text(200, "User-agent: *\nDisallow: /\n"),
@@ -46,9 +52,26 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 Route::Ledger(token) => ledger::show(&env, token).await,
                 Route::Butane => generate::config(&req, generate::Format::Butane),
                 Route::Ignition => generate::config(&req, generate::Format::Ignition),
-                Route::Keys { .. } | Route::NotFound => http::not_found(&path),
-            }
+                Route::Keys { .. } | Route::NotFound => http::not_found(path),
+            })
         }
+    }
+}
+
+fn raw(resp: Result<worker::Response>) -> Result<web_sys::Response> {
+    resp.map(web_sys::Response::from)
+}
+
+/// The path (still percent-encoded) and query of an absolute URL as the runtime hands it over:
+/// already normalised, so splitting is enough and no URL parser runs per request.
+pub(crate) fn split_url(url: &str) -> (&str, Option<&str>) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let rest = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
+    let rest = rest.split('#').next().unwrap_or_default();
+    match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
     }
 }
 

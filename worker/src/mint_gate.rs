@@ -19,7 +19,7 @@ pub struct MintGate {
 
 impl DurableObject for MintGate {
     fn new(_state: State, env: Env) -> Self {
-        let limit = Config::from_env(&env).map(|c| c.limits.mints_per_minute);
+        let limit = Config::shared(&env).map(|c| c.limits.mints_per_minute);
         MintGate {
             window: RefCell::new(limit.map(|l| Window::new(l as usize, MINUTE_MS))),
         }
@@ -38,8 +38,7 @@ impl DurableObject for MintGate {
 
 /// Asks the gate of `client` (its address); `Ok(Some(secs))` means refused for `secs` seconds.
 pub async fn check(env: &Env, client: &str) -> Result<Option<u64>> {
-    let stub = env
-        .durable_object("MINT_GATE")?
+    let stub = crate::bindings::mint_gate(env)?
         .id_from_name(client)?
         .get_stub()?;
     let mut resp = stub.fetch_with_str("https://gate/hit").await?;

@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use shared::registry::{Answer, Event, Registry, WaitId};
 use shared::v2::{ErrorCode, KeysRequest, Reply};
 use shared::{Limits, Token};
-use worker::wasm_bindgen::JsValue;
+use worker::js_sys::futures::JsFuture;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::worker_sys::{self, web_sys};
 use worker::{
-    durable_object, js_sys, Date, Delay, DurableObject, Env, Headers, Method, Request, RequestInit,
+    durable_object, js_sys, Date, Delay, DurableObject, Env, Method, Request, RequestInit,
     Response, Result, State,
 };
 
@@ -35,53 +37,76 @@ pub struct Meta {
     pub expires_at: u64,
 }
 
-/// Sends a keys request to its token's object. Only the paths built here reach the object.
-pub async fn forward(mut req: Request, env: &Env, token: Token, key: &str) -> Result<Response> {
-    // The raw method: the worker crate reads methods it does not know as GET.
-    if !http::is_keys_method(&req.inner().method()) {
-        return http::keys_method_not_allowed();
-    }
+/// Hands a keys request to its token's object. Only the paths built here reach the object, and
+/// the object's answer goes back as it is. A PUT's body is checked here, so that a refused one
+/// never reaches the object.
+pub async fn forward(
+    req: web_sys::Request,
+    url: &str,
+    env: &Env,
+    token: Token,
+    key: &str,
+) -> Result<web_sys::Response> {
     let method = req.method();
-    let url = req.url()?;
+    if !http::is_keys_method(&method) {
+        return http::keys_method_not_allowed().map(Into::into);
+    }
     let mut target = format!("https://registry/keys/{token}{key}");
-    if let Some(q) = url.query() {
+    if let (_, Some(q)) = crate::split_url(url) {
         target.push('?');
         target.push_str(q);
     }
-    let headers = Headers::new();
-    let mut init = RequestInit::new();
-    init.with_method(method.clone());
-    if method == Method::Put {
-        let declared = req
-            .headers()
-            .get("Content-Length")?
-            .and_then(|l| l.trim().parse::<usize>().ok());
-        if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
-            return too_large();
-        }
-        let body = req.bytes().await?;
-        if body.len() > MAX_BODY_BYTES {
-            return too_large();
-        }
-        let Ok(text) = String::from_utf8(body) else {
-            return http::etcd_error(ErrorCode::InvalidForm, "the request body is not UTF-8", 400);
+    // Only what the object reads: copying the whole request (headers, `cf`) cost more than the
+    // object's own work.
+    let init = web_sys::RequestInit::new();
+    init.set_method(&method);
+    if method == "PUT" {
+        let mut req = Request::from(req);
+        let body = match read_body(&mut req).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(refused.into()),
         };
+        let headers = web_sys::Headers::new()?;
         if let Some(ct) = req.headers().get("Content-Type")? {
             headers.set("Content-Type", &ct)?;
         }
-        init.with_body(Some(JsValue::from_str(&text)));
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&body));
     }
-    init.with_headers(headers);
-    let stub = env
-        .durable_object("REGISTRY")?
+    let inner = web_sys::Request::new_with_str_and_init(&target, &init)?;
+    let stub = crate::bindings::registry(env)?
         .id_from_name(&token.to_string())?
-        .get_stub()?;
-    match stub
-        .fetch_with_request(Request::new_with_init(&target, &init)?)
-        .await
-    {
+        .get_stub()?
+        .into_rpc::<worker_sys::DurableObject>();
+    let answer = match stub.fetch_with_request(&inner) {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(e) => Err(e),
+    };
+    match answer.and_then(|a| a.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(resp),
-        Err(e) => http::unavailable(&format!("registry unreachable: {e}")),
+        Err(e) => http::unavailable(&format!("registry unreachable: {}", worker::Error::from(e)))
+            .map(Into::into),
+    }
+}
+
+/// Reads a PUT's body within `MAX_BODY_BYTES`, as text.
+async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Response>> {
+    let declared = req
+        .headers()
+        .get("Content-Length")?
+        .and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
+        return too_large().map(Err);
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY_BYTES {
+        return too_large().map(Err);
+    }
+    match String::from_utf8(body) {
+        Ok(text) => Ok(Ok(text)),
+        Err(_) => {
+            http::etcd_error(ErrorCode::InvalidForm, "the request body is not UTF-8", 400).map(Err)
+        }
     }
 }
 
@@ -95,8 +120,7 @@ fn too_large() -> Result<Response> {
 
 /// Asks a token's object to mint it. `Ok(None)`: the name is taken (a 128-bit collision).
 pub async fn mint(env: &Env, token: Token, size: u64) -> Result<Option<Meta>> {
-    let stub = env
-        .durable_object("REGISTRY")?
+    let stub = crate::bindings::registry(env)?
         .id_from_name(&token.to_string())?
         .get_stub()?;
     let url = format!("https://registry/mint/{token}?size={size}");
@@ -135,7 +159,7 @@ impl DurableObject for TokenRegistry {
     fn new(state: State, env: Env) -> Self {
         TokenRegistry {
             state,
-            limits: Config::from_env(&env).map(|c| c.limits),
+            limits: Config::shared(&env).map(|c| c.limits.clone()),
             inner: Rc::new(RefCell::new(Inner::default())),
         }
     }
@@ -165,26 +189,24 @@ impl TokenRegistry {
     }
 
     async fn dispatch(&self, mut req: Request) -> Result<Response> {
-        let url = req.url()?;
-        let path = url.path().to_string();
+        let url = req.inner().url();
+        let (path, query) = crate::split_url(&url);
         if let Some(rest) = path.strip_prefix("/mint/") {
             let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
-            let size = url
-                .query_pairs()
-                .find(|(k, _)| k == "size")
-                .and_then(|(_, v)| v.parse().ok())
+            let size = query
+                .and_then(|q| q.strip_prefix("size="))
+                .and_then(|v| v.parse().ok())
                 .ok_or("mint without a size")?;
             return self.mint(token, size).await;
         }
         let rest = path.strip_prefix("/keys/").ok_or("unknown internal path")?;
         let (segment, key) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let token = Token::from_segment(segment).map_err(|e| e.to_string())?;
-        let method = req.method().to_string();
-        let content_type = req.headers().get("Content-Type")?;
-        let body = if method == "PUT" {
-            req.text().await?
+        let method = req.inner().method();
+        let (content_type, body) = if method == "PUT" {
+            (req.headers().get("Content-Type")?, req.text().await?)
         } else {
-            String::new()
+            (None, String::new())
         };
         self.load(token).await?;
         let now = now_ms();
@@ -196,7 +218,7 @@ impl TokenRegistry {
         let request = match KeysRequest::parse(
             &method,
             key,
-            url.query().unwrap_or(""),
+            query.unwrap_or(""),
             content_type.as_deref(),
             &body,
             index,
