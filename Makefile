@@ -53,7 +53,8 @@ bench:
 	SETUP_BENCH=1 ./scripts/setup.sh
 	./scripts/build.sh
 	cargo build --release -p rendezvous-bench
-	target/release/bench
+	# 3,000 members at once hold thousands of sockets; lift the soft limit as far as allowed.
+	ulimit -n $$(ulimit -Hn) && target/release/bench
 
 ## Fuzzes every parser that sees outside bytes, FUZZ_SECONDS (60) each; prints executions.
 fuzz:

@@ -40,6 +40,14 @@ fn main() {
         std::fs::write(results.join("latest.svg"), plot::svg(&v)).unwrap();
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--probe") {
+        probe(
+            args.get(i + 1)
+                .expect("--probe <base URL of a running Worker>"),
+        );
+        return;
+    }
     let runs: u16 = std::env::var("BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -50,7 +58,19 @@ fn main() {
     println!("starting the references (etcd backend, etcd-discovery, wrangler)...");
     let s = Services::start(&dir);
     let mut out = serde_json::Map::new();
-    let kinds = [Kind::Static, Kind::Classic, Kind::RawEtcd, Kind::Rendezvous];
+    let kinds = [
+        Kind::Static,
+        Kind::Classic,
+        Kind::RawEtcd,
+        Kind::Rendezvous,
+        Kind::RendezvousQuiet,
+    ];
+    let services = [
+        Kind::Classic,
+        Kind::RawEtcd,
+        Kind::Rendezvous,
+        Kind::RendezvousQuiet,
+    ];
 
     println!(
         "\n## Bootstrap: real etcd 3.4 members started at once until all healthy ({runs} runs)"
@@ -89,7 +109,7 @@ fn main() {
     let mut load = serde_json::Map::new();
     for tokens in [10usize, 50, 100] {
         let mut classic_rate = f64::NAN;
-        for kind in [Kind::Classic, Kind::RawEtcd, Kind::Rendezvous] {
+        for kind in services {
             let l = measure::load(&s, kind, tokens, 3);
             let rate = l.tokens as f64 / l.wall;
             if kind == Kind::Classic {
@@ -113,7 +133,7 @@ fn main() {
 
     println!("\n## Wake-up: 100 parked waits on one token, one registration");
     let mut wake = serde_json::Map::new();
-    for kind in [Kind::Classic, Kind::RawEtcd, Kind::Rendezvous] {
+    for kind in services {
         let w = measure::wakeup(&s, kind, 100);
         println!(
             "{:<42} all answered after {:>7.1} ms (median {:.1} ms)",
@@ -153,7 +173,13 @@ fn main() {
 
     println!("\n## Scale: 3,000 members registering at once across 600 tokens (size 5)");
     let mut scale = serde_json::Map::new();
-    for kind in [Kind::Classic, Kind::RawEtcd, Kind::Rendezvous] {
+    // wrangler dev last: its devtools session may not survive this.
+    for kind in [
+        Kind::Classic,
+        Kind::RawEtcd,
+        Kind::RendezvousQuiet,
+        Kind::Rendezvous,
+    ] {
         // A watchdog: a service that cannot take this many at once must not stall the report.
         let urls: Vec<String> = (0..600).map(|_| s.mint(kind, 5)).collect();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -198,4 +224,33 @@ fn main() {
     let v: Value = serde_json::from_str(&doc).unwrap();
     std::fs::write(results.join("latest.svg"), plot::svg(&v)).unwrap();
     println!("\nwrote bench/results/{stamp}.json, latest.json and latest.svg");
+}
+
+/// `bench --probe <base>`: only the protocol load, against a Worker already running (for
+/// profiling its hot path: `wrangler dev` at its own port or at workerd's entry socket).
+fn probe(base: &str) {
+    let mint = |size: usize| {
+        let r = rendezvous_e2e::http::get(&format!("{base}/new?size={size}"));
+        assert_eq!(r.status, 200, "minting: {r:?}");
+        r.body.trim().to_string()
+    };
+    if std::env::args().any(|a| a == "--scale") {
+        let l = measure::load_urls((0..600).map(|_| mint(5)).collect(), 5);
+        println!(
+            "scale: {} of {} failed in {:.1} s ({:?})",
+            l.failed, l.members, l.wall, l.first_error
+        );
+        return;
+    }
+    for tokens in [10usize, 50, 100] {
+        let mut rates = Vec::new();
+        for _ in 0..3 {
+            let urls = (0..tokens).map(|_| mint(3)).collect();
+            let l = measure::load_urls(urls, 3);
+            assert_eq!(l.failed, 0, "{:?}", l.first_error);
+            rates.push(l.tokens as f64 / l.wall);
+        }
+        let (m, lo, hi) = stats(&rates);
+        println!("{tokens:>4} tokens: {m:>7.1} bootstraps/s (min {lo:.1}, max {hi:.1})");
+    }
 }

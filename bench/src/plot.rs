@@ -19,9 +19,10 @@ pub fn svg(r: &Value) -> String {
         ("static", "static", "#6e7781"),
         ("classic", "classic", "#bf8700"),
         ("raw_etcd", "raw etcd v2", "#8250df"),
-        ("rendezvous", "rendezvous", "#0969da"),
+        ("rendezvous", "rendezvous (wrangler dev)", "#0969da"),
+        ("rendezvous_quiet", "rendezvous (devtools off)", "#1a7f37"),
     ];
-    let (w, h) = (900.0, 385.0);
+    let (w, h) = (1050.0, 385.0);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     // Left: bootstrap medians for 3 and 5 members.
     s += "<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Real etcd members healthy (s, median, min-max)</text>\n";
@@ -34,7 +35,7 @@ pub fn svg(r: &Value) -> String {
     for (g, n) in [3, 5].iter().enumerate() {
         for (i, (k, _, color)) in kinds.iter().enumerate() {
             let (m, lo, hi) = med(&boot[format!("{k}_{n}")]);
-            let x = x0 + g as f64 * 210.0 + i as f64 * 45.0;
+            let x = x0 + g as f64 * 240.0 + i as f64 * 44.0;
             let bh = m / max * ph;
             s += &format!(
                 "<rect x=\"{x}\" y=\"{}\" width=\"36\" height=\"{bh}\" fill=\"{color}\"/>\n",
@@ -54,12 +55,12 @@ pub fn svg(r: &Value) -> String {
         }
         s += &format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n} members</text>\n",
-            x0 + g as f64 * 210.0 + 85.0,
+            x0 + g as f64 * 240.0 + 106.0,
             y0 + 18.0
         );
     }
     // Right: bootstraps per second at each load.
-    s += "<text x=\"480\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Simulated bootstraps per second (size 3)</text>\n";
+    s += "<text x=\"540\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Simulated bootstraps per second (size 3)</text>\n";
     let rate = |k: &str, t: usize| -> f64 {
         let l = &r["load"][format!("{k}_{t}")];
         t as f64 / l["wall_s"].as_f64().unwrap_or(f64::INFINITY)
@@ -73,7 +74,7 @@ pub fn svg(r: &Value) -> String {
     for (g, t) in loads.iter().enumerate() {
         for (i, (k, _, color)) in kinds.iter().skip(1).enumerate() {
             let v = rate(k, *t);
-            let x = 480.0 + g as f64 * 140.0 + i as f64 * 38.0;
+            let x = 540.0 + g as f64 * 165.0 + i as f64 * 38.0;
             let bh = v / rmax * ph;
             s += &format!(
                 "<rect x=\"{x}\" y=\"{}\" width=\"32\" height=\"{bh}\" fill=\"{color}\"/>\n",
@@ -87,12 +88,12 @@ pub fn svg(r: &Value) -> String {
         }
         s += &format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens</text>\n",
-            480.0 + g as f64 * 140.0 + 55.0,
+            540.0 + g as f64 * 165.0 + 74.0,
             y0 + 18.0
         );
     }
     for (i, (_, label, color)) in kinds.iter().enumerate() {
-        let x = 40.0 + i as f64 * 160.0;
+        let x = 40.0 + i as f64 * 200.0;
         s += &format!("<rect x=\"{x}\" y=\"360\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"370\">{label}</text>\n", x + 16.0);
     }
     s += "</svg>\n";

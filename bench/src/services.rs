@@ -1,6 +1,7 @@
 //! The services compared, all on loopback: static bootstrapping (no service), the classic stack
 //! (Debian's etcd-discovery in front of an etcd 3.4 with --enable-v2), that etcd used directly as
-//! a v2 discovery backend, and this project's Worker under wrangler.
+//! a v2 discovery backend, and this project's Worker under wrangler: once as `wrangler dev` runs
+//! it, once without wrangler's devtools inspector, whose session costs the runtime's own time.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,7 +19,10 @@ pub enum Kind {
     Static,
     Classic,
     RawEtcd,
+    /// Under `wrangler dev`, as `make dev` serves it.
     Rendezvous,
+    /// The same runtime with wrangler's devtools inspector off (`scripts/serve.mjs`).
+    RendezvousQuiet,
 }
 
 impl Kind {
@@ -27,7 +31,8 @@ impl Kind {
             Kind::Static => "static --initial-cluster",
             Kind::Classic => "classic stack (etcd-discovery + etcd v2)",
             Kind::RawEtcd => "raw etcd v2 backend",
-            Kind::Rendezvous => "rendezvous (this Worker)",
+            Kind::Rendezvous => "rendezvous under wrangler dev (make dev)",
+            Kind::RendezvousQuiet => "rendezvous, wrangler's devtools off",
         }
     }
 
@@ -37,6 +42,7 @@ impl Kind {
             Kind::Classic => "classic",
             Kind::RawEtcd => "raw_etcd",
             Kind::Rendezvous => "rendezvous",
+            Kind::RendezvousQuiet => "rendezvous_quiet",
         }
     }
 }
@@ -44,6 +50,7 @@ impl Kind {
 /// The running references; dropping stops them.
 pub struct Services {
     pub worker: Wrangler,
+    pub quiet: Wrangler,
     _backend: Group,
     _classic: Group,
     minted: std::cell::Cell<u64>,
@@ -76,6 +83,7 @@ impl Services {
         let classic = Group::spawn(cmd, &dir.join("classic.log"), "etcd-discovery");
         let vars = [("MINTS_PER_MINUTE", "100000"), ("MAX_WAITS", "4096")];
         let worker = Wrangler::start(18798, &dir.join("state"), &vars);
+        let quiet = Wrangler::start_without_devtools(18799, &dir.join("state-quiet"), &vars);
         rendezvous_e2e::eventually("the classic stack", Duration::from_secs(30), || {
             rendezvous_e2e::http::try_send("GET", &format!("{CLASSIC}/new?size=3"), None, None)
                 .ok()
@@ -83,6 +91,7 @@ impl Services {
         });
         Services {
             worker,
+            quiet,
             _backend: backend,
             _classic: classic,
             minted: Default::default(),
@@ -93,6 +102,7 @@ impl Services {
     pub fn mint(&self, kind: Kind, size: usize) -> String {
         match kind {
             Kind::Rendezvous => self.worker.mint(size as u64),
+            Kind::RendezvousQuiet => self.quiet.mint(size as u64),
             Kind::Classic => {
                 let r = get(&format!("{CLASSIC}/new?size={size}"));
                 assert_eq!(r.status, 200, "{r:?}");
