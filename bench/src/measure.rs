@@ -181,3 +181,26 @@ pub fn first_render(base: &str, runs: usize) -> Vec<f64> {
         )
     })
 }
+
+/// Requests per second from `clients` keep-alive clients each sending GETs to `url` for
+/// `seconds`: the cost of one request, apart from the protocol's sequence and waits.
+pub fn rate(url: &str, clients: usize, seconds: f64) -> f64 {
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(seconds);
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let url = url.to_string();
+            spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    let r = try_send("GET", &url, None, None).expect("a GET");
+                    assert!(r.status == 200, "{url}: {}", r.status);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
