@@ -501,6 +501,32 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result
     Ok(())
 }
 
+/// `scripts/serve.mjs` (the benchmarks' Worker without wrangler's devtools) serves the same API
+/// with the given settings, and keeps state across a restart.
+fn serve_mjs_serves_the_same_worker(_: &Shared) -> Result<(), Failed> {
+    let persist = scratch("http-serve-mjs").join("state");
+    let mut wr = Wrangler::start_without_devtools(18795, &persist, &[("MAX_SIZE", "4")]);
+    let b = wr.base();
+    assert_eq!(get(&format!("{b}/health")).body, "OK");
+    assert_eq!(
+        get(&format!("{b}/new?size=5")).status,
+        400,
+        "MAX_SIZE applies"
+    );
+    let url = wr.mint(4);
+    let r = put(
+        &format!("{url}/m1"),
+        "value=m1%3Dhttp%3A%2F%2F10.0.0.1%3A2380",
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    wr.restart();
+    let list = get(&url).json();
+    let nodes = list["node"]["nodes"].as_array().expect("a listing");
+    assert_eq!(nodes.len(), 1, "{list}");
+    assert_eq!(nodes[0]["value"], "m1=http://10.0.0.1:2380");
+    Ok(())
+}
+
 fn main() {
     let shared: Shared = Arc::new(Mutex::new(None));
     if rendezvous_e2e::enabled() {
@@ -508,7 +534,7 @@ fn main() {
         *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
     }
     type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 17] = [
+    let cases: [(&str, Case); 18] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -555,6 +581,10 @@ fn main() {
         (
             "unreadable_storage_answers_503_and_is_never_overwritten",
             unreadable_storage_answers_503_and_is_never_overwritten,
+        ),
+        (
+            "serve_mjs_serves_the_same_worker",
+            serve_mjs_serves_the_same_worker,
         ),
     ];
     let trials = cases

@@ -10,7 +10,7 @@ mod mint;
 mod mint_gate;
 mod registry_object;
 
-use shared::route::{route, Route};
+use shared::route::{route, split_url, Route};
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Request, Result};
 
@@ -60,19 +60,6 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
 
 fn raw(resp: Result<worker::Response>) -> Result<web_sys::Response> {
     resp.map(web_sys::Response::from)
-}
-
-/// The path (still percent-encoded) and query of an absolute URL as the runtime hands it over:
-/// already normalised, so splitting is enough and no URL parser runs per request.
-pub(crate) fn split_url(url: &str) -> (&str, Option<&str>) {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[after_scheme..];
-    let rest = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
-    let rest = rest.split('#').next().unwrap_or_default();
-    match rest.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (rest, None),
-    }
 }
 
 const HOME: &str = "Rendezvous: etcd v2 cluster discovery.\n\n\

@@ -52,7 +52,7 @@ pub async fn forward(
         return http::keys_method_not_allowed().map(Into::into);
     }
     let mut target = format!("https://registry/keys/{token}{key}");
-    if let (_, Some(q)) = crate::split_url(url) {
+    if let (_, Some(q)) = shared::route::split_url(url) {
         target.push('?');
         target.push_str(q);
     }
@@ -190,7 +190,7 @@ impl TokenRegistry {
 
     async fn dispatch(&self, mut req: Request) -> Result<Response> {
         let url = req.inner().url();
-        let (path, query) = crate::split_url(&url);
+        let (path, query) = shared::route::split_url(&url);
         if let Some(rest) = path.strip_prefix("/mint/") {
             let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
             let size = query
