@@ -49,11 +49,11 @@ lint:
 
 ## Benchmarks against static bootstrapping, the classic discovery stack and a raw etcd v2 backend;
 ## prints a table and writes bench/results/ (BENCH_RUNS, default 5). Not part of `make test`.
+## 3,000 members at once hold thousands of sockets: the open-file limit is raised to the hard one.
 bench:
 	SETUP_BENCH=1 ./scripts/setup.sh
 	./scripts/build.sh
 	cargo build --release -p rendezvous-bench
-	# 3,000 members at once hold thousands of sockets; lift the soft limit as far as allowed.
 	ulimit -n $$(ulimit -Hn) && target/release/bench
 
 ## Fuzzes every parser that sees outside bytes, FUZZ_SECONDS (60) each; prints executions.
