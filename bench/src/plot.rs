@@ -22,7 +22,7 @@ pub fn svg(r: &Value) -> String {
         ("rendezvous", "rendezvous (wrangler dev)", "#0969da"),
         ("rendezvous_quiet", "rendezvous (devtools off)", "#1a7f37"),
     ];
-    let (w, h) = (1050.0, 385.0);
+    let (w, h) = (1050.0, 590.0);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     // Left: bootstrap medians for 3 and 5 members.
     s += "<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Real etcd members healthy (s, median, min-max)</text>\n";
@@ -96,6 +96,52 @@ pub fn svg(r: &Value) -> String {
         let x = 40.0 + i as f64 * 200.0;
         s += &format!("<rect x=\"{x}\" y=\"360\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"370\">{label}</text>\n", x + 16.0);
     }
+    s += &rates(&r["requests_per_second"]);
     s += "</svg>\n";
+    s
+}
+
+/// Bottom: one request's cost, as listing reads per second, beside the runtime's empty `/health`.
+fn rates(r: &Value) -> String {
+    let bars = [
+        ("classic", "classic: listing reads", "#bf8700"),
+        ("raw_etcd", "raw etcd v2: listing reads", "#8250df"),
+        (
+            "rendezvous",
+            "Worker (wrangler dev): listing reads",
+            "#0969da",
+        ),
+        (
+            "rendezvous_quiet",
+            "Worker (devtools off): listing reads",
+            "#1a7f37",
+        ),
+        (
+            "rendezvous_health",
+            "wrangler dev: empty /health",
+            "#9ec5fe",
+        ),
+        (
+            "rendezvous_quiet_health",
+            "devtools off: empty /health",
+            "#a6e3b5",
+        ),
+    ];
+    let max = bars
+        .iter()
+        .filter_map(|(k, _, _)| r[*k].as_f64())
+        .fold(1.0, f64::max);
+    let mut s = String::from("<text x=\"20\" y=\"410\" font-size=\"14\" font-weight=\"bold\">Requests per second, 16 keep-alive clients</text>\n");
+    for (i, (k, label, color)) in bars.iter().enumerate() {
+        let Some(v) = r[*k].as_f64() else { continue };
+        let y = 425.0 + i as f64 * 26.0;
+        let bw = (v / max * 700.0).max(1.0);
+        s += &format!(
+            "<text x=\"270\" y=\"{}\" text-anchor=\"end\">{label}</text>\n<rect x=\"280\" y=\"{y}\" width=\"{bw}\" height=\"18\" fill=\"{color}\"/>\n<text x=\"{}\" y=\"{}\">{v:.0}</text>\n",
+            y + 13.0,
+            286.0 + bw,
+            y + 13.0
+        );
+    }
     s
 }
