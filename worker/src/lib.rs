@@ -28,14 +28,14 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         Err(why) => return raw(http::unavailable(&why)),
     };
     let url = req.url();
-    let (path, _query) = split_url(&url);
+    let (path, query) = split_url(&url);
     // The raw method: the worker crate reads methods it does not know as GET.
     let method = req.method();
     if method == "OPTIONS" {
         return raw(http::preflight());
     }
     match route(path, &config.prefix) {
-        Route::Keys { token, key } => registry_object::forward(req, &url, &env, token, key).await,
+        Route::Keys { token, key } => registry_object::forward(req, query, &env, token, key).await,
         Route::NotFound => raw(http::not_found(path)),
         service => {
             if !matches!(method.as_str(), "GET" | "HEAD") {

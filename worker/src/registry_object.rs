@@ -42,7 +42,7 @@ pub struct Meta {
 /// never reaches the object.
 pub async fn forward(
     req: web_sys::Request,
-    url: &str,
+    query: Option<&str>,
     env: &Env,
     token: Token,
     key: &str,
@@ -52,7 +52,7 @@ pub async fn forward(
         return http::keys_method_not_allowed().map(Into::into);
     }
     let mut target = format!("https://registry/keys/{token}{key}");
-    if let (_, Some(q)) = shared::route::split_url(url) {
+    if let Some(q) = query {
         target.push('?');
         target.push_str(q);
     }
