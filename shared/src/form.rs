@@ -72,6 +72,40 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// The first value of `name` in a query, read leniently as browsers' URL parsers read it: a bad
+/// `%` escape stays as written and bytes that are not UTF-8 become U+FFFD. For queries that only
+/// pick a value out (`/new?size=`), where a strict error would say less than the value's own.
+pub fn lossy_value(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .find(|(k, _)| decode_lossy(k) == name)
+        .map(|(_, v)| decode_lossy(v))
+}
+
+fn decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16));
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn decode(s: &str) -> Result<String, FormError> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -133,6 +167,20 @@ mod tests {
         let f = Form::parse(&format!("k={}&k=2", encode(v))).unwrap();
         assert_eq!(f.all("k"), [v, "2"]);
         assert_eq!(encode("a-b.c_d~"), "a-b.c_d~");
+    }
+
+    #[test]
+    fn lossy_values_keep_what_they_cannot_decode() {
+        assert_eq!(lossy_value("a=1&size=5", "size").as_deref(), Some("5"));
+        assert_eq!(
+            lossy_value("size=%zz&size=2", "size").as_deref(),
+            Some("%zz")
+        );
+        assert_eq!(lossy_value("size=%00", "size").as_deref(), Some("\0"));
+        assert_eq!(lossy_value("si%7Ae=1+2", "size").as_deref(), Some("1 2"));
+        assert_eq!(lossy_value("size=%ff", "size").as_deref(), Some("\u{fffd}"));
+        assert_eq!(lossy_value("size", "size").as_deref(), Some(""));
+        assert_eq!(lossy_value("", "size"), None);
     }
 
     #[test]

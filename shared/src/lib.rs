@@ -1,17 +1,24 @@
 //! The sans-IO core of Rendezvous.
 //!
-//! Everything here is plain Rust with no I/O and no clock of its own: the Worker (and later the
-//! browser app) feed it bytes, times and random numbers, and carry out what it answers. That keeps
-//! the protocol testable with `cargo test` and identical in every shell.
+//! Everything here is plain Rust with no I/O and no clock of its own: the shells (the Worker, the
+//! native server, the browser app) feed it bytes, times and random numbers, and carry out what
+//! it answers. That keeps the protocol testable with `cargo test` and identical in every shell.
 
+pub mod assets;
 pub mod config;
 pub mod form;
+pub mod http;
 pub mod inspect;
+pub mod ledger;
+pub mod lifecycle;
 pub mod limits;
 pub mod member_id;
+pub mod mint;
 pub mod rate;
 pub mod registry;
 pub mod route;
+pub mod service;
+pub mod settings;
 pub mod size;
 pub mod time;
 pub mod token;
@@ -19,4 +26,5 @@ pub mod v2;
 
 pub use limits::Limits;
 pub use registry::Registry;
+pub use settings::Settings;
 pub use token::Token;

@@ -35,6 +35,11 @@ impl Window {
         let oldest = self.hits.front().copied().unwrap_or(now);
         Err((oldest + self.period_ms - now).div_ceil(1000).max(1))
     }
+
+    /// Whether every hit has left the window by `now`: the window may be forgotten.
+    pub fn is_empty_at(&self, now: u64) -> bool {
+        self.hits.back().is_none_or(|&t| t + self.period_ms <= now)
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,34 @@ pub fn split_url(url: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Refuses a raw request path that URL rules would rewrite before routing: dot segments (`.`,
+/// `..`, also percent-encoded) resolve onto another path, perhaps another token's, and an
+/// encoded slash makes one segment read as two. The Worker's runtime resolves such paths before
+/// the Worker sees them; a shell that gets them raw answers 400 with this sentence instead of
+/// guessing. The one path that is not one, `*`, asks an `OPTIONS` of the whole server.
+pub fn check_raw_path(method: &str, path: &str) -> Result<(), String> {
+    if method == "OPTIONS" && path == "*" {
+        return Ok(());
+    }
+    if !path.starts_with('/') {
+        return Err(format!("{path:?} is not a path: it must start with /"));
+    }
+    for segment in path.split('/') {
+        let lower = segment.to_ascii_lowercase();
+        if lower.contains("%2f") || lower.contains("%5c") || segment.contains('\\') {
+            return Err(format!(
+                "{path:?} holds an encoded slash: name each key with plain / separators"
+            ));
+        }
+        if matches!(lower.replace("%2e", ".").as_str(), "." | "..") {
+            return Err(format!(
+                "{path:?} holds a dot segment: send the path as it is meant, without . or .."
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +171,37 @@ mod tests {
         ] {
             assert_eq!(route(p, ""), Route::NotFound, "{p}");
         }
+    }
+
+    #[test]
+    fn raw_paths_with_dot_segments_or_encoded_slashes_are_refused() {
+        for ok in [
+            "/",
+            "/new",
+            &format!("/{HEX}/a.b"),
+            &format!("/{HEX}/..a"),
+            "/x/.../y",
+        ] {
+            assert_eq!(check_raw_path("PUT", ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("/a/../b", "dot segment"),
+            ("/a/./b", "dot segment"),
+            ("/..", "dot segment"),
+            ("/a/%2e%2E", "dot segment"),
+            ("/a/.%2e/", "dot segment"),
+            ("/a%2Fb", "encoded slash"),
+            ("/a%2fb", "encoded slash"),
+            ("/a%5Cb", "encoded slash"),
+            ("/a\\b", "encoded slash"),
+            ("*", "not a path"),
+            ("example.com:443", "not a path"),
+            ("", "not a path"),
+        ] {
+            let e = check_raw_path("GET", bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert_eq!(check_raw_path("OPTIONS", "*"), Ok(()));
     }
 
     #[test]

@@ -37,6 +37,11 @@ impl Token {
         Token(bytes)
     }
 
+    /// The token's 16 bytes, as a store may key it.
+    pub fn as_bytes(&self) -> &[u8; TOKEN_BYTES] {
+        &self.0
+    }
+
     /// Parses exactly one path segment: 32 lowercase hex digits, nothing else.
     pub fn from_segment(segment: &str) -> Result<Token, TokenError> {
         let b = segment.as_bytes();

@@ -1,15 +1,11 @@
 //! How many tokens one client address may mint per minute: a Durable Object per address holds
-//! its sliding window (`shared::rate::Window`) in memory. An evicted object forgets its count,
-//! which only ever errs toward allowing: this limits abuse, it does not meter.
+//! its window (`shared::mint::window`) in memory. An evicted object forgets its count, which
+//! only ever errs toward allowing: this limits abuse, it does not meter.
 
 use std::cell::RefCell;
 
 use shared::rate::Window;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
-
-use crate::config::Config;
-
-const MINUTE_MS: u64 = 60_000;
 
 #[durable_object]
 pub struct MintGate {
@@ -19,9 +15,9 @@ pub struct MintGate {
 
 impl DurableObject for MintGate {
     fn new(_state: State, env: Env) -> Self {
-        let limit = Config::shared(&env).map(|c| c.limits.mints_per_minute);
+        let settings = crate::config::settings(&env);
         MintGate {
-            window: RefCell::new(limit.map(|l| Window::new(l as usize, MINUTE_MS))),
+            window: RefCell::new(settings.map(|s| shared::mint::window(&s.limits))),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Each token's registry lives in one Durable Object: a single owner with transactional storage,
-//! so racing members all see one order. Storage holds the token's events (`e/<index>`) and its
-//! `meta`; memory holds the registry rebuilt from them and the parked waits.
+//! so racing members all see one order. Storage holds the token's entries in the layout
+//! `shared::lifecycle` defines (`meta`, `e/<index>`); memory holds the `TokenState` rebuilt from
+//! them and the parked waits. The object only stores, times and delivers; the rules are shared.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,9 +10,10 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{select, Either};
-use serde::{Deserialize, Serialize};
-use shared::registry::{Answer, Event, Registry, WaitId};
-use shared::v2::{ErrorCode, KeysRequest, Reply};
+use shared::http::Response as Answer;
+use shared::lifecycle::{event_entries, Alarm, Entry, Meta, TokenState, META_KEY};
+use shared::registry::{Answer as Step, Event, WaitId};
+use shared::v2::Reply;
 use shared::{Limits, Token};
 use worker::js_sys::futures::JsFuture;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -21,21 +23,7 @@ use worker::{
     Response, Result, State,
 };
 
-use crate::config::Config;
-use crate::http;
-
-/// Largest keys request body read; values are capped far below this (`MAX_VALUE_BYTES`).
-const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// What the token's object knows beyond its events.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Meta {
-    pub token: String,
-    pub size: u64,
-    pub minted_at: u64,
-    pub expires_at: u64,
-}
+use crate::http::{to_raw, to_worker};
 
 /// Hands a keys request to its token's object. Only the paths built here reach the object, and
 /// the object's answer goes back as it is. A PUT's body is checked here, so that a refused one
@@ -48,9 +36,6 @@ pub async fn forward(
     key: &str,
 ) -> Result<web_sys::Response> {
     let method = req.method();
-    if !http::is_keys_method(&method) {
-        return http::keys_method_not_allowed().map(Into::into);
-    }
     let mut target = format!("https://registry/keys/{token}{key}");
     if let Some(q) = query {
         target.push('?');
@@ -64,7 +49,7 @@ pub async fn forward(
         let mut req = Request::from(req);
         let body = match read_body(&mut req).await? {
             Ok(body) => body,
-            Err(refused) => return Ok(refused.into()),
+            Err(refused) => return to_raw(refused),
         };
         let headers = web_sys::Headers::new()?;
         if let Some(ct) = req.headers().get("Content-Type")? {
@@ -84,38 +69,20 @@ pub async fn forward(
     };
     match answer.and_then(|a| a.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(resp),
-        Err(e) => http::unavailable(&format!("registry unreachable: {}", worker::Error::from(e)))
-            .map(Into::into),
+        Err(e) => to_raw(Answer::unavailable(&format!(
+            "registry unreachable: {}",
+            worker::Error::from(e)
+        ))),
     }
 }
 
-/// Reads a PUT's body within `MAX_BODY_BYTES`, as text.
-async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Response>> {
-    let declared = req
-        .headers()
-        .get("Content-Length")?
-        .and_then(|l| l.trim().parse::<usize>().ok());
-    if declared.is_some_and(|l| l > MAX_BODY_BYTES) {
-        return too_large().map(Err);
+/// Reads a PUT's body within `shared::service::MAX_BODY_BYTES`, as text.
+async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Answer>> {
+    let declared = req.headers().get("Content-Length")?;
+    if shared::service::declared_too_large(declared.as_deref()) {
+        return Ok(Err(shared::service::body_too_large()));
     }
-    let body = req.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
-        return too_large().map(Err);
-    }
-    match String::from_utf8(body) {
-        Ok(text) => Ok(Ok(text)),
-        Err(_) => {
-            http::etcd_error(ErrorCode::InvalidForm, "the request body is not UTF-8", 400).map(Err)
-        }
-    }
-}
-
-fn too_large() -> Result<Response> {
-    http::etcd_error(
-        ErrorCode::InvalidField,
-        format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-        413,
-    )
+    Ok(shared::service::body_text(req.bytes().await?))
 }
 
 /// Asks a token's object to mint it. `Ok(None)`: the name is taken (a 128-bit collision).
@@ -139,8 +106,7 @@ pub async fn mint(env: &Env, token: Token, size: u64) -> Result<Option<Meta>> {
 #[derive(Default)]
 struct Inner {
     /// `None` until loaded, and again after a storage failure (reloaded on the next request).
-    registry: Option<Registry>,
-    meta: Option<Meta>,
+    state: Option<TokenState>,
     waiters: HashMap<WaitId, oneshot::Sender<Reply>>,
     /// The alarm time last set, to skip setting it again.
     alarm_at: Option<u64>,
@@ -159,7 +125,7 @@ impl DurableObject for TokenRegistry {
     fn new(state: State, env: Env) -> Self {
         TokenRegistry {
             state,
-            limits: Config::shared(&env).map(|c| c.limits.clone()),
+            limits: crate::config::settings(&env).map(|s| s.limits.clone()),
             inner: Rc::new(RefCell::new(Inner::default())),
         }
     }
@@ -169,7 +135,7 @@ impl DurableObject for TokenRegistry {
             Ok(r) => Ok(r),
             Err(e) => {
                 self.reset();
-                http::unavailable(&e.to_string())
+                to_worker(Answer::unavailable(&e.to_string()))
             }
         }
     }
@@ -210,31 +176,28 @@ impl TokenRegistry {
         };
         self.load(token).await?;
         let now = now_ms();
-        if self.expired(now) {
+        if self.with_state(|t| t.expired(now))? {
             self.purge().await?;
             self.load(token).await?;
         }
-        let index = self.with_registry(|r| r.index())?;
-        let request = match KeysRequest::parse(
-            &method,
-            key,
-            query.unwrap_or(""),
-            content_type.as_deref(),
-            &body,
-            index,
-        ) {
-            Ok(r) => r,
-            Err(e) => return http::reply(&Reply::error(&e)),
-        };
-        let outcome = self.with_registry(|r| r.handle(&request, now))?;
+        let outcome = self.with_state(|t| {
+            t.handle(
+                &method,
+                key,
+                query.unwrap_or(""),
+                content_type.as_deref(),
+                &body,
+                now,
+            )
+        })?;
         // Park before any await, so that no event can answer this wait before it is listening.
         let parked = match outcome.answer {
-            Answer::Parked(id) => {
+            Step::Parked(id) => {
                 let (tx, rx) = oneshot::channel();
                 self.inner.borrow_mut().waiters.insert(id, tx);
                 Some((id, rx))
             }
-            Answer::Reply(_) => None,
+            Step::Reply(_) => None,
         };
         let guard = parked.as_ref().map(|(id, _)| CancelOnDrop {
             inner: self.inner.clone(),
@@ -244,13 +207,13 @@ impl TokenRegistry {
         self.deliver(outcome.woken);
         self.schedule_alarm().await?;
         match (outcome.answer, parked) {
-            (Answer::Reply(reply), _) => http::reply(&reply),
-            (Answer::Parked(_), Some((id, rx))) => {
+            (Step::Reply(reply), _) => to_worker(Answer::keys(&reply)),
+            (Step::Parked(_), Some((id, rx))) => {
                 let reply = self.wait(id, rx).await?;
                 drop(guard);
-                http::reply(&reply)
+                to_worker(Answer::keys(&reply))
             }
-            (Answer::Parked(_), None) => Err("parked wait without a channel".into()),
+            (Step::Parked(_), None) => Err("parked wait without a channel".into()),
         }
     }
 
@@ -263,8 +226,8 @@ impl TokenRegistry {
             Either::Right(_) => {
                 let mut inner = self.inner.borrow_mut();
                 inner.waiters.remove(&id);
-                Ok(match inner.registry.as_mut() {
-                    Some(r) => r.cancel_wait(id),
+                Ok(match inner.state.as_mut() {
+                    Some(t) => t.registry.cancel_wait(id),
                     None => Reply::idle(0),
                 })
             }
@@ -273,30 +236,16 @@ impl TokenRegistry {
 
     async fn mint(&self, token: Token, size: u64) -> Result<Response> {
         self.load(token).await?;
-        if self.with_registry(|r| r.is_minted())? {
-            return http::text(409, "token exists");
-        }
-        let now = now_ms();
-        let lifetime = self.limits()?.token_lifetime_secs;
-        let event = self
-            .with_registry(|r| r.mint(size, now))?
-            .map_err(|e| e.to_string())?;
-        let meta = Meta {
-            token: token.to_string(),
-            size,
-            minted_at: now,
-            expires_at: now.saturating_add(lifetime.saturating_mul(1000)),
+        let limits = self.limits()?;
+        let Some((meta, entries)) = self.with_state(|t| t.mint(size, now_ms(), &limits))? else {
+            return to_worker(Answer::text(409, "token exists"));
         };
-        let obj = js_sys::Object::new();
-        set(&obj, "meta", &serde_json::to_string(&meta)?)?;
-        set(&obj, &event.storage_key(), &serde_json::to_string(&event)?)?;
-        if let Err(e) = self.state.storage().put_multiple_raw(obj).await {
+        if let Err(e) = self.put_entries(&entries).await {
             self.reset();
             return Err(e);
         }
-        self.inner.borrow_mut().meta = Some(meta.clone());
         self.schedule_alarm().await?;
-        http::json(201, serde_json::to_string(&meta)?)
+        to_worker(Answer::json(201, meta.to_json()))
     }
 
     async fn on_alarm(&self) -> Result<()> {
@@ -304,81 +253,74 @@ impl TokenRegistry {
             return Ok(());
         };
         self.load(token).await?;
-        let now = now_ms();
-        if self.expired(now) {
-            return self.purge().await;
+        match self.with_state(|t| t.alarm(now_ms()))? {
+            Alarm::Purge => return self.purge().await,
+            Alarm::Expired { events, woken } => {
+                self.store(&events).await?;
+                self.deliver(woken);
+            }
         }
-        let (events, woken) = self.with_registry(|r| r.tick(now))?;
-        self.store(&events).await?;
-        self.deliver(woken);
         self.inner.borrow_mut().alarm_at = None;
         self.schedule_alarm().await
     }
 
-    /// Rebuilds the registry from storage if it is not in memory.
+    /// Rebuilds the token from storage if it is not in memory.
     async fn load(&self, token: Token) -> Result<()> {
-        if self.inner.borrow().registry.is_some() {
+        if self.inner.borrow().state.is_some() {
             return Ok(());
         }
         let limits = self.limits()?;
         let map = self.state.storage().list().await?;
-        let mut events = Vec::new();
-        let mut meta = None;
+        let mut entries: Vec<Entry> = Vec::new();
         let mut bad = None;
-        map.for_each(&mut |value, key| {
-            let (Some(key), Some(text)) = (key.as_string(), value.as_string()) else {
-                bad = Some("a stored entry is not text".to_string());
-                return;
-            };
-            if key == "meta" {
-                match serde_json::from_str::<Meta>(&text) {
-                    Ok(m) => meta = Some(m),
-                    Err(e) => bad = Some(format!("meta: {e}")),
-                }
-            } else if key.starts_with("e/") {
-                match serde_json::from_str::<Event>(&text) {
-                    Ok(e) => events.push(e),
-                    Err(e) => bad = Some(format!("{key}: {e}")),
-                }
-            }
-        });
+        map.for_each(
+            &mut |value, key| match (key.as_string(), value.as_string()) {
+                (Some(key), Some(text)) => entries.push((key, text)),
+                _ => bad = Some("a stored entry is not text"),
+            },
+        );
         if let Some(why) = bad {
             return Err(format!("stored registry unreadable: {why}").into());
         }
-        let registry = Registry::restore(token, limits, events).map_err(|e| e.0)?;
+        let state = TokenState::restore(token, limits, entries)?;
         let mut inner = self.inner.borrow_mut();
-        if inner.registry.is_none() {
-            inner.registry = Some(registry);
-            inner.meta = meta;
+        if inner.state.is_none() {
+            inner.state = Some(state);
         }
         Ok(())
     }
 
     async fn stored_token(&self) -> Result<Option<Token>> {
-        if let Some(m) = &self.inner.borrow().meta {
-            return Ok(Token::from_segment(&m.token).ok());
+        if let Some(t) = &self.inner.borrow().state {
+            if let Some(m) = &t.meta {
+                return Ok(Token::from_segment(&m.token).ok());
+            }
         }
-        let text: Option<String> = self.state.storage().get("meta").await?;
+        let text: Option<String> = self.state.storage().get(META_KEY).await?;
         Ok(text
             .and_then(|t| serde_json::from_str::<Meta>(&t).ok())
             .and_then(|m| Token::from_segment(&m.token).ok()))
     }
 
-    /// Writes events atomically; on failure drops the in-memory registry so nothing unstored
-    /// is ever served.
+    /// Writes events atomically; on failure drops the in-memory token so nothing unstored is
+    /// ever served.
     async fn store(&self, events: &[Event]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
-        let obj = js_sys::Object::new();
-        for e in events {
-            set(&obj, &e.storage_key(), &serde_json::to_string(e)?)?;
-        }
-        if let Err(e) = self.state.storage().put_multiple_raw(obj).await {
+        if let Err(e) = self.put_entries(&event_entries(events)).await {
             self.reset();
             return Err(e);
         }
         Ok(())
+    }
+
+    async fn put_entries(&self, entries: &[Entry]) -> Result<()> {
+        let obj = js_sys::Object::new();
+        for (key, value) in entries {
+            js_sys::Reflect::set(&obj, &JsValue::from_str(key), &JsValue::from_str(value))?;
+        }
+        self.state.storage().put_multiple_raw(obj).await
     }
 
     fn deliver(&self, woken: Vec<(WaitId, Reply)>) {
@@ -395,11 +337,9 @@ impl TokenRegistry {
     async fn schedule_alarm(&self) -> Result<()> {
         let want = {
             let inner = self.inner.borrow();
-            let Some(meta) = &inner.meta else {
+            let Some(at) = inner.state.as_ref().and_then(TokenState::alarm_at) else {
                 return Ok(());
             };
-            let ttl = inner.registry.as_ref().and_then(|r| r.next_expiry());
-            let at = ttl.map_or(meta.expires_at, |t| t.min(meta.expires_at));
             if inner.alarm_at == Some(at) {
                 return Ok(());
             }
@@ -409,14 +349,6 @@ impl TokenRegistry {
         self.state.storage().set_alarm(offset).await?;
         self.inner.borrow_mut().alarm_at = Some(want);
         Ok(())
-    }
-
-    fn expired(&self, now: u64) -> bool {
-        self.inner
-            .borrow()
-            .meta
-            .as_ref()
-            .is_some_and(|m| now >= m.expires_at)
     }
 
     /// Deletes the token entirely; parked waits end idle and then find nothing.
@@ -429,24 +361,23 @@ impl TokenRegistry {
 
     fn reset(&self) {
         let mut inner = self.inner.borrow_mut();
-        inner.registry = None;
-        inner.meta = None;
+        inner.state = None;
         inner.alarm_at = None;
         inner.waiters.clear();
     }
 
-    fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> Result<T> {
+    fn with_state<T>(&self, f: impl FnOnce(&mut TokenState) -> T) -> Result<T> {
         let mut inner = self.inner.borrow_mut();
-        let r = inner.registry.as_mut().ok_or("registry not loaded")?;
-        Ok(f(r))
+        let t = inner.state.as_mut().ok_or("registry not loaded")?;
+        Ok(f(t))
     }
 
     fn index_or_zero(&self) -> u64 {
         self.inner
             .borrow()
-            .registry
+            .state
             .as_ref()
-            .map_or(0, |r| r.index())
+            .map_or(0, |t| t.registry.index())
     }
 }
 
@@ -460,16 +391,11 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
             inner.waiters.remove(&self.id);
-            if let Some(r) = inner.registry.as_mut() {
-                r.cancel_wait(self.id);
+            if let Some(t) = inner.state.as_mut() {
+                t.registry.cancel_wait(self.id);
             }
         }
     }
-}
-
-fn set(obj: &js_sys::Object, key: &str, value: &str) -> Result<()> {
-    js_sys::Reflect::set(obj, &JsValue::from_str(key), &JsValue::from_str(value))?;
-    Ok(())
 }
 
 fn now_ms() -> u64 {

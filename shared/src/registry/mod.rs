@@ -29,6 +29,17 @@ pub struct Outcome {
     pub woken: Vec<(WaitId, Reply)>,
 }
 
+impl Outcome {
+    /// An answer that changes nothing.
+    pub fn reply(reply: Reply) -> Outcome {
+        Outcome {
+            events: Vec::new(),
+            answer: Answer::Reply(reply),
+            woken: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
     Reply(Reply),
