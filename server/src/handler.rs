@@ -1,0 +1,215 @@
+//! One request: `shared::service::dispatch` decides where it goes and answers what needs no
+//! storage; this file carries out the rest (the app's files, minting, the ledger, keys) and
+//! writes `shared::http::Response` out as hyper's.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::{Request, StatusCode};
+use shared::http::Response;
+use shared::lifecycle::TokenState;
+use shared::service::{body_text, body_too_large, declared_too_large, dispatch, Dispatch};
+use shared::token::TOKEN_BYTES;
+use shared::v2::ErrorCode;
+use shared::{Settings, Token};
+
+use crate::assets::Assets;
+use crate::clock::now_ms;
+use crate::store::Store;
+use crate::tokens::Tokens;
+
+pub type Answer = hyper::Response<Full<Bytes>>;
+
+/// What every request handler shares.
+pub struct App {
+    pub settings: Settings,
+    pub tokens: Arc<Tokens>,
+    pub store: Arc<Store>,
+    pub assets: Assets,
+    pub mint_gate: Mutex<shared::mint::Gate>,
+    pub trusted_proxy_header: Option<HeaderName>,
+    pub body_timeout: Duration,
+    /// This server's own address, for minted URLs when a request names no usable host.
+    pub listen: SocketAddr,
+}
+
+pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answer {
+    let path = req.uri().path();
+    let method = req.method().as_str();
+    // Raw paths reach this shell: refuse what URL rules would rewrite onto another path.
+    if let Err(why) = shared::route::check_raw_path(method, path) {
+        return write(Response::etcd_error(ErrorCode::InvalidField, why, 400));
+    }
+    if matches!(method, "GET" | "HEAD") {
+        if let Some(asset) = app.assets.get(path) {
+            let mut resp = hyper::Response::new(Full::new(asset.body.clone()));
+            for (name, value) in &asset.headers {
+                append(&mut resp, name, value);
+            }
+            return resp;
+        }
+    }
+    let answer = match dispatch(method, path, req.uri().query(), &app.settings) {
+        Dispatch::Done(answer) => answer,
+        Dispatch::Mint(size) => mint(app, &req, peer, size).await,
+        Dispatch::Ledger(token) => ledger(app, token).await,
+        Dispatch::Keys { token, key } => {
+            let key = key.to_string();
+            return keys(app, req, token, &key).await;
+        }
+    };
+    write(answer)
+}
+
+/// A keys request: a PUT's body is read here (within its size and time), the rest is the
+/// token's.
+async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Answer {
+    let method = req.method().as_str().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(CONTENT_TYPE);
+    let mut body = String::new();
+    if method == "PUT" {
+        if declared_too_large(header(CONTENT_LENGTH).as_deref()) {
+            return closing(body_too_large());
+        }
+        let limited = Limited::new(req.into_body(), shared::service::MAX_BODY_BYTES + 1);
+        let bytes = match tokio::time::timeout(app.body_timeout, limited.collect()).await {
+            Err(_) => {
+                return closing(Response::etcd_error(
+                    ErrorCode::InvalidForm,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        app.body_timeout.as_secs()
+                    ),
+                    408,
+                ))
+            }
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                return closing(body_too_large())
+            }
+            Ok(Err(e)) => {
+                return closing(Response::etcd_error(
+                    ErrorCode::InvalidForm,
+                    format!("the request body could not be read: {e}"),
+                    400,
+                ))
+            }
+            Ok(Ok(collected)) => collected.to_bytes(),
+        };
+        body = match body_text(bytes.to_vec()) {
+            Ok(text) => text,
+            Err(refused) => return write(refused),
+        };
+    }
+    let answer = app
+        .tokens
+        .keys(token, &method, key, &query, content_type.as_deref(), &body)
+        .await;
+    write(answer)
+}
+
+/// `/new`: count the client, then store a fresh token.
+async fn mint(app: &App, req: &Request<Incoming>, peer: SocketAddr, size: u64) -> Response {
+    let client = app
+        .trusted_proxy_header
+        .as_ref()
+        .and_then(|h| req.headers().get(h))
+        .and_then(|v| v.to_str().ok())
+        .and_then(shared::mint::client_from_header)
+        .unwrap_or_else(|| peer.ip().to_string());
+    let refused = app
+        .mint_gate
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .hit(&client, now_ms());
+    if let Err(secs) = refused {
+        return shared::mint::refused(&client, &app.settings.limits, secs);
+    }
+    let origin = request_origin(req, app.listen);
+    for _ in 0..shared::mint::ATTEMPTS {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        if let Err(e) = getrandom::getrandom(&mut bytes) {
+            return Response::unavailable(&format!("no randomness: {e}"));
+        }
+        let token = Token::from_random(bytes);
+        match app.tokens.mint(token, size).await {
+            Ok(true) => return shared::mint::minted(app.settings.origin(&origin), token),
+            Ok(false) => continue,
+            Err(why) => return Response::unavailable(&format!("minting: {why}")),
+        }
+    }
+    shared::mint::no_free_token()
+}
+
+/// The origin a request came to (`http://<Host>`); a Host that is not a plain host name or
+/// address is not written into a URL: this server's own address is used instead.
+fn request_origin(req: &Request<Incoming>, listen: SocketAddr) -> String {
+    let host = req
+        .headers()
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        });
+    match host {
+        Some(h) => format!("http://{h}"),
+        None => format!("http://{listen}"),
+    }
+}
+
+/// `/ledger/<token>`: the token's meta, read from the store.
+async fn ledger(app: &App, token: Token) -> Response {
+    let entries = match app.store.entries(token).await {
+        Ok(e) => e,
+        Err(why) => return Response::unavailable(&format!("ledger: {why}")),
+    };
+    match TokenState::restore(token, app.settings.limits.clone(), entries) {
+        Ok(t) => {
+            let live = t.meta.as_ref().filter(|m| !m.expired(now_ms()));
+            shared::ledger::response(token, live)
+        }
+        Err(why) => Response::unavailable(&format!("ledger: {why}")),
+    }
+}
+
+/// Writes the core's answer out as hyper's.
+pub fn write(r: Response) -> Answer {
+    let mut resp = hyper::Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &r.headers {
+        append(&mut resp, name, value);
+    }
+    resp
+}
+
+/// An answer after which the connection closes: what is left of the request is not read.
+fn closing(r: Response) -> Answer {
+    let mut resp = write(r);
+    resp.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+fn append(resp: &mut Answer, name: &str, value: &str) {
+    if let (Ok(n), Ok(v)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        resp.headers_mut().insert(n, v);
+    }
+}

@@ -1,0 +1,166 @@
+//! `rendezvous`: the native shell. The same etcd discovery service as the Worker (the rules are
+//! all `shared`'s), served by one binary: hyper for HTTP, SQLite on disk for the store, tokio
+//! timers for waits, member TTLs and token ends.
+
+mod alarms;
+mod assets;
+mod cli;
+mod clock;
+mod gate;
+mod handler;
+mod listener;
+mod store;
+mod tokens;
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Parser;
+use hyper::header::HeaderName;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::alarms::AlarmClock;
+use crate::assets::Assets;
+use crate::cli::Cli;
+use crate::handler::App;
+use crate::store::Store;
+use crate::tokens::Tokens;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("rendezvous: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    let proxy_header = match cli
+        .trusted_proxy_header
+        .as_deref()
+        .map(HeaderName::try_from)
+    {
+        None => None,
+        Some(Ok(h)) => Some(h),
+        Some(Err(e)) => {
+            eprintln!("rendezvous: --trusted-proxy-header: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    raise_open_file_limit();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rendezvous: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli, settings, proxy_header))
+}
+
+async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderName>) -> ExitCode {
+    let listener = match TcpListener::bind(cli.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rendezvous: cannot listen on {}: {e}", cli.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let assets = match Assets::load(&cli.assets) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!(
+                "rendezvous: cannot read the app in {}: {e}",
+                cli.assets.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let store = Arc::new(Store::open(&cli.data_dir));
+    let (stop, stopped) = watch::channel(false);
+    let clock = Arc::new(AlarmClock::default());
+    let tokens = Arc::new(Tokens::new(
+        store.clone(),
+        settings.limits.clone(),
+        clock.clone(),
+        stopped.clone(),
+    ));
+    tokio::spawn(clock.run(tokens.clone(), store.clone(), stopped.clone()));
+    tokio::spawn(evict_idle(tokens.clone(), stopped.clone()));
+    tokio::spawn(on_signal(stop));
+
+    let listen = listener::bound(&listener).unwrap_or(cli.listen);
+    eprintln!(
+        "rendezvous: serving http://{listen} (store {}, app: {} files)",
+        store.path().display(),
+        assets.len()
+    );
+    let app = Arc::new(App {
+        mint_gate: Mutex::new(shared::mint::Gate::new(&settings.limits)),
+        settings,
+        tokens,
+        store: store.clone(),
+        assets,
+        trusted_proxy_header: proxy_header,
+        body_timeout: Duration::from_secs(cli.body_timeout_seconds),
+        listen,
+    });
+    let limits = listener::Limits {
+        max_connections: cli.max_connections,
+        header_timeout: Duration::from_secs(cli.header_timeout_seconds.max(1)),
+    };
+    listener::serve(listener, app, limits, stopped).await;
+    // Every answer is out; store what is queued and close the database.
+    store.close();
+    eprintln!("rendezvous: stopped");
+    ExitCode::SUCCESS
+}
+
+/// SIGTERM or SIGINT: stop accepting, answer parked waits, finish writes, exit 0.
+async fn on_signal(stop: watch::Sender<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("rendezvous: cannot listen for signals");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    eprintln!("rendezvous: shutting down");
+    let _ = stop.send(true);
+}
+
+/// Drops idle tokens from memory now and then; they are read from the store when next asked.
+async fn evict_idle(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => { tokens.evict_idle(); }
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Thousands of members at once each hold a socket: take the open-file limit up to what the
+/// system allows this process.
+fn raise_open_file_limit() {
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a local struct.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The store on disk: one SQLite database in WAL mode under `--data-dir`. It holds each token's
+//! entries in the layout `shared::lifecycle` defines (`meta`, `e/<index>`: the keys the Worker's
+//! Durable Objects store) and each token's alarm time. One writer thread commits writes in
+//! batches: writes of many tokens that arrive together share one transaction and one sync
+//! (group commit), and each is acknowledged only after that sync. Reads come from a small pool
+//! of connections, which WAL lets run beside the writer.
+//!
+//! A database that cannot be opened or read is never written over: every call answers an error
+//! (the shells answer 503), and opening is tried again at most every two seconds.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, ErrorCode};
+use shared::lifecycle::Entry;
+use shared::Token;
+
+use crate::gate::{Failure, OutputGate};
+
+/// The database file inside `--data-dir`.
+pub const FILE: &str = "rendezvous.sqlite";
+
+/// Writes taken into one transaction at most.
+const MAX_BATCH: usize = 1024;
+
+/// How long a broken store waits before opening is tried again.
+const RETRY_OPEN: Duration = Duration::from_secs(2);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries (
+    token BLOB NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (token, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alarms (
+    token BLOB PRIMARY KEY,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at);
+";
+
+/// One change to one token's stored state.
+#[derive(Debug)]
+pub enum Op {
+    /// New entries; a key stored already fails the write (events are never rewritten).
+    Insert(Vec<Entry>),
+    /// The token's timer: when it fires next, or never.
+    Alarm(Option<u64>),
+    /// Everything stored for the token, alarm included.
+    Delete,
+}
+
+/// A write: the token's ops, stored together or not at all, reported to its gate as `seq`.
+pub struct Job {
+    pub token: Token,
+    pub ops: Vec<Op>,
+    /// A mint: a key stored already means the token is taken, not a failure.
+    pub mint: bool,
+    pub gate: Arc<OutputGate>,
+    pub seq: u64,
+}
+
+pub struct Store {
+    path: PathBuf,
+    state: Mutex<State>,
+}
+
+enum State {
+    Open(Arc<Opened>),
+    Broken { why: String, at: Instant },
+    Closed,
+}
+
+struct Opened {
+    /// Taken out on close, so that nothing is queued behind the writer's last batch.
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`. A store that cannot be opened is returned
+    /// broken: it answers errors and tries again later.
+    pub fn open(dir: &Path) -> Store {
+        let path = dir.join(FILE);
+        let state = match Opened::start(dir, &path) {
+            Ok(o) => State::Open(Arc::new(o)),
+            Err(why) => {
+                eprintln!("rendezvous: store {} unavailable: {why}", path.display());
+                State::Broken {
+                    why,
+                    at: Instant::now(),
+                }
+            }
+        };
+        Store {
+            path,
+            state: Mutex::new(state),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn opened(&self) -> Result<Arc<Opened>, String> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &*state {
+            State::Open(o) => return Ok(o.clone()),
+            State::Closed => return Err("the server is shutting down".into()),
+            State::Broken { why, at } if at.elapsed() < RETRY_OPEN => return Err(why.clone()),
+            State::Broken { .. } => {}
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        match Opened::start(dir, &self.path) {
+            Ok(o) => {
+                let o = Arc::new(o);
+                *state = State::Open(o.clone());
+                eprintln!("rendezvous: store {} opened", self.path.display());
+                Ok(o)
+            }
+            Err(why) => {
+                *state = State::Broken {
+                    why: why.clone(),
+                    at: Instant::now(),
+                };
+                Err(why)
+            }
+        }
+    }
+
+    /// Hands a write to the writer; its gate hears when it is stored. Never blocks.
+    pub fn submit(&self, job: Job) {
+        match self.opened() {
+            Ok(o) => {
+                let jobs = o.jobs.lock().unwrap_or_else(|e| e.into_inner());
+                let refused = match jobs.as_ref() {
+                    Some(tx) => tx.send(job).err().map(|mpsc::SendError(job)| job),
+                    None => Some(job),
+                };
+                if let Some(job) = refused {
+                    job.gate
+                        .complete(job.seq, Err(Failure::Storage("the writer stopped".into())));
+                }
+            }
+            Err(why) => job.gate.complete(job.seq, Err(Failure::Storage(why))),
+        }
+    }
+
+    /// Every entry stored for `token` (none: it was never minted, or it was deleted).
+    pub async fn entries(self: &Arc<Self>, token: Token) -> Result<Vec<Entry>, String> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT key, value FROM entries WHERE token = ?1")?;
+            let rows = stmt.query_map(params![token.as_bytes().as_slice()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Tokens whose alarm is due at `now`, soonest first, at most `limit`.
+    pub async fn due(self: &Arc<Self>, now: u64, limit: usize) -> Result<Vec<Token>, String> {
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT token FROM alarms WHERE at <= ?1 ORDER BY at LIMIT ?2")?;
+            let rows = stmt.query_map(params![now as i64, limit as i64], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })?;
+            let mut tokens = Vec::new();
+            for bytes in rows {
+                if let Ok(b) = <[u8; 16]>::try_from(bytes?.as_slice()) {
+                    tokens.push(Token::from_random(b));
+                }
+            }
+            Ok(tokens)
+        })
+        .await
+    }
+
+    /// The soonest alarm of any token.
+    pub async fn next_alarm(self: &Arc<Self>) -> Result<Option<u64>, String> {
+        self.read(|c| {
+            c.query_row("SELECT MIN(at) FROM alarms", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|v| v.map(|at| at.max(0) as u64))
+        })
+        .await
+    }
+
+    /// Runs `f` on a reader connection, off the async threads.
+    async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let opened = self.opened()?;
+        tokio::task::spawn_blocking(move || opened.read(f))
+            .await
+            .map_err(|e| format!("a store read panicked: {e}"))?
+    }
+
+    /// Stops taking writes, stores those taken, and closes the database.
+    pub fn close(&self) {
+        let state = std::mem::replace(
+            &mut *self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            State::Closed,
+        );
+        if let State::Open(o) = state {
+            o.close();
+        }
+    }
+}
+
+impl Opened {
+    fn start(dir: &Path, path: &Path) -> Result<Opened, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let conn = connect(path)?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let (jobs, rx) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || write_loop(conn, rx))
+            .map_err(|e| format!("cannot start the writer: {e}"))?;
+        Ok(Opened {
+            jobs: Mutex::new(Some(jobs)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, String> {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        let result = f(&conn).map_err(|e| format!("cannot read {}: {e}", self.path.display()));
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+
+    /// The writer ends once its sender is gone and every job queued is stored.
+    fn close(&self) {
+        drop(self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(w) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// A connection with this store's settings: WAL, and a sync on every commit (`FULL`), since an
+/// acknowledged write must survive a crash of the machine, not only of the process.
+fn connect(path: &Path) -> Result<Connection, String> {
+    let bad = |e: rusqlite::Error| format!("cannot open {}: {e}", path.display());
+    let conn = Connection::open(path).map_err(bad)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(bad)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(bad)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(bad)?;
+    Ok(conn)
+}
+
+/// The writer: takes every job waiting, stores them in one transaction (each job in a savepoint
+/// of its own, so one refused write leaves the others), commits once, then tells each gate.
+fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = write_batch(&mut conn, &batch);
+        for (job, result) in batch.iter().zip(results) {
+            job.gate.complete(job.seq, result);
+        }
+    }
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), Failure>> {
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let why = Failure::Storage(format!("begin: {e}"));
+            return batch.iter().map(|_| Err(why.clone())).collect();
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        // A token whose earlier write failed takes no later one: its history would have a gap.
+        if job.gate.failed() {
+            results.push(Err(Failure::Storage("an earlier write failed".into())));
+            continue;
+        }
+        results.push(write_job(&tx, job));
+    }
+    if let Err(e) = tx.commit() {
+        let why = Failure::Storage(format!("commit: {e}"));
+        return batch.iter().map(|_| Err(why.clone())).collect();
+    }
+    results
+}
+
+fn write_job(tx: &rusqlite::Transaction, job: &Job) -> Result<(), Failure> {
+    let token = job.token.as_bytes().as_slice();
+    let run = || -> rusqlite::Result<()> {
+        tx.execute_batch("SAVEPOINT job")?;
+        for op in &job.ops {
+            match op {
+                Op::Insert(entries) => {
+                    let mut stmt = tx.prepare_cached(
+                        "INSERT INTO entries (token, key, value) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for (key, value) in entries {
+                        stmt.execute(params![token, key, value])?;
+                    }
+                }
+                Op::Alarm(Some(at)) => {
+                    tx.prepare_cached(
+                        "INSERT INTO alarms (token, at) VALUES (?1, ?2) \
+                         ON CONFLICT (token) DO UPDATE SET at = excluded.at",
+                    )?
+                    .execute(params![token, *at as i64])?;
+                }
+                Op::Alarm(None) => {
+                    tx.prepare_cached("DELETE FROM alarms WHERE token = ?1")?
+                        .execute(params![token])?;
+                }
+                Op::Delete => {
+                    tx.prepare_cached("DELETE FROM entries WHERE token = ?1")?
+                        .execute(params![token])?;
+                    tx.prepare_cached("DELETE FROM alarms WHERE token = ?1")?
+                        .execute(params![token])?;
+                }
+            }
+        }
+        tx.execute_batch("RELEASE job")
+    };
+    match run() {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = tx.execute_batch("ROLLBACK TO job; RELEASE job");
+            match e.sqlite_error_code() {
+                Some(ErrorCode::ConstraintViolation) if job.mint => Err(Failure::Taken),
+                _ => Err(Failure::Storage(e.to_string())),
+            }
+        }
+    }
+}
