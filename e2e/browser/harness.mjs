@@ -1,5 +1,5 @@
-// Processes the browser tests start: the Worker under wrangler, etcd members, Chromium. Each runs
-// in its own process group and is stopped by it.
+// Processes the browser tests start: the service in either shell (the Worker under wrangler, the
+// native server), etcd members, Chromium. Each runs in its own process group and is stopped by it.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -48,6 +48,27 @@ export async function startWorker(port, dir) {
   const base = `http://127.0.0.1:${port}`;
   await eventually('wrangler to serve', async () => (await fetch(`${base}/health`)).ok, 90000);
   return { base, stop: proc.stop };
+}
+
+/// The native server, with its store under `dir`.
+export async function startNative(port, dir) {
+  const bin = process.env.RENDEZVOUS_BIN || join(root, 'target/debug/rendezvous');
+  const proc = group(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'state'),
+    '--assets', join(root, 'frontend/dist')], join(dir, 'native.log'));
+  const base = `http://127.0.0.1:${port}`;
+  await eventually('rendezvous to serve', async () => (await fetch(`${base}/health`)).ok, 30000);
+  return { base, stop: proc.stop };
+}
+
+/// The shells asked for by RENDEZVOUS_SHELLS (a comma list of worker and native; both by default).
+export function shells() {
+  const wanted = (process.env.RENDEZVOUS_SHELLS || '').split(',').map((s) => s.trim()).filter(Boolean);
+  return ['worker', 'native'].filter((s) => wanted.length === 0 || wanted.includes(s));
+}
+
+/// Starts `shell` on `port` plus the shell's offset (the Rust harness's), so shells never share one.
+export function startService(shell, port, dir) {
+  return shell === 'worker' ? startWorker(port, dir) : startNative(port + 1000, dir);
 }
 
 /// An etcd member on loopback: client port base+10n, peer port base+10n+1.

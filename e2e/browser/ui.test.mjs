@@ -1,177 +1,182 @@
-// The app in real Chromium against the real Worker, with real etcd members for the inspector.
-// Screenshots go to $SCREENSHOTS_DIR (default target/screenshots; `make screenshots` writes docs/).
-import { test, before, after } from 'node:test';
+// The app in real Chromium against each shell (the Worker, the native server), with real etcd
+// members for the inspector. Screenshots go to $SCREENSHOTS_DIR (default target/screenshots;
+// `make screenshots` writes docs/), taken from the first shell's run.
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, scratch, startWorker, startEtcd, browser, eventually } from './harness.mjs';
+import { root, scratch, startService, startEtcd, browser, eventually, shells } from './harness.mjs';
 
 const PORT = 18792;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop';
 const shots = process.env.SCREENSHOTS_DIR || join(root, 'target', 'screenshots');
-let dir, worker, chrome, minted;
 
-before(async () => {
-  dir = scratch('ui');
-  worker = await startWorker(PORT, dir);
-  chrome = await browser();
-  mkdirSync(shots, { recursive: true });
-});
+for (const shell of shells()) describe(shell, () => {
+  let dir, service, chrome, minted;
+  const shoot = (page, name) => (shell === shells()[0] ? page.screenshot({ path: join(shots, name) }) : undefined);
 
-after(async () => {
-  await chrome?.close();
-  worker?.stop();
-});
+  before(async () => {
+    dir = scratch(`ui-${shell}`);
+    service = await startService(shell, PORT, dir);
+    chrome = await browser();
+    mkdirSync(shots, { recursive: true });
+  });
 
-async function open(path) {
-  const page = await chrome.newPage({ viewport: { width: 1300, height: 1000 } });
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  // A CSP that blocked any part of the app would show here.
-  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) page.errors.push(m.text()); });
-  await page.goto(`${worker.base}${path}`);
-  return page;
-}
+  after(async () => {
+    await chrome?.close();
+    service?.stop();
+  });
 
-/// The page's texts equal what the API answers for the query now in the page's URL.
-async function sameAsApi(page) {
-  const query = new URL(page.url()).search;
-  for (const [id, path] of [['#butane-yaml', '/butane'], ['#ignition-json', '/ignition']]) {
-    const shown = await page.locator(id).textContent();
-    const served = await (await fetch(`${worker.base}${path}${query}`)).text();
-    assert.equal(shown, served, `${id} differs from ${path}${query}`);
+  async function open(path) {
+    const page = await chrome.newPage({ viewport: { width: 1300, height: 1000 } });
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    // A CSP that blocked any part of the app would show here.
+    page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) page.errors.push(m.text()); });
+    await page.goto(`${service.base}${path}`);
+    return page;
   }
-}
 
-test('the builder shows what the API serves, for two platforms, as the user types', async () => {
-  const discovery = encodeURIComponent(`${worker.base}/6a28e078895c5ec737174db2419bb2f3`);
-  const page = await open(`/?platform=ec2&discovery=${discovery}&ssh_key=${encodeURIComponent(KEY)}`);
-  const butane = page.locator('#butane-yaml');
-  await eventually('the EC2 config', async () => (await butane.textContent()).includes('${COREOS_EC2_IPV4_LOCAL}'));
-  await sameAsApi(page);
-
-  await page.getByLabel('Platform', { exact: true }).selectOption('gce');
-  await page.getByRole('radio', { name: 'Public address' }).check();
-  await page.getByLabel('Also listen on the legacy ports 4001 and 7001').check();
-  await page.getByLabel('Butane version').selectOption('1.1.0');
-  await eventually('the GCE config', async () => (await butane.textContent()).includes('${COREOS_GCE_IP_EXTERNAL_0}:4001'));
-  assert.match(page.url(), /platform=gce/);
-  assert.match(page.url(), /legacy_ports=true/);
-  assert.match(await page.locator('#ignition-json').textContent(), /"version": "3.4.0"/);
-  await sameAsApi(page);
-
-  // A link reproduces the config.
-  const again = await open(new URL(page.url()).pathname + new URL(page.url()).search);
-  assert.equal(await again.locator('#butane-yaml').textContent(), await butane.textContent());
-  await page.screenshot({ path: join(shots, 'builder.png') });
-  assert.deepEqual(page.errors, []);
-});
-
-test('mistakes are explained and produce no config', async () => {
-  const page = await open('/?platform=ec2&discovery=ftp%3A%2F%2Fnope&size=4');
-  const problems = page.getByRole('list', { name: 'Problems' });
-  await eventually('the errors', async () => (await problems.textContent()).includes('not an http:// or https:// URL'));
-  assert.match(await problems.textContent(), /even size \(4\)/);
-  assert.equal(await page.locator('#butane-yaml').count(), 0);
-  assert.deepEqual(page.errors, [], 'the app ran under its CSP without violations');
-});
-
-test('a token minted from the page is a working discovery token', async () => {
-  const page = await open('/');
-  await page.getByLabel('Cluster size').fill('3');
-  await page.getByRole('button', { name: 'Mint a token' }).click();
-  const field = page.getByRole('textbox', { name: 'Discovery URL' });
-  minted = await eventually('the minted URL', async () => {
-    const v = await field.inputValue();
-    return /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}$/.test(v) && v;
-  });
-  const size = await (await fetch(`${minted}/_config/size`)).json();
-  assert.equal(size.node.value, '3');
-  assert.ok(page.url().includes(encodeURIComponent(minted)), 'the URL keeps it');
-  assert.match(await page.locator('#butane-yaml').textContent(), new RegExp(`--discovery="${minted}"`));
-
-  // The download offers exactly the text shown.
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Butane' }).click()]);
-  assert.equal(download.suggestedFilename(), 'etcd.bu');
-  assert.equal(readFileSync(await download.path(), 'utf8'), await page.locator('#butane-yaml').textContent());
-});
-
-test('the builder warns when the discovery token is already in use', async () => {
-  const url = await (await fetch(`${worker.base}/new?size=3`)).text();
-  const put = await fetch(`${url}/0a1b2c3d4e5f6a7b?prevExist=false`, {
-    method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'value=m9%3Dhttp%3A%2F%2F10.0.0.9%3A2380',
-  });
-  assert.equal(put.status, 201);
-  const page = await open(`/?discovery=${encodeURIComponent(url)}`);
-  const problems = page.getByRole('list', { name: 'Problems' });
-  await eventually('the reuse warning', async () => (await problems.textContent()).includes('already has 1 member(s) registered'));
-  // A fresh token carries no such warning.
-  await page.getByRole('button', { name: 'Mint a token' }).click();
-  await eventually('a fresh token', async () => (await page.getByRole('textbox', { name: 'Discovery URL' }).inputValue()) !== url);
-  await eventually('the warning to go', async () => !(await problems.textContent()).includes('already has'));
-});
-
-test('the inspector follows real etcd members as they join, live', async () => {
-  assert.ok(minted, 'needs the minted token');
-  const page = await open('/#inspect');
-  await page.getByLabel('Token, discovery URL or registry JSON').fill(minted);
-  await page.getByRole('button', { name: 'Inspect' }).click();
-  const diagnosis = page.getByRole('list', { name: 'Diagnosis' });
-  await eventually('the fresh token', async () => (await diagnosis.textContent()).includes('fresh'));
-  const progress = page.getByRole('progressbar', { name: 'Members joined' });
-  assert.equal(await progress.getAttribute('value'), '0');
-
-  const members = ['m1', 'm2', 'm3'].map((name, i) => startEtcd(dir, name, 27000, i + 1, minted));
-  try {
-    await eventually('all three joined', async () => (await diagnosis.textContent()).includes('complete: 3 of 3'), 90000);
-    assert.equal(await progress.getAttribute('value'), '3');
-    const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
-    assert.equal(await rows.count(), 3);
-    const names = await rows.locator('td:nth-child(2)').allTextContents();
-    assert.deepEqual([...names].sort(), ['m1', 'm2', 'm3']);
-    for (const m of members) {
-      await eventually(`${m.name} healthy`, async () => (await (await fetch(`${m.client}/health`)).json()).health === 'true');
+  /// The page's texts equal what the API answers for the query now in the page's URL.
+  async function sameAsApi(page) {
+    const query = new URL(page.url()).search;
+    for (const [id, path] of [['#butane-yaml', '/butane'], ['#ignition-json', '/ignition']]) {
+      const shown = await page.locator(id).textContent();
+      const served = await (await fetch(`${service.base}${path}${query}`)).text();
+      assert.equal(shown, served, `${id} differs from ${path}${query}`);
     }
-    // The member key tool agrees with the key etcd registered.
-    await page.getByLabel('Peer URLs of a member').fill(members[0].peer);
-    const row = rows.filter({ hasText: members[0].peer });
-    const key = await row.locator('td:nth-child(4)').textContent();
-    assert.match(await page.getByRole('status', { name: 'Member key' }).textContent(), new RegExp(`registers this member as ${key}$`));
-    await page.screenshot({ path: join(shots, 'inspector.png') });
-  } finally {
-    members.forEach((m) => m.stop());
   }
-  assert.deepEqual(page.errors, []);
-});
 
-test('the docs\' loose registry dump shows three members', async () => {
-  const page = await open('/#inspect');
-  await page.getByLabel('Token, discovery URL or registry JSON').fill(readFileSync(join(root, 'e2e/browser/fixtures/loose-dump.txt'), 'utf8'));
-  await page.getByLabel('Size (for pasted JSON)').fill('3');
-  await page.getByRole('button', { name: 'Inspect' }).click();
-  const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
-  await eventually('three rows', async () => (await rows.count()) === 3);
-  assert.deepEqual(await rows.locator('td:nth-child(2)').allTextContents(), ['node-a', 'node-b', 'node-c']);
-  assert.match(await page.getByRole('list', { name: 'Diagnosis' }).textContent(), /complete: 3 of 3/);
-});
+  test('the builder shows what the API serves, for two platforms, as the user types', async () => {
+    const discovery = encodeURIComponent(`${service.base}/6a28e078895c5ec737174db2419bb2f3`);
+    const page = await open(`/?platform=ec2&discovery=${discovery}&ssh_key=${encodeURIComponent(KEY)}`);
+    const butane = page.locator('#butane-yaml');
+    await eventually('the EC2 config', async () => (await butane.textContent()).includes('${COREOS_EC2_IPV4_LOCAL}'));
+    await sameAsApi(page);
 
-test('registry content is shown as text, never as markup', async () => {
-  const url = await (await fetch(`${worker.base}/new?size=3`)).text();
-  const evil = '<img src=x onerror="window.__pwned=1">=http://10.0.0.1:2380,<script>window.__pwned=2</script>=http://10.0.0.2:2380';
-  const put = await fetch(`${url}/a1b2c3d4e5f60718?prevExist=false`, {
-    method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `value=${encodeURIComponent(evil)}`,
+    await page.getByLabel('Platform', { exact: true }).selectOption('gce');
+    await page.getByRole('radio', { name: 'Public address' }).check();
+    await page.getByLabel('Also listen on the legacy ports 4001 and 7001').check();
+    await page.getByLabel('Butane version').selectOption('1.1.0');
+    await eventually('the GCE config', async () => (await butane.textContent()).includes('${COREOS_GCE_IP_EXTERNAL_0}:4001'));
+    assert.match(page.url(), /platform=gce/);
+    assert.match(page.url(), /legacy_ports=true/);
+    assert.match(await page.locator('#ignition-json').textContent(), /"version": "3.4.0"/);
+    await sameAsApi(page);
+
+    // A link reproduces the config.
+    const again = await open(new URL(page.url()).pathname + new URL(page.url()).search);
+    assert.equal(await again.locator('#butane-yaml').textContent(), await butane.textContent());
+    await shoot(page, 'builder.png');
+    assert.deepEqual(page.errors, []);
   });
-  assert.equal(put.status, 201);
-  const page = await open('/#inspect');
-  await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
-  await page.getByRole('button', { name: 'Inspect' }).click();
-  const table = page.getByRole('table', { name: 'Members' });
-  // The value splits at its first '=' as etcd's name=url does: the name cell reads "<img src".
-  await eventually('the hostile row', async () => {
-    const text = await table.textContent();
-    return text.includes('<img src') && text.includes('onerror="window.__pwned=1">') && text.includes('<script>');
+
+  test('mistakes are explained and produce no config', async () => {
+    const page = await open('/?platform=ec2&discovery=ftp%3A%2F%2Fnope&size=4');
+    const problems = page.getByRole('list', { name: 'Problems' });
+    await eventually('the errors', async () => (await problems.textContent()).includes('not an http:// or https:// URL'));
+    assert.match(await problems.textContent(), /even size \(4\)/);
+    assert.equal(await page.locator('#butane-yaml').count(), 0);
+    assert.deepEqual(page.errors, [], 'the app ran under its CSP without violations');
   });
-  assert.equal(await table.locator('img, script').count(), 0);
-  assert.equal(await page.evaluate(() => window.__pwned), undefined);
-  assert.deepEqual(page.errors, []);
+
+  test('a token minted from the page is a working discovery token', async () => {
+    const page = await open('/');
+    await page.getByLabel('Cluster size').fill('3');
+    await page.getByRole('button', { name: 'Mint a token' }).click();
+    const field = page.getByRole('textbox', { name: 'Discovery URL' });
+    minted = await eventually('the minted URL', async () => {
+      const v = await field.inputValue();
+      return /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}$/.test(v) && v;
+    });
+    const size = await (await fetch(`${minted}/_config/size`)).json();
+    assert.equal(size.node.value, '3');
+    assert.ok(page.url().includes(encodeURIComponent(minted)), 'the URL keeps it');
+    assert.match(await page.locator('#butane-yaml').textContent(), new RegExp(`--discovery="${minted}"`));
+
+    // The download offers exactly the text shown.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Butane' }).click()]);
+    assert.equal(download.suggestedFilename(), 'etcd.bu');
+    assert.equal(readFileSync(await download.path(), 'utf8'), await page.locator('#butane-yaml').textContent());
+  });
+
+  test('the builder warns when the discovery token is already in use', async () => {
+    const url = await (await fetch(`${service.base}/new?size=3`)).text();
+    const put = await fetch(`${url}/0a1b2c3d4e5f6a7b?prevExist=false`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'value=m9%3Dhttp%3A%2F%2F10.0.0.9%3A2380',
+    });
+    assert.equal(put.status, 201);
+    const page = await open(`/?discovery=${encodeURIComponent(url)}`);
+    const problems = page.getByRole('list', { name: 'Problems' });
+    await eventually('the reuse warning', async () => (await problems.textContent()).includes('already has 1 member(s) registered'));
+    // A fresh token carries no such warning.
+    await page.getByRole('button', { name: 'Mint a token' }).click();
+    await eventually('a fresh token', async () => (await page.getByRole('textbox', { name: 'Discovery URL' }).inputValue()) !== url);
+    await eventually('the warning to go', async () => !(await problems.textContent()).includes('already has'));
+  });
+
+  test('the inspector follows real etcd members as they join, live', async () => {
+    assert.ok(minted, 'needs the minted token');
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(minted);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    const diagnosis = page.getByRole('list', { name: 'Diagnosis' });
+    await eventually('the fresh token', async () => (await diagnosis.textContent()).includes('fresh'));
+    const progress = page.getByRole('progressbar', { name: 'Members joined' });
+    assert.equal(await progress.getAttribute('value'), '0');
+
+    const members = ['m1', 'm2', 'm3'].map((name, i) => startEtcd(dir, name, 27000, i + 1, minted));
+    try {
+      await eventually('all three joined', async () => (await diagnosis.textContent()).includes('complete: 3 of 3'), 90000);
+      assert.equal(await progress.getAttribute('value'), '3');
+      const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
+      assert.equal(await rows.count(), 3);
+      const names = await rows.locator('td:nth-child(2)').allTextContents();
+      assert.deepEqual([...names].sort(), ['m1', 'm2', 'm3']);
+      for (const m of members) {
+        await eventually(`${m.name} healthy`, async () => (await (await fetch(`${m.client}/health`)).json()).health === 'true');
+      }
+      // The member key tool agrees with the key etcd registered.
+      await page.getByLabel('Peer URLs of a member').fill(members[0].peer);
+      const row = rows.filter({ hasText: members[0].peer });
+      const key = await row.locator('td:nth-child(4)').textContent();
+      assert.match(await page.getByRole('status', { name: 'Member key' }).textContent(), new RegExp(`registers this member as ${key}$`));
+      await shoot(page, 'inspector.png');
+    } finally {
+      members.forEach((m) => m.stop());
+    }
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('the docs\' loose registry dump shows three members', async () => {
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(readFileSync(join(root, 'e2e/browser/fixtures/loose-dump.txt'), 'utf8'));
+    await page.getByLabel('Size (for pasted JSON)').fill('3');
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
+    await eventually('three rows', async () => (await rows.count()) === 3);
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allTextContents(), ['node-a', 'node-b', 'node-c']);
+    assert.match(await page.getByRole('list', { name: 'Diagnosis' }).textContent(), /complete: 3 of 3/);
+  });
+
+  test('registry content is shown as text, never as markup', async () => {
+    const url = await (await fetch(`${service.base}/new?size=3`)).text();
+    const evil = '<img src=x onerror="window.__pwned=1">=http://10.0.0.1:2380,<script>window.__pwned=2</script>=http://10.0.0.2:2380';
+    const put = await fetch(`${url}/a1b2c3d4e5f60718?prevExist=false`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `value=${encodeURIComponent(evil)}`,
+    });
+    assert.equal(put.status, 201);
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    const table = page.getByRole('table', { name: 'Members' });
+    // The value splits at its first '=' as etcd's name=url does: the name cell reads "<img src".
+    await eventually('the hostile row', async () => {
+      const text = await table.textContent();
+      return text.includes('<img src') && text.includes('onerror="window.__pwned=1">') && text.includes('<script>');
+    });
+    assert.equal(await table.locator('img, script').count(), 0);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(page.errors, []);
+  });
 });

@@ -118,3 +118,94 @@ pub fn answers(url: &str) -> bool {
         .call()
         .is_ok()
 }
+
+/// A plain TCP connection for requests no HTTP client library would send.
+pub struct Raw {
+    stream: std::net::TcpStream,
+}
+
+impl Raw {
+    pub fn connect(base: &str) -> Raw {
+        let addr = base.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw { stream }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.stream.write_all(bytes)
+    }
+
+    /// Reads one answer: its status line's code (`None` if the server closed without one) and
+    /// all the text that came until the answer's end or the connection's.
+    pub fn answer(&mut self, within: Duration) -> (Option<u16>, String) {
+        use std::io::Read;
+        self.stream.set_read_timeout(Some(within)).expect("timeout");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            if complete(&got) {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        let status = text
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|r| r.get(..3))
+            .and_then(|c| c.parse().ok());
+        (status, text)
+    }
+
+    /// Whether the server has closed the connection (a read sees its end within `within`).
+    pub fn closed(&mut self, within: Duration) -> bool {
+        use std::io::Read;
+        self.stream.set_read_timeout(Some(within)).expect("timeout");
+        let mut buf = [0u8; 1024];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) => {
+                    return !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Whether `got` holds a whole answer with a `content-length` body.
+fn complete(got: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(got);
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..end]
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    got.len() >= end + 4 + length
+}
+
+/// One request on a fresh connection: the status the server answered, if any, and its text.
+pub fn raw(base: &str, request: &[u8]) -> (Option<u16>, String) {
+    let mut c = Raw::connect(base);
+    if c.send(request).is_err() {
+        return (None, String::new());
+    }
+    c.answer(Duration::from_secs(10))
+}

@@ -1,17 +1,24 @@
-//! The harness of the end-to-end tests: the real Worker under `wrangler dev`, real etcd members,
-//! plain HTTP. Every process started here is stopped by its process group when dropped.
+//! The harness of the end-to-end tests: the service in both shells (the real Worker under
+//! `wrangler dev`, the native server), real etcd members, plain HTTP. Every suite runs each of
+//! its cases against every shell (`service::Shell`). Every process started here is stopped by
+//! its process group when dropped.
 //!
 //! The tests run only with `RENDEZVOUS_E2E=1` (as `make test` sets, after building the Worker);
 //! plain `cargo test` lists them as ignored.
 
 pub mod etcd;
 pub mod http;
+pub mod native;
 pub mod process;
+pub mod service;
 pub mod sim;
 pub mod storage;
 pub mod wrangler;
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use service::{Service, Shell};
 
 /// Whether the end-to-end tests are asked for.
 pub fn enabled() -> bool {
@@ -40,7 +47,7 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// Runs `trials` with libtest-mimic, one at a time (they share ports and a Worker); without
+/// Runs `trials` with libtest-mimic, one at a time (they share ports and services); without
 /// `RENDEZVOUS_E2E=1` they are listed as ignored.
 pub fn run(trials: Vec<libtest_mimic::Trial>) -> libtest_mimic::Conclusion {
     let mut args = libtest_mimic::Arguments::from_args();
@@ -48,7 +55,40 @@ pub fn run(trials: Vec<libtest_mimic::Trial>) -> libtest_mimic::Conclusion {
     let on = enabled();
     let trials = trials
         .into_iter()
-        .map(|t| t.with_ignored_flag(!on))
+        .map(|t| {
+            let ignored = t.has_ignored_flag() || !on;
+            t.with_ignored_flag(ignored)
+        })
         .collect();
     libtest_mimic::run(&args, trials)
+}
+
+/// A service a suite's cases share, started only when the tests are on.
+pub type Shared = Arc<Mutex<Option<Service>>>;
+
+/// The shared service, even after a case panicked while holding it.
+pub fn lock(shared: &Shared) -> MutexGuard<'_, Option<Service>> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One shared service per chosen shell (on `port` plus the shell's offset, state in a scratch
+/// folder named `name` and the shell), started if the tests are on.
+pub fn per_shell(port: u16, name: &str, vars: &[(&str, &str)]) -> Vec<(Shell, Shared)> {
+    Shell::chosen()
+        .into_iter()
+        .map(|shell| {
+            let service = enabled().then(|| {
+                let state = scratch(&format!("{name}-{}", shell.name())).join("state");
+                Service::start(shell, port, &state, vars)
+            });
+            (shell, Arc::new(Mutex::new(service)))
+        })
+        .collect()
+}
+
+/// Stops every shared service.
+pub fn stop_all(services: &[(Shell, Shared)]) {
+    for (_, s) in services {
+        drop(lock(s).take());
+    }
 }

@@ -52,18 +52,19 @@ impl Group {
         }
     }
 
-    /// SIGTERM to the group, then SIGKILL if it lingers; waits for the leader.
-    pub fn stop(&mut self) {
+    /// SIGTERM to the group, then SIGKILL if it lingers; waits for the leader and returns how
+    /// it ended.
+    pub fn stop(&mut self) -> ExitStatus {
         if self.exited().is_none() {
             self.signal(libc::SIGTERM);
             let start = Instant::now();
             while self.exited().is_none() && start.elapsed() < Duration::from_secs(5) {
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(Duration::from_millis(20));
             }
         }
         // Children (workerd) may outlive the leader: always sweep the group.
         self.signal(libc::SIGKILL);
-        let _ = self.child.wait();
+        self.child.wait().expect("the child's status")
     }
 
     /// SIGKILL to the whole group at once: a crash, not a shutdown.
@@ -75,6 +76,6 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }

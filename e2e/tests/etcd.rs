@@ -1,19 +1,22 @@
-//! Real etcd members bootstrap through the real Worker: the contract that matters.
+//! Real etcd members bootstrap through each shell (the Worker under wrangler, the native
+//! server), with etcd 3.4 and 3.5: the contract that matters.
 
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{
     race_to_three, registered, registered_peers, Member, Release, HEALTHY_WITHIN,
 };
-use rendezvous_e2e::wrangler::Wrangler;
-use rendezvous_e2e::{eventually, scratch};
+use rendezvous_e2e::{eventually, lock, scratch, Shared};
 
-type Shared = Arc<Mutex<Option<Wrangler>>>;
+fn mint(w: &Shared, size: u64) -> String {
+    lock(w).as_ref().unwrap().mint(size)
+}
 
-fn worker(shared: &Shared) -> MutexGuard<'_, Option<Wrangler>> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
+/// A scratch folder of this case, release and shell.
+fn dir(w: &Shared, case: &str, r: Release) -> std::path::PathBuf {
+    let shell = lock(w).as_ref().unwrap().shell();
+    scratch(&format!("etcd-{case}-{r:?}-{}", shell.name()))
 }
 
 fn members(dir: &std::path::Path, r: Release, base: u16, url: &str, n: u16) -> Vec<Member> {
@@ -43,8 +46,8 @@ fn agree(ms: &[&Member], expected: &[String]) {
 }
 
 fn three_started_together(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-together-{r:?}"));
+    let url = mint(w, 3);
+    let dir = dir(w, "together", r);
     let mut ms = members(&dir, r, 21000, &url, 3);
     let start = Instant::now();
     ms.iter_mut().for_each(Member::start);
@@ -63,8 +66,8 @@ fn three_started_together(w: &Shared, r: Release) -> Result<(), Failed> {
 }
 
 fn three_started_one_after_another(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-sequence-{r:?}"));
+    let url = mint(w, 3);
+    let dir = dir(w, "sequence", r);
     let mut ms = members(&dir, r, 22000, &url, 3);
     let start = Instant::now();
     for (i, m) in ms.iter_mut().enumerate() {
@@ -87,8 +90,8 @@ fn three_started_one_after_another(w: &Shared, r: Release) -> Result<(), Failed>
 }
 
 fn fourth_member_on_a_full_token_does_not_vote(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-fourth-{r:?}"));
+    let url = mint(w, 3);
+    let dir = dir(w, "fourth", r);
     let mut ms = members(&dir, r, 23000, &url, 4);
     ms[..3].iter_mut().for_each(Member::start);
     let founders: Vec<&Member> = ms[..3].iter().collect();
@@ -113,8 +116,8 @@ fn fourth_member_on_a_full_token_does_not_vote(w: &Shared, r: Release) -> Result
 }
 
 fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-five-{r:?}"));
+    let url = mint(w, 3);
+    let dir = dir(w, "five", r);
     let mut ms = members(&dir, r, 24000, &url, 5);
     // The founders are the first three by createdIndex; everyone must agree on exactly them.
     let founders = race_to_three(&mut ms, &url);
@@ -141,8 +144,8 @@ fn five_at_once_on_size_three_leave_three_that_agree(w: &Shared, r: Release) -> 
 }
 
 fn wiped_member_is_refused_with_duplicate_id(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-wiped-{r:?}"));
+    let url = mint(w, 3);
+    let dir = dir(w, "wiped", r);
     let mut ms = members(&dir, r, 25000, &url, 3);
     ms.iter_mut().for_each(Member::start);
     let refs: Vec<&Member> = ms.iter().collect();
@@ -170,9 +173,9 @@ fn wiped_member_is_refused_with_duplicate_id(w: &Shared, r: Release) -> Result<(
     Ok(())
 }
 
-fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = worker(w).as_ref().unwrap().mint(3);
-    let dir = scratch(&format!("etcd-restart-{r:?}"));
+fn service_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let dir = dir(w, "restart", r);
     let mut ms = members(&dir, r, 26000, &url, 3);
     ms[0].start();
     ms[1].start();
@@ -181,7 +184,7 @@ fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resul
     });
     let before = registered(&url);
     {
-        let mut guard = worker(w);
+        let mut guard = lock(w);
         let wr = guard.as_mut().unwrap();
         // A crash, not a shutdown: the two members are parked in waits right now.
         wr.kill();
@@ -201,11 +204,7 @@ fn worker_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resul
 }
 
 fn main() {
-    let shared: Shared = Arc::new(Mutex::new(None));
-    if rendezvous_e2e::enabled() {
-        let persist = scratch("etcd-worker").join("state");
-        *worker(&shared) = Some(Wrangler::start(18788, &persist, &[]));
-    }
+    let services = rendezvous_e2e::per_shell(18788, "etcd", &[]);
     type Case = fn(&Shared, Release) -> Result<(), Failed>;
     let cases: [(&str, Case); 6] = [
         ("three_started_together", three_started_together),
@@ -226,25 +225,27 @@ fn main() {
             wiped_member_is_refused_with_duplicate_id,
         ),
         (
-            "worker_restarted_mid_bootstrap_loses_nothing",
-            worker_restarted_mid_bootstrap_loses_nothing,
+            "service_restarted_mid_bootstrap_loses_nothing",
+            service_restarted_mid_bootstrap_loses_nothing,
         ),
     ];
-    let trials = [Release::V34, Release::V35]
-        .into_iter()
-        .flat_map(|release| {
-            let shared = shared.clone();
-            cases.into_iter().map(move |(name, case)| {
-                let s = shared.clone();
-                let name = match release {
-                    Release::V34 => format!("etcd_3_4::{name}"),
-                    Release::V35 => format!("etcd_3_5::{name}"),
+    let mut trials = Vec::new();
+    for (shell, service) in &services {
+        for release in [Release::V34, Release::V35] {
+            for (name, case) in cases {
+                let s = service.clone();
+                let etcd = match release {
+                    Release::V34 => "etcd_3_4",
+                    Release::V35 => "etcd_3_5",
                 };
-                Trial::test(name, move || case(&s, release))
-            })
-        })
-        .collect();
+                trials.push(Trial::test(
+                    format!("{}::{etcd}::{name}", shell.name()),
+                    move || case(&s, release),
+                ));
+            }
+        }
+    }
     let conclusion = rendezvous_e2e::run(trials);
-    drop(worker(&shared).take());
+    rendezvous_e2e::stop_all(&services);
     conclusion.exit();
 }

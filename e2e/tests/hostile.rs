@@ -1,6 +1,7 @@
-//! Hostile input over HTTP against the real Worker: malformed paths, queries, bodies, headers and
+//! Hostile input over HTTP against each shell: malformed paths, queries, bodies, headers and
 //! methods. Each gets a clear 4xx (etcd's error JSON on token routes), never a 5xx or a hang, and
-//! the token's registry is unchanged afterwards.
+//! the token's registry is unchanged afterwards. (The client resolves dot segments as URL rules
+//! say before sending; what a shell does with raw ones is `tests/native.rs`'.)
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -8,12 +9,12 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::http::{get, put, send, Resp};
 use rendezvous_e2e::scratch;
-use rendezvous_e2e::wrangler::Wrangler;
+use rendezvous_e2e::service::{Service, Shell};
 
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 
 struct Fixture {
-    worker: Wrangler,
+    service: Service,
     /// A token with two members, which no case may change.
     url: String,
 }
@@ -67,7 +68,7 @@ fn cases() -> Vec<Case> {
     let very_long = "b".repeat(6000);
     vec![
         // Paths
-        // Dot segments are resolved by URL rules before routing: `/<token>/..` is `/` (the app),
+        // Dot segments are resolved by URL rules before sending: `/<token>/..` is `/` (the app),
         // `/<token>/.` is the token's directory; neither can reach another token's keys.
         resolves_to_root(case("path_dotdot", "PUT", "/..?prevExist=false", Some(405))),
         resolves_to_root(case("path_encoded_dotdot", "PUT", "/%2e%2e", Some(405))),
@@ -274,7 +275,7 @@ fn snapshot(url: &str) -> (String, u64) {
 fn run(fix: &Fixture, c: &Case) -> Result<(), Failed> {
     let before = snapshot(&fix.url);
     let target = match c.path.strip_prefix('!') {
-        Some(p) => format!("{}{p}", fix.worker.base()),
+        Some(p) => format!("{}{p}", fix.service.base()),
         None => format!("{}{}", fix.url, c.path),
     };
     let start = Instant::now();
@@ -305,7 +306,7 @@ fn run(fix: &Fixture, c: &Case) -> Result<(), Failed> {
 }
 
 fn a_token_full_of_keys(fix: &Fixture) -> Result<(), Failed> {
-    let url = fix.worker.mint(3);
+    let url = fix.service.mint(3);
     let mut refused = 0;
     for i in 0..80 {
         let r = put(&format!("{url}/k{i}?prevExist=false"), "value=x");
@@ -363,29 +364,27 @@ fn a_huge_header_is_refused_cleanly(fix: &Fixture) -> Result<(), Failed> {
     Ok(())
 }
 
-fn main() {
-    let fixture: Arc<Mutex<Option<Fixture>>> = Arc::new(Mutex::new(None));
-    if rendezvous_e2e::enabled() {
-        let persist = scratch("hostile").join("state");
-        let worker = Wrangler::start(18794, &persist, &[("WAIT_TIMEOUT_SECONDS", "2")]);
-        let url = worker.mint(3);
-        for (i, name) in ["m1", "m2"].iter().enumerate() {
-            let r = put(
-                &format!("{url}/{name}?prevExist=false"),
-                &format!("value={name}%3Dhttp%3A%2F%2F10.0.0.{i}%3A2380"),
-            );
-            assert_eq!(r.status, 201);
-        }
-        *fixture.lock().unwrap() = Some(Fixture { worker, url });
+fn fixture(shell: Shell) -> Fixture {
+    let persist = scratch(&format!("hostile-{}", shell.name())).join("state");
+    let service = Service::start(shell, 18794, &persist, &[("WAIT_TIMEOUT_SECONDS", "2")]);
+    let url = service.mint(3);
+    for (i, name) in ["m1", "m2"].iter().enumerate() {
+        let r = put(
+            &format!("{url}/{name}?prevExist=false"),
+            &format!("value={name}%3Dhttp%3A%2F%2F10.0.0.{i}%3A2380"),
+        );
+        assert_eq!(r.status, 201);
     }
-    let mut trials: Vec<Trial> = cases()
+    Fixture { service, url }
+}
+
+fn main() {
+    type Shared = Arc<Mutex<Option<Fixture>>>;
+    let fixtures: Vec<(Shell, Shared)> = Shell::chosen()
         .into_iter()
-        .map(|c| {
-            let f = fixture.clone();
-            Trial::test(format!("hostile::{}", c.name), move || {
-                let guard = f.lock().unwrap_or_else(|e| e.into_inner());
-                run(guard.as_ref().unwrap(), &c)
-            })
+        .map(|shell| {
+            let f = rendezvous_e2e::enabled().then(|| fixture(shell));
+            (shell, Arc::new(Mutex::new(f)))
         })
         .collect();
     type Special = fn(&Fixture) -> Result<(), Failed>;
@@ -396,14 +395,30 @@ fn main() {
             a_huge_header_is_refused_cleanly,
         ),
     ];
-    for (name, f_) in specials {
-        let f = fixture.clone();
-        trials.push(Trial::test(name, move || {
-            let guard = f.lock().unwrap_or_else(|e| e.into_inner());
-            f_(guard.as_ref().unwrap())
-        }));
+    let mut trials: Vec<Trial> = Vec::new();
+    for (shell, fixture) in &fixtures {
+        for c in cases() {
+            let f = fixture.clone();
+            let name = format!("{}::hostile::{}", shell.name(), c.name);
+            trials.push(Trial::test(name, move || {
+                let guard = f.lock().unwrap_or_else(|e| e.into_inner());
+                run(guard.as_ref().unwrap(), &c)
+            }));
+        }
+        for (name, f_) in specials {
+            let f = fixture.clone();
+            trials.push(Trial::test(
+                format!("{}::{name}", shell.name()),
+                move || {
+                    let guard = f.lock().unwrap_or_else(|e| e.into_inner());
+                    f_(guard.as_ref().unwrap())
+                },
+            ));
+        }
     }
     let conclusion = rendezvous_e2e::run(trials);
-    drop(fixture.lock().unwrap_or_else(|e| e.into_inner()).take());
+    for (_, f) in &fixtures {
+        drop(f.lock().unwrap_or_else(|e| e.into_inner()).take());
+    }
     conclusion.exit();
 }

@@ -1,25 +1,29 @@
-//! The discovery endpoint over HTTP, against the real Worker under wrangler.
+//! The discovery endpoint over HTTP, against each shell: the Worker under wrangler and the
+//! native server.
 
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::http::{delete, get, put, send};
+use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::wrangler::Wrangler;
-use rendezvous_e2e::{eventually, scratch};
-
-type Shared = Arc<Mutex<Option<Wrangler>>>;
-
-fn worker(shared: &Shared) -> MutexGuard<'_, Option<Wrangler>> {
-    shared.lock().unwrap_or_else(|e| e.into_inner())
-}
+use rendezvous_e2e::{eventually, lock, scratch, Shared};
 
 fn base(w: &Shared) -> String {
-    worker(w).as_ref().unwrap().base()
+    lock(w).as_ref().unwrap().base()
 }
 
 fn mint(w: &Shared, size: u64) -> String {
-    worker(w).as_ref().unwrap().mint(size)
+    lock(w).as_ref().unwrap().mint(size)
+}
+
+fn shell(w: &Shared) -> Shell {
+    lock(w).as_ref().unwrap().shell()
+}
+
+/// A scratch state folder of this case and shell.
+fn state(w: &Shared, case: &str) -> std::path::PathBuf {
+    scratch(&format!("{case}-{}", shell(w).name())).join("state")
 }
 
 fn service_paths(w: &Shared) -> Result<(), Failed> {
@@ -307,7 +311,7 @@ fn state_survives_a_restart(w: &Shared) -> Result<(), Failed> {
     put(&format!("{url}/a?prevExist=false"), "value=1");
     put(&format!("{url}/b?prevExist=false"), "value=2");
     let before = get(&url).body;
-    worker(w).as_mut().unwrap().restart();
+    lock(w).as_mut().unwrap().restart();
     assert_eq!(get(&url).body, before);
     let r = put(&format!("{url}/c?prevExist=false"), "value=3");
     assert_eq!((r.status, r.etcd_index()), (201, 4), "the index goes on");
@@ -318,16 +322,16 @@ fn state_survives_a_restart(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
-    // Its own Worker: a public URL with a path prefix, 2 s waits, tokens that live 8 s.
-    let persist = scratch("http-configured").join("state");
+fn a_configured_deployment(w: &Shared) -> Result<(), Failed> {
+    // Its own service: a public URL with a path prefix, 2 s waits, tokens that live 8 s.
+    let persist = state(w, "http-configured");
     let vars = [
         ("PUBLIC_URL", "https://discovery.example.com/etcd/"),
         ("WAIT_TIMEOUT_SECONDS", "2"),
         ("TOKEN_LIFETIME_SECONDS", "8"),
         ("MAX_SIZE", "5"),
     ];
-    let wr = Wrangler::start(18789, &persist, &vars);
+    let wr = Service::start(shell(w), 18789, &persist, &vars);
     let b = wr.base();
     let minted_at = Instant::now();
     let minted = get(&format!("{b}/new?size=5")).body;
@@ -365,7 +369,7 @@ fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
         "{waited:?}"
     );
 
-    // The Durable Object's alarm expires a TTL with nobody else asking: the parked wait sees it.
+    // The token's alarm expires a TTL with nobody else asking: the parked wait sees it.
     let t = put(&format!("{url}/t?ttl=1"), "value=x");
     assert_eq!(t.status, 201);
     let expired = get(&format!("{url}?recursive=true&wait=true&waitIndex=4"));
@@ -383,7 +387,7 @@ fn a_configured_deployment(_: &Shared) -> Result<(), Failed> {
     let mut wr = wr;
     wr.stop();
     assert_eq!(
-        rendezvous_e2e::storage::count(&persist),
+        rendezvous_e2e::storage::count(wr.shell(), &persist),
         0,
         "the alarm deleted every key"
     );
@@ -425,14 +429,14 @@ fn the_api_serves_the_config_builders_output(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn abuse_limits_answer_429_with_retry_after(_: &Shared) -> Result<(), Failed> {
-    let persist = scratch("http-limits").join("state");
+fn abuse_limits_answer_429_with_retry_after(w: &Shared) -> Result<(), Failed> {
+    let persist = state(w, "http-limits");
     let vars = [
         ("MINTS_PER_MINUTE", "3"),
         ("MAX_WAITS", "2"),
         ("WAIT_TIMEOUT_SECONDS", "5"),
     ];
-    let wr = Wrangler::start(18793, &persist, &vars);
+    let wr = Service::start(shell(w), 18793, &persist, &vars);
     let b = wr.base();
     let urls: Vec<String> = (0..3).map(|_| wr.mint(3)).collect();
     let r = get(&format!("{b}/new?size=3"));
@@ -467,16 +471,16 @@ fn abuse_limits_answer_429_with_retry_after(_: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
-fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result<(), Failed> {
-    let persist = scratch("http-storage").join("state");
-    let mut wr = Wrangler::start(18790, &persist, &[]);
+fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result<(), Failed> {
+    let persist = state(w, "http-storage");
+    let mut wr = Service::start(shell(w), 18790, &persist, &[]);
     let url = wr.mint(3);
     put(&format!("{url}/a?prevExist=false"), "value=1");
     put(&format!("{url}/b?prevExist=false"), "value=2");
     let before = get(&url).body;
     wr.stop();
     // A lost write in the middle of the history: the registry cannot be rebuilt from it.
-    let lost = rendezvous_e2e::storage::take(&persist, "e/00000000000000000002");
+    let lost = rendezvous_e2e::storage::take(wr.shell(), &persist, "e/00000000000000000002");
     wr.restart();
     for r in [
         get(&url),
@@ -489,7 +493,7 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result
         );
     }
     wr.stop();
-    rendezvous_e2e::storage::put_back(&persist, "e/00000000000000000002", &lost);
+    rendezvous_e2e::storage::put_back(wr.shell(), &persist, "e/00000000000000000002", &lost);
     wr.restart();
     assert_eq!(
         get(&url).body,
@@ -503,8 +507,8 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(_: &Shared) -> Result
 
 /// `scripts/serve.mjs` (the benchmarks' Worker without wrangler's devtools) serves the same API
 /// with the given settings, and keeps state across a restart.
-fn serve_mjs_serves_the_same_worker(_: &Shared) -> Result<(), Failed> {
-    let persist = scratch("http-serve-mjs").join("state");
+fn serve_mjs_serves_the_same_worker(w: &Shared) -> Result<(), Failed> {
+    let persist = state(w, "http-serve-mjs");
     let mut wr = Wrangler::start_without_devtools(18795, &persist, &[("MAX_SIZE", "4")]);
     let b = wr.base();
     assert_eq!(get(&format!("{b}/health")).body, "OK");
@@ -528,13 +532,9 @@ fn serve_mjs_serves_the_same_worker(_: &Shared) -> Result<(), Failed> {
 }
 
 fn main() {
-    let shared: Shared = Arc::new(Mutex::new(None));
-    if rendezvous_e2e::enabled() {
-        let persist = scratch("http-worker").join("state");
-        *worker(&shared) = Some(Wrangler::start(18787, &persist, &[]));
-    }
+    let services = rendezvous_e2e::per_shell(18787, "http", &[]);
     type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 18] = [
+    let cases: [(&str, Case); 17] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -582,19 +582,28 @@ fn main() {
             "unreadable_storage_answers_503_and_is_never_overwritten",
             unreadable_storage_answers_503_and_is_never_overwritten,
         ),
-        (
-            "serve_mjs_serves_the_same_worker",
-            serve_mjs_serves_the_same_worker,
-        ),
     ];
-    let trials = cases
-        .into_iter()
-        .map(|(name, case)| {
-            let s = shared.clone();
-            Trial::test(name, move || case(&s))
-        })
-        .collect();
+    // What only one shell has.
+    let only: [(Shell, &str, Case); 1] = [(
+        Shell::Worker,
+        "serve_mjs_serves_the_same_worker",
+        serve_mjs_serves_the_same_worker,
+    )];
+    let mut trials = Vec::new();
+    for (shell, service) in &services {
+        let mine = only
+            .iter()
+            .filter(|(s, _, _)| s == shell)
+            .map(|(_, name, case)| (*name, *case));
+        for (name, case) in cases.into_iter().chain(mine) {
+            let s = service.clone();
+            trials.push(Trial::test(
+                format!("{}::{name}", shell.name()),
+                move || case(&s),
+            ));
+        }
+    }
     let conclusion = rendezvous_e2e::run(trials);
-    drop(worker(&shared).take());
+    rendezvous_e2e::stop_all(&services);
     conclusion.exit();
 }

@@ -1,6 +1,8 @@
-//! Races and faults: many members racing on many tokens must all agree on the same first `size`;
-//! the Worker killed and restarted in the middle of bootstraps loses no registration; real etcd
-//! members racing 5 on a size-3 token, repeatedly. Figures are printed for the notes.
+//! Races and faults, against each shell: many members racing on many tokens must all agree on
+//! the same first `size`; the service killed (SIGKILL) and restarted in the middle of bootstraps
+//! loses no acknowledged registration (4 times for the Worker, 20 for the native server, whose
+//! restarts take milliseconds); real etcd members racing 5 on a size-3 token, repeatedly.
+//! Figures are printed for the notes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,8 +11,8 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{race_to_three, Member, Release};
 use rendezvous_e2e::scratch;
+use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::sim::{member, Outcome};
-use rendezvous_e2e::wrangler::Wrangler;
 
 /// The registry's first `size` member keys, by createdIndex.
 fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
@@ -90,7 +92,7 @@ fn race(
     (n, registered)
 }
 
-fn racing_members_agree_on_every_token(w: &Wrangler) -> Result<(), Failed> {
+fn racing_members_agree_on_every_token(w: &Service) -> Result<(), Failed> {
     let rounds = 3;
     let (mut tokens_total, mut members_total) = (0, 0);
     let start = Instant::now();
@@ -114,27 +116,33 @@ fn racing_members_agree_on_every_token(w: &Wrangler) -> Result<(), Failed> {
     Ok(())
 }
 
-fn restarts_lose_no_registration(w: &Mutex<Wrangler>) -> Result<(), Failed> {
+fn restarts_lose_no_registration(w: &Mutex<Service>) -> Result<(), Failed> {
+    let shell = w.lock().unwrap().shell();
+    // The Worker takes seconds to restart, the native server milliseconds.
+    let (token_count, restarts, every) = match shell {
+        Shell::Worker => (12, 4, Duration::from_millis(1500)),
+        Shell::Native => (30, 20, Duration::from_millis(500)),
+    };
     let tokens: Vec<(String, usize)> = {
         let w = w.lock().unwrap();
-        (0..12)
+        (0..token_count)
             .map(|i| if i % 2 == 0 { 3usize } else { 5 })
             .map(|size| (w.mint(size as u64), size))
             .collect()
     };
-    let restarts = 4;
-    // Members start spread over 10 s; the Worker is SIGKILLed and restarted every ~2 s meanwhile.
+    // Members start spread over the whole run; the service is SIGKILLed and restarted meanwhile.
+    let spread = (every * restarts).as_millis() as u64;
     let members = {
         let tokens = tokens.clone();
         std::thread::spawn(move || {
             race(&tokens, 1, |i| {
-                Duration::from_millis((i as u64 * 137) % 10_000)
+                Duration::from_millis((i as u64 * 137) % spread)
             })
         })
     };
     let mut survived = 0;
     for _ in 0..restarts {
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(every);
         let mut w = w.lock().unwrap();
         w.kill();
         w.restart();
@@ -149,7 +157,7 @@ fn restarts_lose_no_registration(w: &Mutex<Wrangler>) -> Result<(), Failed> {
     Ok(())
 }
 
-fn real_etcd_five_on_three_repeated(w: &Mutex<Wrangler>) -> Result<(), Failed> {
+fn real_etcd_five_on_three_repeated(w: &Mutex<Service>) -> Result<(), Failed> {
     let repeats = 3;
     for round in 0..repeats {
         let url = w.lock().unwrap().mint(3);
@@ -179,36 +187,39 @@ fn main() {
         ("MINTS_PER_MINUTE", "10000"),
         ("WAIT_TIMEOUT_SECONDS", "10"),
     ];
-    let race_worker = on.then(|| {
-        Arc::new(Wrangler::start(
-            18796,
-            &scratch("races").join("state"),
-            &vars,
-        ))
-    });
-    let fault_worker = on.then(|| {
-        Arc::new(Mutex::new(Wrangler::start(
-            18797,
-            &scratch("faults").join("state"),
-            &vars,
-        )))
-    });
     let mut trials = Vec::new();
-    let rw = race_worker.clone();
-    trials.push(Trial::test(
-        "racing_members_agree_on_every_token",
-        move || racing_members_agree_on_every_token(rw.as_ref().unwrap()),
-    ));
-    let fw = fault_worker.clone();
-    trials.push(Trial::test("restarts_lose_no_registration", move || {
-        restarts_lose_no_registration(fw.as_ref().unwrap())
-    }));
-    let fw = fault_worker.clone();
-    trials.push(Trial::test("real_etcd_five_on_three_repeated", move || {
-        real_etcd_five_on_three_repeated(fw.as_ref().unwrap())
-    }));
+    let mut services = Vec::new();
+    for shell in Shell::chosen() {
+        let state = |name: &str| scratch(&format!("{name}-{}", shell.name())).join("state");
+        let race_service =
+            on.then(|| Arc::new(Service::start(shell, 18796, &state("races"), &vars)));
+        let fault_service = on.then(|| {
+            Arc::new(Mutex::new(Service::start(
+                shell,
+                18797,
+                &state("faults"),
+                &vars,
+            )))
+        });
+        let name = |case: &str| format!("{}::{case}", shell.name());
+        let rw = race_service.clone();
+        trials.push(Trial::test(
+            name("racing_members_agree_on_every_token"),
+            move || racing_members_agree_on_every_token(rw.as_ref().unwrap()),
+        ));
+        let fw = fault_service.clone();
+        trials.push(Trial::test(
+            name("restarts_lose_no_registration"),
+            move || restarts_lose_no_registration(fw.as_ref().unwrap()),
+        ));
+        let fw = fault_service.clone();
+        trials.push(Trial::test(
+            name("real_etcd_five_on_three_repeated"),
+            move || real_etcd_five_on_three_repeated(fw.as_ref().unwrap()),
+        ));
+        services.push((race_service, fault_service));
+    }
     let conclusion = rendezvous_e2e::run(trials);
-    drop(race_worker);
-    drop(fault_worker);
+    drop(services);
     conclusion.exit();
 }
