@@ -1,8 +1,10 @@
 # The two commands a newcomer needs: `make dev` serves everything locally, `make test` runs every
 # test. Both install what is missing first (scripts/setup.sh: pinned versions, skips what is there).
+# `make serve` runs the native server instead of the Worker.
 
 PORT ?= 8787
 STATE ?= state
+NATIVE_STATE ?= state-native
 
 # wrangler offline: no telemetry, no banner, no calls home.
 export WRANGLER_SEND_METRICS := false
@@ -10,7 +12,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev test build setup setup-dev lint unit screenshots fuzz bench clean
+.PHONY: dev serve test build setup setup-dev lint unit screenshots fuzz bench clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -19,14 +21,24 @@ dev: setup-dev
 	node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
 	  --show-interactive-dev-session=false
 
-## Every check and test: format, lints, unit tests, the Worker over HTTP, real etcd members,
-## and the app in real Chromium.
+## The native server (release build) with the app on http://127.0.0.1:$(PORT), its store under
+## ./$(NATIVE_STATE). No Node or wrangler at run time: one binary and the app's files.
+serve: setup-dev
+	./scripts/build.sh app
+	cargo build --profile native -p rendezvous
+	@echo "Serving on http://127.0.0.1:$(PORT)  (store in ./$(NATIVE_STATE); Ctrl-C stops)"
+	target/native/rendezvous --listen 127.0.0.1:$(PORT) --data-dir $(NATIVE_STATE) --assets frontend/dist
+
+## Every check and test: format, lints, unit tests, and against both shells (the Worker under
+## wrangler, the native server) the HTTP API, hostile input, races and crashes, real etcd
+## members, and the app in real Chromium.
 test: setup
 	./scripts/build.sh
 	$(MAKE) --no-print-directory lint
 	cargo test --workspace --exclude rendezvous-e2e
+	cargo build -p rendezvous
 	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd \
-	  cargo test -p rendezvous-e2e --test http --test hostile --test races --test etcd
+	  cargo test -p rendezvous-e2e --test http --test hostile --test races --test etcd --test native
 	node --test e2e/browser/
 
 ## Retakes the README's screenshots (docs/screenshots) with the browser tests.

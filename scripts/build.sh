@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser app into frontend/dist (trunk) and the Worker into worker/build
-# (worker-build), each wasm then shrunk with npm binaryen's wasm-opt.
+# (worker-build), each wasm then shrunk with npm binaryen's wasm-opt. `build.sh app`: the app only
+# (what the native server serves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,6 +18,7 @@ opt() { # file: shrink a wasm in place and print its sizes
 (cd frontend && TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline)
 opt frontend/dist/rendezvous-frontend_bg.wasm
 python3 scripts/headers.py frontend/dist
+[ "${1:-}" = app ] && exit 0
 
 cd worker
 # Tools come from the Makefile's setup, never downloaded by worker-build.
