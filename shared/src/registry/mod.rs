@@ -541,12 +541,24 @@ impl Registry {
 
     /// Applies an event and takes out the parked waits it answers, with their replies.
     fn commit(&mut self, key: &Key, event: Event) -> Vec<(WaitId, Reply)> {
-        let body = self.render_event(key, &event);
         let woken = self.waits.take_woken(key, event.index);
+        // One body for every wait it answers (hundreds may be parked on one token); only the
+        // index each wait started at differs.
+        let body =
+            (!woken.is_empty()).then(|| Reply::event(200, 0, &self.render_event(key, &event)));
         self.apply(key, event);
+        let Some(body) = body else {
+            return Vec::new();
+        };
         woken
             .into_iter()
-            .map(|(id, start)| (id, Reply::event(200, start, &body)))
+            .map(|(id, start)| {
+                let reply = Reply {
+                    etcd_index: start,
+                    ..body.clone()
+                };
+                (id, reply)
+            })
             .collect()
     }
 
