@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Semaphore};
 
 use crate::handler::{self, App};
@@ -81,6 +81,22 @@ pub async fn serve(
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(DRAIN) => eprintln!("rendezvous: closing connections still busy"),
     }
+}
+
+/// Connections the kernel may hold for the accept loop: members start by the thousand at once,
+/// and a full queue costs each one turned away a second (its SYN is sent again).
+const BACKLOG: u32 = 4096;
+
+/// Listens on `addr` with a queue of `BACKLOG` connections.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// The address a listener is bound to, for the log.

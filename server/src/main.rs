@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use hyper::header::HeaderName;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::alarms::AlarmClock;
@@ -27,6 +26,9 @@ use crate::cli::Cli;
 use crate::handler::App;
 use crate::store::Store;
 use crate::tokens::Tokens;
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -64,7 +66,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderName>) -> ExitCode {
-    let listener = match TcpListener::bind(cli.listen).await {
+    let listener = match listener::bind(cli.listen) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("rendezvous: cannot listen on {}: {e}", cli.listen);

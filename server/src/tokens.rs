@@ -196,10 +196,10 @@ impl Tokens {
             Answer::Reply(_) => None,
         };
         // Forgets the wait if this request goes away (its client left) before it is answered.
-        let guard = id.map(|id| CancelOnDrop {
+        let mut guard = id.map(|id| CancelOnDrop {
             tokens: self,
             token,
-            id,
+            id: Some(id),
         });
         if let Err(why) = self
             .settle(token, &run.gate, run.after, run.woken, run.alarm)
@@ -212,7 +212,10 @@ impl Tokens {
             (Answer::Parked(id), Some(rx)) => self.wait(token, rx, id).await,
             (Answer::Parked(_), None) => Reply::idle(0),
         };
-        drop(guard);
+        // Answered: by a write (which took the wait out), or idle (`wait` forgot it).
+        if let Some(g) = guard.as_mut() {
+            g.id = None;
+        }
         Response::keys(&reply)
     }
 
@@ -237,14 +240,21 @@ impl Tokens {
             }
         }
         if !woken.is_empty() {
-            let mut shard = self.shard(token);
-            if let Some(slot) = shard.slots.get_mut(&token) {
-                for (id, reply) in woken {
-                    if let Some(tx) = slot.waiters.remove(&id) {
-                        // The client may have gone; nothing to do then.
-                        let _ = tx.send(reply);
-                    }
+            // Taken out under the lock, sent after it: each send wakes a request, which must
+            // not find the lock still held.
+            let senders: Vec<_> = {
+                let mut shard = self.shard(token);
+                match shard.slots.get_mut(&token) {
+                    Some(slot) => woken
+                        .into_iter()
+                        .filter_map(|(id, reply)| Some((slot.waiters.remove(&id)?, reply)))
+                        .collect(),
+                    None => Vec::new(),
                 }
+            };
+            for (tx, reply) in senders {
+                // The client may have gone; nothing to do then.
+                let _ = tx.send(reply);
             }
         }
         if let Some(at) = alarm {
@@ -454,11 +464,14 @@ impl Tokens {
 struct CancelOnDrop<'a> {
     tokens: &'a Tokens,
     token: Token,
-    id: WaitId,
+    /// `None` once the wait was answered.
+    id: Option<WaitId>,
 }
 
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
-        self.tokens.cancel(self.token, self.id);
+        if let Some(id) = self.id {
+            self.tokens.cancel(self.token, id);
+        }
     }
 }
