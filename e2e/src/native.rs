@@ -85,6 +85,11 @@ impl Native {
             std::thread::sleep(Duration::from_millis(20));
             waited += Duration::from_millis(20);
         }
+        // Something else may answer on that port: it must be this server.
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(status) = group.exited() {
+            panic!("rendezvous exited ({status}):\n{}", group.log_text());
+        }
         self.group = Some(group);
     }
 
@@ -104,6 +109,11 @@ impl Native {
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.group.as_ref().map(|g| g.pid())
     }
 
     /// What the server wrote to its log so far.

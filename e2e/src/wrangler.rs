@@ -11,9 +11,6 @@ pub struct Wrangler {
     pub port: u16,
     pub persist: PathBuf,
     vars: Vec<(String, String)>,
-    /// `false`: wrangler's runtime through `scripts/serve.mjs`, without wrangler's devtools
-    /// inspector session (which `wrangler dev` cannot turn off).
-    devtools: bool,
     group: Option<Group>,
     starts: u32,
 }
@@ -29,15 +26,6 @@ pub fn root() -> PathBuf {
 impl Wrangler {
     /// Starts `wrangler dev` on 127.0.0.1:`port` with state under `persist` and extra `[vars]`.
     pub fn start(port: u16, persist: &Path, vars: &[(&str, &str)]) -> Wrangler {
-        Wrangler::start_with(port, persist, vars, true)
-    }
-
-    /// The same runtime and state without wrangler's devtools inspector (for benchmarks).
-    pub fn start_without_devtools(port: u16, persist: &Path, vars: &[(&str, &str)]) -> Wrangler {
-        Wrangler::start_with(port, persist, vars, false)
-    }
-
-    fn start_with(port: u16, persist: &Path, vars: &[(&str, &str)], devtools: bool) -> Wrangler {
         let shim = root().join("worker/build/worker/shim.mjs");
         assert!(
             shim.exists(),
@@ -51,7 +39,6 @@ impl Wrangler {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            devtools,
             group: None,
             starts: 0,
         };
@@ -65,17 +52,10 @@ impl Wrangler {
 
     fn launch(&mut self) {
         self.starts += 1;
-        let mut cmd = if self.devtools {
-            let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
-            cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
-                .arg("--show-interactive-dev-session=false");
-            cmd
-        } else {
-            let mut cmd = Command::new("node");
-            cmd.arg(root().join("scripts/serve.mjs"));
-            cmd
-        };
-        cmd.current_dir(root())
+        let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+        cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
+            .arg("--show-interactive-dev-session=false")
+            .current_dir(root())
             .arg("--port")
             .arg(self.port.to_string())
             .arg("--persist-to")

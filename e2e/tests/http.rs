@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::http::{delete, get, put, send};
 use rendezvous_e2e::service::{Service, Shell};
-use rendezvous_e2e::wrangler::Wrangler;
 use rendezvous_e2e::{eventually, lock, scratch, Shared};
 
 fn base(w: &Shared) -> String {
@@ -505,32 +504,6 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
     Ok(())
 }
 
-/// `scripts/serve.mjs` (the benchmarks' Worker without wrangler's devtools) serves the same API
-/// with the given settings, and keeps state across a restart.
-fn serve_mjs_serves_the_same_worker(w: &Shared) -> Result<(), Failed> {
-    let persist = state(w, "http-serve-mjs");
-    let mut wr = Wrangler::start_without_devtools(18795, &persist, &[("MAX_SIZE", "4")]);
-    let b = wr.base();
-    assert_eq!(get(&format!("{b}/health")).body, "OK");
-    assert_eq!(
-        get(&format!("{b}/new?size=5")).status,
-        400,
-        "MAX_SIZE applies"
-    );
-    let url = wr.mint(4);
-    let r = put(
-        &format!("{url}/m1"),
-        "value=m1%3Dhttp%3A%2F%2F10.0.0.1%3A2380",
-    );
-    assert_eq!(r.status, 201, "{r:?}");
-    wr.restart();
-    let list = get(&url).json();
-    let nodes = list["node"]["nodes"].as_array().expect("a listing");
-    assert_eq!(nodes.len(), 1, "{list}");
-    assert_eq!(nodes[0]["value"], "m1=http://10.0.0.1:2380");
-    Ok(())
-}
-
 fn main() {
     let services = rendezvous_e2e::per_shell(18787, "http", &[]);
     type Case = fn(&Shared) -> Result<(), Failed>;
@@ -583,19 +556,9 @@ fn main() {
             unreadable_storage_answers_503_and_is_never_overwritten,
         ),
     ];
-    // What only one shell has.
-    let only: [(Shell, &str, Case); 1] = [(
-        Shell::Worker,
-        "serve_mjs_serves_the_same_worker",
-        serve_mjs_serves_the_same_worker,
-    )];
     let mut trials = Vec::new();
     for (shell, service) in &services {
-        let mine = only
-            .iter()
-            .filter(|(s, _, _)| s == shell)
-            .map(|(_, name, case)| (*name, *case));
-        for (name, case) in cases.into_iter().chain(mine) {
+        for (name, case) in cases {
             let s = service.clone();
             trials.push(Trial::test(
                 format!("{}::{name}", shell.name()),
