@@ -38,7 +38,7 @@ test: setup
 	cargo test --workspace --exclude rendezvous-e2e
 	cargo build -p rendezvous
 	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd \
-	  cargo test -p rendezvous-e2e --test http --test hostile --test races --test etcd --test native
+	  cargo test -p rendezvous-e2e --lib --test http --test hostile --test races --test etcd --test native
 	node --test e2e/browser/
 
 ## Retakes the README's screenshots (docs/screenshots) with the browser tests.
@@ -59,14 +59,15 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 
-## Benchmarks against static bootstrapping, the classic discovery stack and a raw etcd v2 backend;
-## prints a table and writes bench/results/ (BENCH_RUNS, default 5). Not part of `make test`.
+## Benchmarks of both shells (the Worker under wrangler dev and plain workerd, the native server)
+## against static bootstrapping, the classic discovery stack and a raw etcd v2 backend; prints
+## tables with ratios and writes bench/results/ (BENCH_RUNS, default 5). Not part of `make test`.
 ## 3,000 members at once hold thousands of sockets: the open-file limit is raised to the hard one.
 bench:
 	SETUP_BENCH=1 ./scripts/setup.sh
 	./scripts/build.sh
-	cargo build --release -p rendezvous-bench
-	ulimit -n $$(ulimit -Hn) && target/release/bench
+	cargo build --profile native -p rendezvous -p rendezvous-bench
+	ulimit -n $$(ulimit -Hn) && target/native/bench
 
 ## Fuzzes every parser that sees outside bytes, FUZZ_SECONDS (60) each; prints executions.
 fuzz:

@@ -52,9 +52,11 @@ if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 fi
-# For `make bench`: the classic discovery server (Debian's etcd-discovery), its service kept off.
-if [ "${SETUP_BENCH:-}" = 1 ] && [ ! -x /usr/bin/discovery.etcd.io ]; then
-  apt_missing+=(etcd-discovery)
+# For `make bench`: the classic discovery server (Debian's etcd-discovery), its service kept off,
+# and wrk for request rates.
+if [ "${SETUP_BENCH:-}" = 1 ]; then
+  [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
+  command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${apt_missing[*]}"

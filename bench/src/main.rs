@@ -1,13 +1,17 @@
-//! `make bench`: this service against static bootstrapping, the classic discovery stack and a raw
-//! etcd v2 backend, all on this machine. Prints a table with ratios; writes the raw samples to
-//! bench/results/<time>.json and latest.json, and a plot to bench/results/latest.svg.
-//! BENCH_RUNS (default 5) sets the bootstrap runs per service and size; BENCH_STEPS (a comma list
-//! of bootstrap, load, rates, wakeup, sizes, render, scale) runs only those and writes nothing.
+//! `make bench`: this service in both shells (the Worker under wrangler dev and under plain
+//! workerd, the native server) against static bootstrapping, the classic discovery stack and a
+//! raw etcd v2 backend, all on this machine. Prints tables with ratios against the references
+//! measured in the same run; writes the raw samples to bench/results/<time>.json and
+//! latest.json, and a plot to bench/results/latest.svg. BENCH_RUNS (default 5) sets the
+//! bootstrap runs per service and size; BENCH_STEPS (a comma list of bootstrap, load, rates,
+//! wakeup, scale, memory, sizes, render) runs only those and writes nothing.
 
+mod load;
 mod measure;
 mod plot;
 mod services;
 mod steps;
+mod workerd;
 
 use serde_json::{json, Value};
 use services::Services;
@@ -33,9 +37,9 @@ fn pct(samples: &[f64], p: f64) -> f64 {
 
 fn main() {
     let root = rendezvous_e2e::wrangler::root();
+    let results = root.join("bench/results");
     if std::env::args().any(|a| a == "--plot") {
         // Redraw the plot from the last results, measuring nothing.
-        let results = root.join("bench/results");
         let v: Value =
             serde_json::from_str(&std::fs::read_to_string(results.join("latest.json")).unwrap())
                 .unwrap();
@@ -46,7 +50,7 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--probe") {
         probe(
             args.get(i + 1)
-                .expect("--probe <base URL of a running Worker>"),
+                .expect("--probe <base URL of a running service>"),
         );
         return;
     }
@@ -54,35 +58,47 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    // The native server as `make serve` builds it.
+    if std::env::var_os("RENDEZVOUS_BIN").is_none() {
+        std::env::set_var("RENDEZVOUS_BIN", root.join("target/native/rendezvous"));
+    }
     let dir = rendezvous_e2e::scratch("bench");
     // Millions of request log lines would exhaust wrangler's memory under load.
     std::env::set_var("RENDEZVOUS_WRANGLER_LOG", "warn");
-    println!("starting the references (etcd backend, etcd-discovery, wrangler)...");
+    println!(
+        "starting the services (etcd backend, etcd-discovery, wrangler dev, workerd, native)..."
+    );
     let s = Services::start(&dir);
+    let rt = load::runtime();
     let steps = std::env::var("BENCH_STEPS").unwrap_or_default();
     let chosen = |step: &str| steps.is_empty() || steps.split(',').any(|s| s.trim() == step);
     let mut out = serde_json::Map::new();
     type Step<'a> = Box<dyn Fn() -> Value + 'a>;
-    let all: [(&str, &str, Step); 7] = [
+    let all: [(&str, &str, Step); 8] = [
         (
             "bootstrap",
             "bootstrap_seconds",
             Box::new(|| steps::bootstrap(&s, runs, &dir)),
         ),
-        ("load", "load", Box::new(|| steps::load(&s))),
+        ("load", "load", Box::new(|| steps::load(&s, &rt))),
         (
             "rates",
             "requests_per_second",
             Box::new(|| steps::rates(&s)),
         ),
-        ("wakeup", "wakeup_seconds", Box::new(|| steps::wakeup(&s))),
+        (
+            "wakeup",
+            "wakeup_seconds",
+            Box::new(|| steps::wakeup(&s, &rt)),
+        ),
+        ("scale", "scale", Box::new(|| steps::scale(&s, &rt))),
+        ("memory", "memory", Box::new(|| steps::memory(&dir, &rt))),
         ("sizes", "sizes", Box::new(|| steps::sizes(&root))),
         (
             "render",
             "first_render_ms",
             Box::new(|| steps::first_render(&s, runs)),
         ),
-        ("scale", "scale", Box::new(|| steps::scale(&s))),
     ];
     for (step, key, run) in &all {
         if chosen(step) {
@@ -94,7 +110,6 @@ fn main() {
         return;
     }
 
-    let results = root.join("bench/results");
     std::fs::create_dir_all(&results).unwrap();
     let stamp = std::process::Command::new("date")
         .arg("-u")
@@ -111,31 +126,42 @@ fn main() {
     println!("\nwrote bench/results/{stamp}.json, latest.json and latest.svg");
 }
 
-/// `bench --probe <base>`: only the protocol load, against a Worker already running (for
-/// profiling its hot path: `wrangler dev` at its own port or at workerd's entry socket).
+/// `bench --probe <base> [--wakeup]`: only the protocol load (or only the wake-up of 500
+/// waits), against a service already running, for profiling its hot path.
 fn probe(base: &str) {
-    let mint = |size: usize| {
-        let r = rendezvous_e2e::http::get(&format!("{base}/new?size={size}"));
-        assert_eq!(r.status, 200, "minting: {r:?}");
-        r.body.trim().to_string()
-    };
-    if std::env::args().any(|a| a == "--scale") {
-        let l = measure::load_urls((0..600).map(|_| mint(5)).collect(), 5);
-        println!(
-            "scale: {} of {} failed in {:.1} s ({:?})",
-            l.failed, l.members, l.wall, l.first_error
-        );
+    let rt = load::runtime();
+    let new = format!("{base}/new?size=3");
+    if std::env::args().any(|a| a == "--wakeup") {
+        for _ in 0..3 {
+            let url = load::many(&rt, 1, 1, {
+                let new = new.clone();
+                move |_| ("GET", new.clone(), None)
+            })
+            .remove(0);
+            let w = load::wakeup(&rt, url.trim(), 500);
+            println!(
+                "500 waits: all answered after {:.1} ms (first {:.1}, median {:.1})",
+                pct(&w, 1.0) * 1000.0,
+                pct(&w, 0.0) * 1000.0,
+                pct(&w, 0.5) * 1000.0
+            );
+        }
         return;
     }
-    for tokens in [10usize, 50, 100] {
+    for at_once in [10usize, 50, 200] {
         let mut rates = Vec::new();
         for _ in 0..3 {
-            let urls = (0..tokens).map(|_| mint(3)).collect();
-            let l = measure::load_urls(urls, 3);
+            let new = new.clone();
+            let urls: Vec<String> =
+                load::many(&rt, 4 * at_once, 16, move |_| ("GET", new.clone(), None))
+                    .into_iter()
+                    .map(|u| u.trim().to_string())
+                    .collect();
+            let l = load::bootstraps(&rt, urls, 3, at_once);
             assert_eq!(l.failed, 0, "{:?}", l.first_error);
-            rates.push(l.tokens as f64 / l.wall);
+            rates.push(l.rate());
         }
         let (m, lo, hi) = stats(&rates);
-        println!("{tokens:>4} tokens: {m:>7.1} bootstraps/s (min {lo:.1}, max {hi:.1})");
+        println!("{at_once:>4} at once: {m:>8.1} bootstraps/s (min {lo:.1}, max {hi:.1})");
     }
 }

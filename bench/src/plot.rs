@@ -1,6 +1,17 @@
-//! The README's plot: bootstrap medians (with min-max whiskers) and protocol throughput, as SVG.
+//! The README's plot, as SVG: real bootstrap medians (with min-max whiskers), simulated
+//! bootstraps per second, and request rates. Rates span two orders of magnitude between the
+//! shells, so those two panels use a log scale.
 
 use serde_json::Value;
+
+const KINDS: [(&str, &str, &str); 6] = [
+    ("static", "static", "#6e7781"),
+    ("classic", "classic stack", "#bf8700"),
+    ("raw_etcd", "raw etcd v2", "#8250df"),
+    ("wrangler", "Worker, wrangler dev", "#0969da"),
+    ("workerd", "Worker, plain workerd", "#54aeff"),
+    ("native", "native server", "#1a7f37"),
+];
 
 fn med(v: &Value) -> (f64, f64, f64) {
     let mut s: Vec<f64> = v
@@ -14,86 +25,21 @@ fn med(v: &Value) -> (f64, f64, f64) {
     (s[(s.len() - 1) / 2], s[0], s[s.len() - 1])
 }
 
+/// Height on a log scale from 1 to `max`, of `ph` pixels.
+fn log_height(v: f64, max: f64, ph: f64) -> f64 {
+    if v <= 1.0 {
+        return 1.0;
+    }
+    (v.log10() / max.log10() * ph).max(1.0)
+}
+
 pub fn svg(r: &Value) -> String {
-    let kinds = [
-        ("static", "static", "#6e7781"),
-        ("classic", "classic", "#bf8700"),
-        ("raw_etcd", "raw etcd v2", "#8250df"),
-        ("rendezvous", "rendezvous (wrangler dev)", "#0969da"),
-        ("rendezvous_quiet", "rendezvous (devtools off)", "#1a7f37"),
-    ];
-    let (w, h) = (1050.0, 590.0);
+    let (w, h) = (1100.0, 680.0);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-    // Left: bootstrap medians for 3 and 5 members.
-    s += "<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Real etcd members healthy (s, median, min-max)</text>\n";
-    let boot = &r["bootstrap_seconds"];
-    let max = kinds
-        .iter()
-        .flat_map(|(k, _, _)| [3, 5].map(|n| med(&boot[format!("{k}_{n}")]).2))
-        .fold(0.1, f64::max);
-    let (x0, y0, ph) = (40.0, 320.0, 250.0);
-    for (g, n) in [3, 5].iter().enumerate() {
-        for (i, (k, _, color)) in kinds.iter().enumerate() {
-            let (m, lo, hi) = med(&boot[format!("{k}_{n}")]);
-            let x = x0 + g as f64 * 240.0 + i as f64 * 44.0;
-            let bh = m / max * ph;
-            s += &format!(
-                "<rect x=\"{x}\" y=\"{}\" width=\"36\" height=\"{bh}\" fill=\"{color}\"/>\n",
-                y0 - bh
-            );
-            let (ylo, yhi) = (y0 - lo / max * ph, y0 - hi / max * ph);
-            s += &format!(
-                "<line x1=\"{}\" x2=\"{}\" y1=\"{ylo}\" y2=\"{yhi}\" stroke=\"black\"/>\n",
-                x + 18.0,
-                x + 18.0
-            );
-            s += &format!(
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{m:.2}</text>\n",
-                x + 18.0,
-                yhi - 4.0
-            );
-        }
-        s += &format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n} members</text>\n",
-            x0 + g as f64 * 240.0 + 106.0,
-            y0 + 18.0
-        );
-    }
-    // Right: bootstraps per second at each load.
-    s += "<text x=\"540\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Simulated bootstraps per second (size 3)</text>\n";
-    let rate = |k: &str, t: usize| -> f64 {
-        let l = &r["load"][format!("{k}_{t}")];
-        t as f64 / l["wall_s"].as_f64().unwrap_or(f64::INFINITY)
-    };
-    let loads = [10usize, 50, 100];
-    let rmax = kinds
-        .iter()
-        .skip(1)
-        .flat_map(|(k, _, _)| loads.map(|t| rate(k, t)))
-        .fold(1.0, f64::max);
-    for (g, t) in loads.iter().enumerate() {
-        for (i, (k, _, color)) in kinds.iter().skip(1).enumerate() {
-            let v = rate(k, *t);
-            let x = 540.0 + g as f64 * 165.0 + i as f64 * 38.0;
-            let bh = v / rmax * ph;
-            s += &format!(
-                "<rect x=\"{x}\" y=\"{}\" width=\"32\" height=\"{bh}\" fill=\"{color}\"/>\n",
-                y0 - bh
-            );
-            s += &format!(
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{v:.0}</text>\n",
-                x + 16.0,
-                y0 - bh - 4.0
-            );
-        }
-        s += &format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens</text>\n",
-            540.0 + g as f64 * 165.0 + 74.0,
-            y0 + 18.0
-        );
-    }
-    for (i, (_, label, color)) in kinds.iter().enumerate() {
-        let x = 40.0 + i as f64 * 200.0;
+    s += &bootstrap(&r["bootstrap_seconds"]);
+    s += &load(&r["load"]);
+    for (i, (_, label, color)) in KINDS.iter().enumerate() {
+        let x = 40.0 + i as f64 * 170.0;
         s += &format!("<rect x=\"{x}\" y=\"360\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"370\">{label}</text>\n", x + 16.0);
     }
     s += &rates(&r["requests_per_second"]);
@@ -101,46 +47,108 @@ pub fn svg(r: &Value) -> String {
     s
 }
 
-/// Bottom: one request's cost, as listing reads per second, beside the runtime's empty `/health`.
+/// Left: seconds until real etcd members are healthy, for 3 and 5 members.
+fn bootstrap(boot: &Value) -> String {
+    let mut s = String::from("<text x=\"20\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Real etcd members healthy (s, median, min-max)</text>\n");
+    let max = KINDS
+        .iter()
+        .flat_map(|(k, _, _)| [3, 5].map(|n| med(&boot[format!("{k}_{n}")]).2))
+        .fold(0.1, f64::max);
+    let (x0, y0, ph) = (30.0, 320.0, 250.0);
+    for (g, n) in [3, 5].iter().enumerate() {
+        for (i, (k, _, color)) in KINDS.iter().enumerate() {
+            let (m, lo, hi) = med(&boot[format!("{k}_{n}")]);
+            let x = x0 + g as f64 * 265.0 + i as f64 * 40.0;
+            let bh = m / max * ph;
+            s += &format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"32\" height=\"{bh}\" fill=\"{color}\"/>\n",
+                y0 - bh
+            );
+            let (ylo, yhi) = (y0 - lo / max * ph, y0 - hi / max * ph);
+            s += &format!(
+                "<line x1=\"{}\" x2=\"{}\" y1=\"{ylo}\" y2=\"{yhi}\" stroke=\"black\"/>\n",
+                x + 16.0,
+                x + 16.0
+            );
+            s += &format!(
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{m:.2}</text>\n",
+                x + 16.0,
+                yhi - 4.0
+            );
+        }
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n} members</text>\n",
+            x0 + g as f64 * 265.0 + 116.0,
+            y0 + 18.0
+        );
+    }
+    s
+}
+
+/// Right: simulated bootstraps per second at each number of tokens at once (log scale).
+fn load(l: &Value) -> String {
+    let mut s = String::from("<text x=\"580\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Simulated bootstraps per second, size 3 (log scale)</text>\n");
+    let rate = |k: &str, t: usize| -> f64 {
+        let v = &l[format!("{k}_{t}")];
+        v["tokens"].as_f64().unwrap_or(0.0) / v["wall_s"].as_f64().unwrap_or(f64::INFINITY)
+    };
+    let loads = [10usize, 50, 200];
+    let max = KINDS
+        .iter()
+        .skip(1)
+        .flat_map(|(k, _, _)| loads.map(|t| rate(k, t)))
+        .fold(10.0, f64::max);
+    let (y0, ph) = (320.0, 250.0);
+    for (g, t) in loads.iter().enumerate() {
+        for (i, (k, _, color)) in KINDS.iter().skip(1).enumerate() {
+            let v = rate(k, *t);
+            let x = 580.0 + g as f64 * 170.0 + i as f64 * 32.0;
+            let bh = log_height(v, max, ph);
+            s += &format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"28\" height=\"{bh}\" fill=\"{color}\"/>\n",
+                y0 - bh
+            );
+            s += &format!(
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{v:.0}</text>\n",
+                x + 14.0,
+                y0 - bh - 4.0
+            );
+        }
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens at once</text>\n",
+            580.0 + g as f64 * 170.0 + 78.0,
+            y0 + 18.0
+        );
+    }
+    s
+}
+
+/// Bottom: listing reads per second, beside each runtime's empty `/health` (log scale).
 fn rates(r: &Value) -> String {
     let bars = [
         ("classic", "classic: listing reads", "#bf8700"),
         ("raw_etcd", "raw etcd v2: listing reads", "#8250df"),
-        (
-            "rendezvous",
-            "Worker (wrangler dev): listing reads",
-            "#0969da",
-        ),
-        (
-            "rendezvous_quiet",
-            "Worker (devtools off): listing reads",
-            "#1a7f37",
-        ),
-        (
-            "rendezvous_health",
-            "wrangler dev: empty /health",
-            "#9ec5fe",
-        ),
-        (
-            "rendezvous_quiet_health",
-            "devtools off: empty /health",
-            "#a6e3b5",
-        ),
+        ("wrangler", "Worker, wrangler dev: listing reads", "#0969da"),
+        ("workerd", "Worker, plain workerd: listing reads", "#54aeff"),
+        ("native", "native server: listing reads", "#1a7f37"),
+        ("wrangler_health", "wrangler dev: empty /health", "#9ec5fe"),
+        ("workerd_health", "plain workerd: empty /health", "#b6e3ff"),
+        ("native_health", "native server: empty /health", "#a6e3b5"),
     ];
     let max = bars
         .iter()
         .filter_map(|(k, _, _)| r[*k].as_f64())
-        .fold(1.0, f64::max);
-    let mut s = String::from("<text x=\"20\" y=\"410\" font-size=\"14\" font-weight=\"bold\">Requests per second, 16 keep-alive clients</text>\n");
+        .fold(10.0, f64::max);
+    let mut s = String::from("<text x=\"20\" y=\"410\" font-size=\"14\" font-weight=\"bold\">Requests per second, wrk with 16 keep-alive connections (log scale)</text>\n");
     for (i, (k, label, color)) in bars.iter().enumerate() {
         let Some(v) = r[*k].as_f64() else { continue };
-        let y = 425.0 + i as f64 * 26.0;
-        let bw = (v / max * 700.0).max(1.0);
+        let y = 425.0 + i as f64 * 30.0;
+        let bw = log_height(v, max, 700.0);
         s += &format!(
-            "<text x=\"270\" y=\"{}\" text-anchor=\"end\">{label}</text>\n<rect x=\"280\" y=\"{y}\" width=\"{bw}\" height=\"18\" fill=\"{color}\"/>\n<text x=\"{}\" y=\"{}\">{v:.0}</text>\n",
-            y + 13.0,
-            286.0 + bw,
-            y + 13.0
+            "<text x=\"300\" y=\"{}\" text-anchor=\"end\">{label}</text>\n<rect x=\"310\" y=\"{y}\" width=\"{bw}\" height=\"22\" fill=\"{color}\"/>\n<text x=\"{}\" y=\"{}\">{v:.0}</text>\n",
+            y + 15.0,
+            316.0 + bw,
+            y + 15.0
         );
     }
     s

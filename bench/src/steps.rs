@@ -1,28 +1,42 @@
-//! The measurements of `make bench`, one function per table: each prints its table and returns
-//! its raw samples for the results file.
+//! The measurements of `make bench`, one function per table: each prints its table, with ratios
+//! against the references measured in the same run, and returns its raw samples.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::runtime::Runtime;
 
+use crate::load;
 use crate::measure;
-use crate::services::{Kind, Services};
+use crate::services::{disk, etcd_v2, rss, Kind, Services, VARS};
+use crate::workerd::Workerd;
 use crate::{pct, stats};
 
 /// Every kind compared in bootstraps; the services (all but static) elsewhere.
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
     Kind::Static,
     Kind::Classic,
     Kind::RawEtcd,
-    Kind::Rendezvous,
-    Kind::RendezvousQuiet,
+    Kind::Wrangler,
+    Kind::Workerd,
+    Kind::Native,
 ];
-const SERVICES: [Kind; 4] = [
+const SERVICES: [Kind; 5] = [
     Kind::Classic,
     Kind::RawEtcd,
-    Kind::Rendezvous,
-    Kind::RendezvousQuiet,
+    Kind::Wrangler,
+    Kind::Workerd,
+    Kind::Native,
 ];
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
 
 /// Real etcd members started at once, until all are healthy, through each service.
 pub fn bootstrap(s: &Services, runs: u16, dir: &Path) -> Value {
@@ -56,102 +70,340 @@ pub fn bootstrap(s: &Services, runs: u16, dir: &Path) -> Value {
     Value::Object(boot)
 }
 
-/// Simulated members on many tokens at once: bootstraps per second and join latency.
-pub fn load(s: &Services) -> Value {
-    println!("\n## Protocol load: simulated members (etcd's request sequence), size-3 tokens, all at once");
+/// Simulated members, etcd's exact sequence, on size-3 tokens with 10, 50 and 200 tokens
+/// bootstrapping at once: bootstraps per second and join latency, and the generator's ceiling.
+pub fn load(s: &Services, rt: &Runtime) -> Value {
     println!(
-        "{:<42} {:>6} {:>12} {:>9} {:>9} {:>7}",
-        "", "tokens", "bootstraps/s", "p50 ms", "p99 ms", "failed"
+        "\n## Protocol load: simulated etcd members (etcd's exact request sequence), size-3 tokens"
     );
-    let mut load = serde_json::Map::new();
-    for tokens in [10usize, 50, 100] {
-        let mut classic_rate = f64::NAN;
+    println!(
+        "{:<42} {:>7} {:>6} {:>12} {:>8} {:>8} {:>6} {:>10} {:>10}",
+        "",
+        "at once",
+        "tokens",
+        "bootstraps/s",
+        "p50 ms",
+        "p99 ms",
+        "failed",
+        "vs classic",
+        "vs raw"
+    );
+    let mut out = serde_json::Map::new();
+    for at_once in [10usize, 50, 200] {
+        let tokens = (4 * at_once).max(100);
+        let mut seen: Vec<(Kind, load::Load)> = Vec::new();
         for kind in SERVICES {
-            let l = measure::load(s, kind, tokens, 3);
-            let rate = l.tokens as f64 / l.wall;
-            if kind == Kind::Classic {
-                classic_rate = rate;
-            }
+            let urls = s.mint_many(rt, kind, tokens, 3);
+            let l = load::bootstraps(rt, urls, 3, at_once);
+            let of = |k: Kind| seen.iter().find(|(x, _)| *x == k).map(|(_, l)| l.rate());
+            let rate = l.rate();
             println!(
-                "{:<42} {tokens:>6} {rate:>12.1} {:>9.1} {:>9.1} {:>7}   ({:.2}x classic)",
+                "{:<42} {at_once:>7} {tokens:>6} {rate:>12.1} {:>8.1} {:>8.1} {:>6} {:>9.2}x {:>9.2}x",
                 kind.label(),
                 pct(&l.latencies, 0.5) * 1000.0,
                 pct(&l.latencies, 0.99) * 1000.0,
                 l.failed,
-                rate / classic_rate
+                rate / of(Kind::Classic).unwrap_or(rate),
+                rate / of(Kind::RawEtcd).unwrap_or(rate),
             );
-            load.insert(
-                format!("{}_{tokens}", kind.key()),
-                json!({"wall_s": l.wall, "failed": l.failed, "latencies_s": l.latencies}),
+            if let Some(e) = &l.first_error {
+                println!(
+                    "    first failure: {}",
+                    e.chars().take(140).collect::<String>()
+                );
+            }
+            out.insert(
+                format!("{}_{at_once}", kind.key()),
+                json!({"tokens": tokens, "wall_s": l.wall, "failed": l.failed,
+                       "requests": l.requests, "latencies_s": l.latencies}),
             );
+            seen.push((kind, l));
         }
+        // The generator's ceiling: as many clients, each sending the cheapest request there is.
+        let native = &seen
+            .iter()
+            .find(|(k, _)| *k == Kind::Native)
+            .expect("native")
+            .1;
+        let per_bootstrap = native.requests as f64 / native.tokens as f64;
+        let rps = load::request_rate(rt, &format!("{}/health", s.native.base()), at_once * 3, 2.0);
+        let ceiling = rps / per_bootstrap;
+        println!(
+            "{:<42} {at_once:>7} {:>6} {ceiling:>12.1}   ({rps:.0} requests/s against the native server's /health, {per_bootstrap:.1} requests per bootstrap; native at {:.0}% of it)",
+            "load generator's ceiling",
+            "",
+            native.rate() / ceiling * 100.0
+        );
+        out.insert(
+            format!("ceiling_{at_once}"),
+            json!({"requests_per_s": rps, "requests_per_bootstrap": per_bootstrap}),
+        );
+        let rate = |k: Kind| {
+            seen.iter()
+                .find(|(x, _)| *x == k)
+                .expect("measured")
+                .1
+                .rate()
+        };
+        let p99 = |k: Kind| {
+            pct(
+                &seen
+                    .iter()
+                    .find(|(x, _)| *x == k)
+                    .expect("measured")
+                    .1
+                    .latencies,
+                0.99,
+            )
+        };
+        println!(
+            "    targets at {at_once}: native >= 3x classic {} ({:.1}x), >= raw etcd {} ({:.2}x), p99 <= raw etcd's {} ({:.1} vs {:.1} ms)",
+            verdict(rate(Kind::Native) >= 3.0 * rate(Kind::Classic)),
+            rate(Kind::Native) / rate(Kind::Classic),
+            verdict(rate(Kind::Native) >= rate(Kind::RawEtcd)),
+            rate(Kind::Native) / rate(Kind::RawEtcd),
+            verdict(p99(Kind::Native) <= p99(Kind::RawEtcd)),
+            p99(Kind::Native) * 1000.0,
+            p99(Kind::RawEtcd) * 1000.0,
+        );
     }
-    Value::Object(load)
+    Value::Object(out)
 }
 
-/// The cost of one request: keep-alive clients reading one listing, and the Worker's `/health`.
+/// The cost of one request: wrk reading one token's listing (three members), and each of this
+/// project's runtimes answering `/health`, which does no work of ours.
 pub fn rates(s: &Services) -> Value {
-    println!("\n## Request rate: 16 keep-alive clients reading one token's listing, 3 s each");
-    let mut rates = serde_json::Map::new();
-    let mut classic_rate = f64::NAN;
+    println!("\n## Request rate: wrk, 16 keep-alive connections, 3 s each");
+    let mut out = serde_json::Map::new();
+    let mut listed = Vec::new();
     for kind in SERVICES {
         let url = s.mint(kind, 3);
-        let r = measure::rate(&url, 16, 3.0);
-        if kind == Kind::Classic {
-            classic_rate = r;
+        for m in 1..=3 {
+            let r = rendezvous_e2e::http::put(
+                &format!("{url}/m{m}"),
+                &format!("value=m{m}%3Dhttp%3A%2F%2F10.0.0.{m}%3A2380"),
+            );
+            assert!(r.status < 300, "{r:?}");
         }
+        let r = measure::wrk(
+            &format!("{url}?quorum=false&recursive=false&sorted=false"),
+            3,
+        );
+        listed.push((kind, r));
+        out.insert(kind.key().into(), json!(r));
+    }
+    let raw = out["raw_etcd"].as_f64().unwrap_or(f64::NAN);
+    for (kind, r) in listed {
         println!(
-            "{:<42} {r:>8.0} requests/s   ({:.2}x classic)",
+            "{:<42} {r:>9.0} listing reads/s   ({:.2}x raw etcd)",
             kind.label(),
-            r / classic_rate
+            r / raw
         );
-        rates.insert(kind.key().into(), json!(r));
     }
-    // The same runtime answering without any work of ours: the floor under every keys request.
-    for (kind, w, label) in [
-        (
-            Kind::Rendezvous,
-            &s.worker,
-            "/health under wrangler dev (no work)",
-        ),
-        (
-            Kind::RendezvousQuiet,
-            &s.quiet,
-            "/health, devtools off (no work)",
-        ),
-    ] {
-        let r = measure::rate(&format!("{}/health", w.base()), 16, 3.0);
+    for kind in [Kind::Wrangler, Kind::Workerd, Kind::Native] {
+        let r = measure::wrk(&format!("{}/health", s.base(kind)), 3);
         println!(
-            "{label:<42} {r:>8.0} requests/s   ({:.2}x classic)",
-            r / classic_rate
+            "{:<42} {r:>9.0} /health/s (no work: the runtime's floor, and wrk's ceiling)",
+            kind.label()
         );
-        rates.insert(format!("{}_health", kind.key()), json!(r));
+        out.insert(format!("{}_health", kind.key()), json!(r));
     }
-    Value::Object(rates)
+    let native = out["native"].as_f64().unwrap_or(0.0);
+    println!(
+        "    target: native listing reads >= raw etcd's {} ({:.2}x)",
+        verdict(native >= raw),
+        native / raw
+    );
+    Value::Object(out)
 }
 
-/// Parked waits answered after one registration.
-pub fn wakeup(s: &Services) -> Value {
-    println!("\n## Wake-up: 100 parked waits on one token, one registration");
-    let mut wake = serde_json::Map::new();
+/// 500 parked waits on one token, one registration: how soon all are answered.
+pub fn wakeup(s: &Services, rt: &Runtime) -> Value {
+    println!("\n## Wake-up: 500 parked waits on one token, one registration");
+    let mut out = serde_json::Map::new();
     for kind in SERVICES {
-        let w = measure::wakeup(s, kind, 100);
+        let url = s.mint(kind, 3);
+        let w = load::wakeup(rt, &url, 500);
         println!(
             "{:<42} all answered after {:>7.1} ms (median {:.1} ms)",
             kind.label(),
             pct(&w, 1.0) * 1000.0,
             pct(&w, 0.5) * 1000.0
         );
-        wake.insert(kind.key().into(), json!(w));
+        out.insert(kind.key().into(), json!(w));
     }
-    Value::Object(wake)
+    // The floor under it: 500 empty answers at once, the same client on the same connections.
+    let floor = load::burst(rt, &format!("{}/health", s.native.base()), 500);
+    println!(
+        "{:<42} all answered after {:>7.1} ms (median {:.1} ms): 500 /health at once, the floor",
+        "load generator's floor",
+        pct(&floor, 1.0) * 1000.0,
+        pct(&floor, 0.5) * 1000.0
+    );
+    out.insert("floor_health_burst".into(), json!(floor));
+    let native = out["native"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).fold(0.0, f64::max));
+    let all = native.unwrap_or(f64::INFINITY);
+    println!(
+        "    target: native answers all 500 within 20 ms {} ({:.1} ms)",
+        verdict(all <= 0.020),
+        all * 1000.0
+    );
+    Value::Object(out)
 }
 
-/// The two wasm files, raw and gzip, against the README's budgets.
+/// 3,000 members at once on 600 tokens of size 5: who fails, and how long it takes.
+pub fn scale(s: &Services, rt: &Runtime) -> Value {
+    println!("\n## Scale: 3,000 members registering at once across 600 tokens (size 5)");
+    let mut out = serde_json::Map::new();
+    // wrangler dev last: it may not survive this.
+    for kind in [
+        Kind::Classic,
+        Kind::RawEtcd,
+        Kind::Workerd,
+        Kind::Native,
+        Kind::Wrangler,
+    ] {
+        let urls = s.mint_many(rt, kind, 600, 5);
+        // A watchdog: a service that cannot take this many at once must not stall the report.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = load::runtime();
+            let _ = tx.send(load::bootstraps(&rt, urls, 5, 600));
+        });
+        let Ok(l) = rx.recv_timeout(Duration::from_secs(180)) else {
+            println!("{:<42} did not finish within 180 s", kind.label());
+            out.insert(
+                kind.key().into(),
+                json!({"members": 3000, "finished": false}),
+            );
+            continue;
+        };
+        println!(
+            "{:<42} {:>5} of {} members failed in {:.2} s{}",
+            kind.label(),
+            l.failed,
+            l.members,
+            l.wall,
+            l.first_error
+                .as_deref()
+                .map(|e| format!(" (first: {})", e.chars().take(110).collect::<String>()))
+                .unwrap_or_default()
+        );
+        out.insert(
+            kind.key().into(),
+            json!({"members": l.members, "failed": l.failed, "wall_s": l.wall, "first_error": l.first_error}),
+        );
+    }
+    let wall = |k: &str| out[k]["wall_s"].as_f64().unwrap_or(f64::INFINITY);
+    let failed = out["native"]["failed"].as_u64().unwrap_or(u64::MAX);
+    println!(
+        "    target: native 0 failures {} ({failed}), in less time than raw etcd {} ({:.2} vs {:.2} s)",
+        verdict(failed == 0),
+        verdict(wall("native") < wall("raw_etcd")),
+        wall("native"),
+        wall("raw_etcd")
+    );
+    Value::Object(out)
+}
+
+/// Tokens at rest: resident memory and bytes on disk per minted token, and memory when idle.
+/// Fresh instances, so that nothing else they hold counts: the native server and raw etcd with
+/// 100,000 tokens each, the Worker under plain workerd with 2,000 (it mints some hundred a
+/// second here).
+pub fn memory(dir: &Path, rt: &Runtime) -> Value {
+    println!("\n## Tokens at rest: memory and disk per minted token (fresh instances)");
+    println!(
+        "{:<42} {:>8} {:>11} {:>11} {:>11} {:>11} {:>10}",
+        "", "tokens", "RSS idle MB", "RSS full MB", "after idle", "RSS B/token", "disk B/tok"
+    );
+    let mut out = serde_json::Map::new();
+    let settle = || std::thread::sleep(Duration::from_secs(2));
+    let mut row = |kind: Kind, tokens: usize, pid: u32, state: &Path, mint: &dyn Fn()| {
+        settle();
+        let (idle, disk0) = (rss(pid), disk(state));
+        mint();
+        let full = rss(pid);
+        // Idle tokens leave the native server's memory within seconds.
+        std::thread::sleep(Duration::from_secs(10));
+        let after = rss(pid);
+        let per = |b: u64, a: u64| a.saturating_sub(b) as f64 / tokens as f64;
+        let disk_per = per(disk0, disk(state));
+        let mb = |b: u64| b as f64 / 1_048_576.0;
+        println!(
+            "{:<42} {tokens:>8} {:>11.1} {:>11.1} {:>11.1} {:>11.0} {:>10.0}",
+            kind.label(),
+            mb(idle),
+            mb(full),
+            mb(after),
+            per(idle, full),
+            disk_per
+        );
+        out.insert(
+            kind.key().into(),
+            json!({"tokens": tokens, "rss_idle": idle, "rss_full": full, "rss_after_idle": after,
+                   "disk_bytes_per_token": disk_per}),
+        );
+    };
+
+    let native_dir = dir.join("memory-native");
+    let native = rendezvous_e2e::native::Native::start(18802, &native_dir, &VARS);
+    let base = native.base();
+    row(
+        Kind::Native,
+        100_000,
+        native.pid().expect("running"),
+        &native_dir,
+        &|| {
+            let new = format!("{base}/new?size=3");
+            load::many(rt, 100_000, 64, move |_| ("GET", new.clone(), None));
+        },
+    );
+    drop(native);
+
+    let etcd_dir = dir.join("memory-etcd");
+    std::fs::create_dir_all(&etcd_dir).expect("dir");
+    let client = "http://127.0.0.1:29479";
+    let etcd = etcd_v2("memory", &etcd_dir, client, "http://127.0.0.1:29480");
+    rendezvous_e2e::eventually("etcd", Duration::from_secs(30), || {
+        rendezvous_e2e::http::answers(&format!("{client}/health")).then_some(())
+    });
+    row(Kind::RawEtcd, 100_000, etcd.pid(), &etcd_dir, &|| {
+        load::many(rt, 100_000, 64, move |i| {
+            (
+                "PUT",
+                format!("{client}/v2/keys/discovery/t{i}/_config/size"),
+                Some("value=3".into()),
+            )
+        });
+    });
+    drop(etcd);
+
+    let workerd_dir = dir.join("memory-workerd");
+    let workerd = Workerd::start(18803, &workerd_dir, &VARS);
+    let base = workerd.base();
+    row(Kind::Workerd, 2_000, workerd.pid(), &workerd_dir, &|| {
+        let new = format!("{base}/new?size=3");
+        load::many(rt, 2_000, 16, move |_| ("GET", new.clone(), None));
+    });
+    drop(workerd);
+
+    let idle = out["native"]["rss_after_idle"].as_u64().unwrap_or(u64::MAX);
+    println!(
+        "    target: native idle memory under 30 MB with 100,000 tokens stored {} ({:.1} MB)",
+        verdict(idle < 30 * 1_048_576),
+        idle as f64 / 1_048_576.0
+    );
+    Value::Object(out)
+}
+
+/// The two wasm files, raw and gzip, against the README's budgets, and the native binary.
 pub fn sizes(root: &Path) -> Value {
     println!("\n## Sizes (budgets: Worker 300 KiB gzip, UI 250 KiB gzip)");
     let worker = measure::size(&root.join("worker/build/index_bg.wasm"));
     let ui = measure::size(&root.join("frontend/dist/rendezvous-frontend_bg.wasm"));
+    let native = measure::size(&rendezvous_e2e::native::binary());
     println!(
         "Worker wasm {:>8} bytes, {:>7} gzip ({:.0}% of budget)",
         worker.0,
@@ -164,55 +416,16 @@ pub fn sizes(root: &Path) -> Value {
         ui.1,
         ui.1 as f64 / 2560.0
     );
-    json!({"worker": {"raw": worker.0, "gzip": worker.1}, "ui": {"raw": ui.0, "gzip": ui.1}})
+    println!("native binary {:>8} bytes, {:>7} gzip", native.0, native.1);
+    json!({"worker": {"raw": worker.0, "gzip": worker.1}, "ui": {"raw": ui.0, "gzip": ui.1},
+           "native": {"raw": native.0, "gzip": native.1}})
 }
 
 /// The builder's first render in headless Chromium.
 pub fn first_render(s: &Services, runs: u16) -> Value {
     println!("\n## UI: first render of the builder in headless Chromium ({runs} runs)");
-    let fr = measure::first_render(&s.worker.base(), runs as usize);
+    let fr = measure::first_render(&s.native.base(), runs as usize);
     let (m, lo, hi) = stats(&fr);
-    println!("median {m:.0} ms (min {lo:.0}, max {hi:.0})");
+    println!("median {m:.0} ms (min {lo:.0}, max {hi:.0}), served by the native server");
     json!(fr)
-}
-
-/// 3,000 members at once on 600 tokens: who fails.
-pub fn scale(s: &Services) -> Value {
-    println!("\n## Scale: 3,000 members registering at once across 600 tokens (size 5)");
-    let mut scale = serde_json::Map::new();
-    // wrangler dev last: its devtools session may not survive this.
-    for kind in [
-        Kind::Classic,
-        Kind::RawEtcd,
-        Kind::RendezvousQuiet,
-        Kind::Rendezvous,
-    ] {
-        // A watchdog: a service that cannot take this many at once must not stall the report.
-        let urls: Vec<String> = (0..600).map(|_| s.mint(kind, 5)).collect();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(measure::load_urls(urls, 5));
-        });
-        let Ok(l) = rx.recv_timeout(std::time::Duration::from_secs(180)) else {
-            println!("{:<42} did not finish within 180 s", kind.label());
-            scale.insert(
-                kind.key().into(),
-                json!({"members": 3000, "finished": false}),
-            );
-            continue;
-        };
-        println!(
-            "{:<42} {:>5} of {} members failed in {:.1} s{}",
-            kind.label(),
-            l.failed,
-            l.members,
-            l.wall,
-            l.first_error
-                .as_deref()
-                .map(|e| format!(" (first: {})", e.chars().take(110).collect::<String>()))
-                .unwrap_or_default()
-        );
-        scale.insert(kind.key().into(), json!({"members": l.members, "failed": l.failed, "wall_s": l.wall, "first_error": l.first_error}));
-    }
-    Value::Object(scale)
 }
