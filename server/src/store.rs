@@ -8,6 +8,7 @@
 //! A database that cannot be opened or read is never written over: every call answers an error
 //! (the shells answer 503), and opening is tried again at most every two seconds.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -219,7 +220,11 @@ impl Store {
 
 impl Opened {
     fn start(dir: &Path, path: &Path) -> Result<Opened, String> {
-        std::fs::create_dir_all(dir)
+        // It holds live tokens: readable by this server's user only.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let conn = connect(path)?;
         conn.execute_batch(SCHEMA)

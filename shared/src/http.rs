@@ -2,6 +2,8 @@
 //! out as they are, so CORS, etcd's index headers, `Retry-After` and the security headers are
 //! decided here once.
 
+use std::borrow::Cow;
+
 use crate::v2::request::KEY_METHODS;
 use crate::v2::{ErrorCode, EtcdError, Reply};
 
@@ -16,26 +18,29 @@ when the token was minted and when it expires. /health answers OK.\n";
 
 pub const ROBOTS: &str = "User-agent: *\nDisallow: /\n";
 
+/// A header's value: most are constants, which a shell may write out without copying.
+pub type Value = Cow<'static, str>;
+
 /// An HTTP response as data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
     /// In the order they are set; names are unique.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, Value)>,
     pub body: String,
 }
 
 impl Response {
     /// Every answer of this service: never cached (registries change), readable from any origin.
-    pub fn new(status: u16, content_type: &str, body: String) -> Response {
+    pub fn new(status: u16, content_type: &'static str, body: String) -> Response {
         Response {
             status,
             headers: vec![
-                ("Content-Type", content_type.to_string()),
-                ("Cache-Control", "no-store".to_string()),
-                ("X-Content-Type-Options", "nosniff".to_string()),
-                ("Access-Control-Allow-Origin", "*".to_string()),
-                ("Access-Control-Expose-Headers", EXPOSE.to_string()),
+                ("Content-Type", content_type.into()),
+                ("Cache-Control", "no-store".into()),
+                ("X-Content-Type-Options", "nosniff".into()),
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Access-Control-Expose-Headers", EXPOSE.into()),
             ],
             body,
         }
@@ -53,11 +58,11 @@ impl Response {
     pub fn keys(r: &Reply) -> Response {
         let index = r.etcd_index.to_string();
         let resp = Response::json(r.status, r.body.clone())
-            .with("X-Etcd-Index", index.clone())
-            .with("X-Raft-Index", index)
-            .with("X-Raft-Term", "1".to_string());
+            .with("X-Etcd-Index", index.clone().into())
+            .with("X-Raft-Index", index.into())
+            .with("X-Raft-Term", "1".into());
         match r.retry_after {
-            Some(secs) => resp.with("Retry-After", secs.to_string()),
+            Some(secs) => resp.with("Retry-After", secs.to_string().into()),
             None => resp,
         }
     }
@@ -88,7 +93,7 @@ impl Response {
             format!("method not allowed here: use {allow}"),
             405,
         )
-        .with("Allow", allow.to_string())
+        .with("Allow", allow.to_string().into())
     }
 
     pub fn keys_method_not_allowed() -> Response {
@@ -97,7 +102,7 @@ impl Response {
 
     /// A 429 for a plain-text endpoint (minting), with when to try again.
     pub fn too_many(why: &str, retry_after: u64) -> Response {
-        Response::text(429, why).with("Retry-After", retry_after.to_string())
+        Response::text(429, why.to_string()).with("Retry-After", retry_after.to_string().into())
     }
 
     /// The CORS preflight: browser tools may mint, read, register and delete.
@@ -105,18 +110,18 @@ impl Response {
         Response {
             status: 204,
             headers: vec![
-                ("Access-Control-Allow-Origin", "*".to_string()),
-                ("Access-Control-Expose-Headers", EXPOSE.to_string()),
-                ("Access-Control-Allow-Methods", KEY_METHODS.to_string()),
-                ("Access-Control-Allow-Headers", "Content-Type".to_string()),
-                ("Access-Control-Max-Age", "86400".to_string()),
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Access-Control-Expose-Headers", EXPOSE.into()),
+                ("Access-Control-Allow-Methods", KEY_METHODS.into()),
+                ("Access-Control-Allow-Headers", "Content-Type".into()),
+                ("Access-Control-Max-Age", "86400".into()),
             ],
             body: String::new(),
         }
     }
 
     /// Sets a header, replacing one of the same name.
-    pub fn with(mut self, name: &'static str, value: String) -> Response {
+    pub fn with(mut self, name: &'static str, value: Value) -> Response {
         match self
             .headers
             .iter_mut()
@@ -132,7 +137,7 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 

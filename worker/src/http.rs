@@ -6,7 +6,7 @@ use worker::{Headers, Result};
 pub fn to_worker(r: Response) -> Result<worker::Response> {
     let headers = Headers::new();
     for (name, value) in &r.headers {
-        headers.set(name, value)?;
+        headers.set(name, value.as_ref())?;
     }
     let resp = if r.body.is_empty() && r.status == 204 {
         worker::Response::empty()?
