@@ -2,6 +2,7 @@
 //! storage; this file carries out the rest (the app's files, minting, the ledger, keys) and
 //! writes `shared::http::Response` out as hyper's.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,15 +187,46 @@ async fn ledger(app: &App, token: Token) -> Response {
     }
 }
 
-/// Writes the core's answer out as hyper's.
+/// Writes the core's answer out as hyper's. Constant header names and values are not copied:
+/// a wait that a write wakes is one of hundreds answered at once.
 pub fn write(r: Response) -> Answer {
     let mut resp = hyper::Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in &r.headers {
-        append(&mut resp, name, value);
+    let headers = resp.headers_mut();
+    headers.reserve(r.headers.len());
+    for (name, value) in r.headers {
+        let value = match value {
+            Cow::Borrowed(v) => HeaderValue::from_static(v),
+            Cow::Owned(v) => match HeaderValue::from_maybe_shared(Bytes::from(v)) {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
+        };
+        headers.insert(header_name(name), value);
     }
     resp
+}
+
+fn header_name(name: &'static str) -> HeaderName {
+    use hyper::header::*;
+    match name {
+        "Content-Type" => CONTENT_TYPE,
+        "Cache-Control" => CACHE_CONTROL,
+        "X-Content-Type-Options" => X_CONTENT_TYPE_OPTIONS,
+        "Access-Control-Allow-Origin" => ACCESS_CONTROL_ALLOW_ORIGIN,
+        "Access-Control-Expose-Headers" => ACCESS_CONTROL_EXPOSE_HEADERS,
+        "Access-Control-Allow-Methods" => ACCESS_CONTROL_ALLOW_METHODS,
+        "Access-Control-Allow-Headers" => ACCESS_CONTROL_ALLOW_HEADERS,
+        "Access-Control-Max-Age" => ACCESS_CONTROL_MAX_AGE,
+        "Retry-After" => RETRY_AFTER,
+        "Allow" => ALLOW,
+        "X-Etcd-Index" => HeaderName::from_static("x-etcd-index"),
+        "X-Raft-Index" => HeaderName::from_static("x-raft-index"),
+        "X-Raft-Term" => HeaderName::from_static("x-raft-term"),
+        other => HeaderName::from_bytes(other.as_bytes())
+            .unwrap_or(HeaderName::from_static("x-invalid-header-name")),
+    }
 }
 
 /// An answer after which the connection closes: what is left of the request is not read.

@@ -54,6 +54,9 @@ fn main() -> ExitCode {
     raise_open_file_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Store reads run here, one SQLite connection each: a burst of tokens read at once
+        // queues for these rather than opening hundreds of connections.
+        .max_blocking_threads(8)
         .build()
     {
         Ok(r) => r,
@@ -90,11 +93,10 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
         store.clone(),
         settings.limits.clone(),
         clock.clone(),
-        stopped.clone(),
     ));
     tokio::spawn(clock.run(tokens.clone(), store.clone(), stopped.clone()));
-    tokio::spawn(evict_idle(tokens.clone(), stopped.clone()));
-    tokio::spawn(on_signal(stop));
+    tokio::spawn(sweep(tokens.clone(), stopped.clone()));
+    tokio::spawn(on_signal(stop, tokens.clone()));
 
     let listen = listener::bound(&listener).unwrap_or(cli.listen);
     eprintln!(
@@ -124,7 +126,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
 }
 
 /// SIGTERM or SIGINT: stop accepting, answer parked waits, finish writes, exit 0.
-async fn on_signal(stop: watch::Sender<bool>) {
+async fn on_signal(stop: watch::Sender<bool>, tokens: Arc<Tokens>) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -139,14 +141,22 @@ async fn on_signal(stop: watch::Sender<bool>) {
     }
     eprintln!("rendezvous: shutting down");
     let _ = stop.send(true);
+    tokens.end_waits();
 }
 
-/// Drops idle tokens from memory now and then; they are read from the store when next asked.
-async fn evict_idle(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
+/// A few times a second, ends waits held for `WAIT_TIMEOUT_SECONDS`; every few seconds, drops
+/// idle tokens from memory (they are read from the store when next asked for).
+async fn sweep(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = 0u32;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => { tokens.evict_idle(); }
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             _ = stopped.wait_for(|s| *s) => return,
+        }
+        tokens.end_idle_waits(clock::now_ms());
+        ticks += 1;
+        if ticks.is_multiple_of(20) {
+            tokens.evict_idle();
         }
     }
 }

@@ -10,15 +10,15 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use shared::http::Response;
 use shared::lifecycle::{event_entries, Alarm, TokenState};
 use shared::registry::{Answer, Event, WaitId};
 use shared::v2::Reply;
 use shared::{Limits, Token};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::alarms::AlarmClock;
 use crate::clock::now_ms;
@@ -36,7 +36,8 @@ pub struct Tokens {
     store: Arc<Store>,
     limits: Limits,
     pub alarms: Arc<AlarmClock>,
-    shutdown: watch::Receiver<bool>,
+    /// Set at shutdown: parked waits are answered idle, and none parks any more.
+    stopping: AtomicBool,
 }
 
 #[derive(Default)]
@@ -48,13 +49,19 @@ struct Shard {
 
 struct Slot {
     state: TokenState,
-    waiters: HashMap<WaitId, oneshot::Sender<Reply>>,
+    waiters: HashMap<WaitId, Waiter>,
     gate: Arc<OutputGate>,
     /// Writes handed to the store (the last one's sequence number).
     submitted: u64,
     /// The alarm time last stored, to skip storing it again.
     alarm_at: Option<u64>,
     used_at: u64,
+}
+
+/// A parked wait's way back to its request, and when it ends idle (Unix ms).
+struct Waiter {
+    tx: oneshot::Sender<Reply>,
+    until: u64,
 }
 
 /// What a request found, decided under the lock.
@@ -77,19 +84,14 @@ struct Run {
 }
 
 impl Tokens {
-    pub fn new(
-        store: Arc<Store>,
-        limits: Limits,
-        alarms: Arc<AlarmClock>,
-        shutdown: watch::Receiver<bool>,
-    ) -> Tokens {
+    pub fn new(store: Arc<Store>, limits: Limits, alarms: Arc<AlarmClock>) -> Tokens {
         Tokens {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: Default::default(),
             store,
             limits,
             alarms,
-            shutdown,
+            stopping: AtomicBool::new(false),
         }
     }
 
@@ -158,14 +160,20 @@ impl Tokens {
             if slot.state.expired(now) {
                 return Found::Expired;
             }
-            let outcome = slot
+            let mut outcome = slot
                 .state
                 .handle(method, key, query, content_type, body, now);
-            // Parked before anything else can happen, so no event can slip past it.
+            // Parked before anything else can happen, so no event can slip past it; at shutdown
+            // it ends at once instead, as the parked ones did.
             let parked = match outcome.answer {
+                Answer::Parked(id) if self.stopping.load(Ordering::Acquire) => {
+                    outcome.answer = Answer::Reply(slot.state.registry.cancel_wait(id));
+                    None
+                }
                 Answer::Parked(id) => {
                     let (tx, rx) = oneshot::channel();
-                    slot.waiters.insert(id, tx);
+                    let until = now.saturating_add(self.limits.wait_timeout_secs * 1000);
+                    slot.waiters.insert(id, Waiter { tx, until });
                     Some(rx)
                 }
                 Answer::Reply(_) => None,
@@ -209,10 +217,10 @@ impl Tokens {
         }
         let reply = match (run.answer, run.parked) {
             (Answer::Reply(reply), _) => reply,
-            (Answer::Parked(id), Some(rx)) => self.wait(token, rx, id).await,
+            (Answer::Parked(_), Some(rx)) => self.wait(rx).await,
             (Answer::Parked(_), None) => Reply::idle(0),
         };
-        // Answered: by a write (which took the wait out), or idle (`wait` forgot it).
+        // Answered: whoever answered it took it out.
         if let Some(g) = guard.as_mut() {
             g.id = None;
         }
@@ -247,7 +255,7 @@ impl Tokens {
                 match shard.slots.get_mut(&token) {
                     Some(slot) => woken
                         .into_iter()
-                        .filter_map(|(id, reply)| Some((slot.waiters.remove(&id)?, reply)))
+                        .filter_map(|(id, reply)| Some((slot.waiters.remove(&id)?.tx, reply)))
                         .collect(),
                     None => Vec::new(),
                 }
@@ -287,21 +295,53 @@ impl Tokens {
         alarm.filter(|_| moved)
     }
 
-    /// A parked wait: answered by a write, or idle after `WAIT_TIMEOUT_SECONDS`, or idle at
-    /// shutdown (etcd members send it again, to the server that comes next).
-    async fn wait(&self, token: Token, rx: oneshot::Receiver<Reply>, id: WaitId) -> Reply {
-        let mut shutdown = self.shutdown.clone();
-        let timeout = Duration::from_secs(self.limits.wait_timeout_secs);
-        tokio::select! {
-            woken = rx => match woken {
-                Ok(reply) => return reply,
-                // The token left memory (a failed write, or its end): end idle.
-                Err(_) => return Reply::idle(0),
-            },
-            _ = tokio::time::sleep(timeout) => {}
-            _ = shutdown.wait_for(|stop| *stop) => {}
+    /// A parked wait: answered by a write, idle after `WAIT_TIMEOUT_SECONDS`
+    /// (`end_idle_waits`), or idle at shutdown (`end_waits`). Its timeout is no timer of its
+    /// own: hundreds parked on one token are woken at once, and each timer taken off the wheel
+    /// then would cost them all.
+    async fn wait(&self, rx: oneshot::Receiver<Reply>) -> Reply {
+        // Dropped: the token left memory (a failed write, or its end). End idle.
+        rx.await.unwrap_or_else(|_| Reply::idle(0))
+    }
+
+    /// Ends every wait parked until `now` or longer ago with etcd's empty 200 (members send it
+    /// again); called a few times a second.
+    pub fn end_idle_waits(&self, now: u64) {
+        self.end(|w| w.until <= now);
+    }
+
+    /// Shutdown: answers every parked wait with etcd's empty 200 (members send it again, to
+    /// the server that comes next), and parks no more.
+    pub fn end_waits(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.end(|_| true);
+    }
+
+    /// Ends the parked waits `which` picks, with the idle answer.
+    fn end(&self, which: impl Fn(&Waiter) -> bool) {
+        for shard in self.shards.iter() {
+            let ended: Vec<_> = {
+                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                let mut ended = Vec::new();
+                for slot in shard.slots.values_mut().filter(|s| !s.waiters.is_empty()) {
+                    let ids: Vec<WaitId> = slot
+                        .waiters
+                        .iter()
+                        .filter(|(_, w)| which(w))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in ids {
+                        if let Some(w) = slot.waiters.remove(&id) {
+                            ended.push((w.tx, slot.state.registry.cancel_wait(id)));
+                        }
+                    }
+                }
+                ended
+            };
+            for (tx, reply) in ended {
+                let _ = tx.send(reply);
+            }
         }
-        self.cancel(token, id)
     }
 
     /// Forgets a parked wait; the empty 200 that ends it.
