@@ -151,6 +151,7 @@ fn probe(base: &str) {
     }
     for at_once in [10usize, 50, 200] {
         let mut rates = Vec::new();
+        let mut p99s = Vec::new();
         for _ in 0..3 {
             let new = new.clone();
             let urls: Vec<String> =
@@ -161,8 +162,12 @@ fn probe(base: &str) {
             let l = load::bootstraps(&rt, urls, 3, at_once);
             assert_eq!(l.failed, 0, "{:?}", l.first_error);
             rates.push(l.rate());
+            p99s.push(pct(&l.latencies, 0.99) * 1000.0);
         }
         let (m, lo, hi) = stats(&rates);
-        println!("{at_once:>4} at once: {m:>8.1} bootstraps/s (min {lo:.1}, max {hi:.1})");
+        println!(
+            "{at_once:>4} at once: {m:>8.1} bootstraps/s (min {lo:.1}, max {hi:.1}); p99 join {:.1} ms",
+            stats(&p99s).0
+        );
     }
 }

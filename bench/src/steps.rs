@@ -30,6 +30,12 @@ const SERVICES: [Kind; 5] = [
     Kind::Native,
 ];
 
+/// The table before leaves the machine busy for seconds (sockets closing, memory handed back):
+/// latency tables start after a pause, the same for every service.
+fn settle() {
+    std::thread::sleep(Duration::from_secs(15));
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -73,6 +79,7 @@ pub fn bootstrap(s: &Services, runs: u16, dir: &Path) -> Value {
 /// Simulated members, etcd's exact sequence, on size-3 tokens with 10, 50 and 200 tokens
 /// bootstrapping at once: bootstraps per second and join latency, and the generator's ceiling.
 pub fn load(s: &Services, rt: &Runtime) -> Value {
+    settle();
     println!(
         "\n## Protocol load: simulated etcd members (etcd's exact request sequence), size-3 tokens"
     );
@@ -222,6 +229,7 @@ pub fn rates(s: &Services) -> Value {
 /// figure is the median over rounds of the last answer's time.
 pub fn wakeup(s: &Services, rt: &Runtime) -> Value {
     const ROUNDS: usize = 5;
+    settle();
     println!("\n## Wake-up: 500 parked waits on one token, one registration ({ROUNDS} rounds)");
     let mut rounds: Vec<(Kind, Vec<Vec<f64>>)> =
         SERVICES.iter().map(|k| (*k, Vec::new())).collect();
@@ -336,9 +344,8 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
         "", "tokens", "RSS idle MB", "RSS full MB", "after idle", "RSS B/token", "disk B/tok"
     );
     let mut out = serde_json::Map::new();
-    let settle = || std::thread::sleep(Duration::from_secs(2));
     let mut row = |kind: Kind, tokens: usize, pid: u32, state: &Path, mint: &dyn Fn()| {
-        settle();
+        std::thread::sleep(Duration::from_secs(2));
         let (idle, disk0) = (rss(pid), disk(state));
         mint();
         let full = rss(pid);
