@@ -16,7 +16,7 @@ use shared::http::Response;
 use shared::lifecycle::TokenState;
 use shared::service::{body_text, body_too_large, declared_too_large, dispatch, Dispatch};
 use shared::token::TOKEN_BYTES;
-use shared::v2::ErrorCode;
+use shared::v2::{ErrorCode, RawRequest};
 use shared::{Settings, Token};
 
 use crate::assets::Assets;
@@ -113,10 +113,14 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
             Err(refused) => return write(refused),
         };
     }
-    let answer = app
-        .tokens
-        .keys(token, &method, key, &query, content_type.as_deref(), &body)
-        .await;
+    let request = RawRequest {
+        method: &method,
+        key,
+        query: &query,
+        content_type: content_type.as_deref(),
+        body: &body,
+    };
+    let answer = app.tokens.keys(token, request).await;
     write(answer)
 }
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use shared::http::Response;
 use shared::lifecycle::{event_entries, Alarm, TokenState};
 use shared::registry::{Answer, Event, WaitId};
-use shared::v2::Reply;
+use shared::v2::{RawRequest, Reply};
 use shared::{Limits, Token};
 use tokio::sync::oneshot;
 
@@ -146,23 +146,13 @@ impl Tokens {
     }
 
     /// One keys request on `token`.
-    pub async fn keys(
-        &self,
-        token: Token,
-        method: &str,
-        key: &str,
-        query: &str,
-        content_type: Option<&str>,
-        body: &str,
-    ) -> Response {
+    pub async fn keys(&self, token: Token, request: RawRequest<'_>) -> Response {
         let now = now_ms();
         let found = self.with_slot(token, |slot| {
             if slot.state.expired(now) {
                 return Found::Expired;
             }
-            let mut outcome = slot
-                .state
-                .handle(method, key, query, content_type, body, now);
+            let mut outcome = slot.state.handle(request, now);
             // Parked before anything else can happen, so no event can slip past it; at shutdown
             // it ends at once instead, as the parked ones did.
             let parked = match outcome.answer {
@@ -195,9 +185,9 @@ impl Tokens {
                 if let Err(why) = self.purge(token).await {
                     return Response::unavailable(&why);
                 }
-                return self.unminted(token, method, key, query, content_type, body, now);
+                return self.unminted(token, request, now);
             }
-            Ok(None) => return self.unminted(token, method, key, query, content_type, body, now),
+            Ok(None) => return self.unminted(token, request, now),
         };
         let id = match run.answer {
             Answer::Parked(id) => Some(id),
@@ -370,22 +360,9 @@ impl Tokens {
     }
 
     /// A request on a token with nothing stored: the core's answer for a token never minted.
-    #[allow(clippy::too_many_arguments)]
-    fn unminted(
-        &self,
-        token: Token,
-        method: &str,
-        key: &str,
-        query: &str,
-        content_type: Option<&str>,
-        body: &str,
-        now: u64,
-    ) -> Response {
+    fn unminted(&self, token: Token, request: RawRequest, now: u64) -> Response {
         let mut state = TokenState::unminted(token, self.limits.clone());
-        match state
-            .handle(method, key, query, content_type, body, now)
-            .answer
-        {
+        match state.handle(request, now).answer {
             Answer::Reply(reply) => Response::keys(&reply),
             Answer::Parked(_) => Response::keys(&Reply::idle(0)),
         }

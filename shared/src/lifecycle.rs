@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::registry::{Event, Outcome, Registry, WaitId};
-use crate::v2::{KeysRequest, Reply};
+use crate::v2::{RawRequest, Reply};
 use crate::{Limits, Token};
 
 /// The storage key of a token's meta.
@@ -156,19 +156,9 @@ impl TokenState {
         Alarm::Expired { events, woken }
     }
 
-    /// One keys request (method, the path below the token, query, body), read with etcd's rules
-    /// and answered by the registry at `now`.
-    pub fn handle(
-        &mut self,
-        method: &str,
-        key: &str,
-        query: &str,
-        content_type: Option<&str>,
-        body: &str,
-        now: u64,
-    ) -> Outcome {
-        let index = self.registry.index();
-        match KeysRequest::parse(method, key, query, content_type, body, index) {
+    /// One keys request, read with etcd's rules and answered by the registry at `now`.
+    pub fn handle(&mut self, request: RawRequest, now: u64) -> Outcome {
+        match request.parse(self.registry.index()) {
             Ok(request) => self.registry.handle(&request, now),
             Err(e) => Outcome::reply(Reply::error(&e)),
         }
@@ -193,8 +183,15 @@ mod tests {
         }
     }
 
-    fn form() -> Option<&'static str> {
-        Some("application/x-www-form-urlencoded")
+    /// A form PUT as etcd sends it.
+    fn put<'a>(key: &'a str, query: &'a str) -> RawRequest<'a> {
+        RawRequest {
+            method: "PUT",
+            key,
+            query,
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: "value=x",
+        }
     }
 
     #[test]
@@ -215,14 +212,7 @@ mod tests {
         let mut t = TokenState::unminted(token(), limits());
         let (_, mut stored) = t.mint(3, 0, &limits()).unwrap();
         for name in ["a", "b"] {
-            let out = t.handle(
-                "PUT",
-                &format!("/{name}"),
-                "prevExist=false",
-                form(),
-                "value=x",
-                5,
-            );
+            let out = t.handle(put(&format!("/{name}"), "prevExist=false"), 5);
             stored.extend(event_entries(&out.events));
         }
         stored.push(("something/else".into(), "not json".into()));
@@ -246,7 +236,7 @@ mod tests {
         let mut t = TokenState::unminted(token(), limits());
         let (_, mut stored) = t.mint(3, 0, &limits()).unwrap();
         for name in ["a", "b"] {
-            let out = t.handle("PUT", &format!("/{name}"), "", form(), "value=x", 5);
+            let out = t.handle(put(&format!("/{name}"), ""), 5);
             stored.extend(event_entries(&out.events));
         }
         stored.retain(|(k, _)| k != "e/00000000000000000002");
@@ -260,7 +250,7 @@ mod tests {
         assert_eq!(t.alarm_at(), None, "nothing to time before minting");
         t.mint(3, 0, &limits()).unwrap();
         assert_eq!(t.alarm_at(), Some(100_000));
-        t.handle("PUT", "/a", "ttl=5", form(), "value=x", 1_000);
+        t.handle(put("/a", "ttl=5"), 1_000);
         assert_eq!(t.alarm_at(), Some(6_000));
         match t.alarm(6_000) {
             Alarm::Expired { events, .. } => assert_eq!(events.len(), 1),
@@ -275,7 +265,12 @@ mod tests {
     fn a_bad_request_is_answered_with_etcds_error_and_stores_nothing() {
         let mut t = TokenState::unminted(token(), limits());
         t.mint(3, 0, &limits()).unwrap();
-        let out = t.handle("GET", "", "wait=maybe", None, "", 1);
+        let bad = RawRequest {
+            method: "GET",
+            query: "wait=maybe",
+            ..RawRequest::default()
+        };
+        let out = t.handle(bad, 1);
         assert!(out.events.is_empty());
         match out.answer {
             Answer::Reply(r) => assert_eq!((r.status, r.etcd_index), (400, 1)),

@@ -13,7 +13,7 @@ use futures_util::future::{select, Either};
 use shared::http::Response as Answer;
 use shared::lifecycle::{event_entries, Alarm, Entry, Meta, TokenState, META_KEY};
 use shared::registry::{Answer as Step, Event, WaitId};
-use shared::v2::Reply;
+use shared::v2::{RawRequest, Reply};
 use shared::{Limits, Token};
 use worker::js_sys::futures::JsFuture;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -180,16 +180,14 @@ impl TokenRegistry {
             self.purge().await?;
             self.load(token).await?;
         }
-        let outcome = self.with_state(|t| {
-            t.handle(
-                &method,
-                key,
-                query.unwrap_or(""),
-                content_type.as_deref(),
-                &body,
-                now,
-            )
-        })?;
+        let request = RawRequest {
+            method: &method,
+            key,
+            query: query.unwrap_or(""),
+            content_type: content_type.as_deref(),
+            body: &body,
+        };
+        let outcome = self.with_state(|t| t.handle(request, now))?;
         // Park before any await, so that no event can answer this wait before it is listening.
         let parked = match outcome.answer {
             Step::Parked(id) => {

@@ -8,4 +8,4 @@ pub mod request;
 pub use error::{ErrorCode, EtcdError};
 pub use node::{Action, EventBody, Node};
 pub use reply::Reply;
-pub use request::{KeysRequest, Op};
+pub use request::{KeysRequest, Op, RawRequest};

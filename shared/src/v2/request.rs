@@ -33,6 +33,32 @@ pub enum Op {
     },
 }
 
+/// A keys request as a shell receives it, before etcd's rules read it: the method, the path
+/// below the token (`""`, `/<member>`, `/_config/size`), the query, and a PUT's content type
+/// and body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawRequest<'a> {
+    pub method: &'a str,
+    pub key: &'a str,
+    pub query: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a str,
+}
+
+impl RawRequest<'_> {
+    /// Reads it with etcd's rules; `index` goes into errors.
+    pub fn parse(&self, index: u64) -> Result<KeysRequest, EtcdError> {
+        KeysRequest::parse(
+            self.method,
+            self.key,
+            self.query,
+            self.content_type,
+            self.body,
+            index,
+        )
+    }
+}
+
 /// Methods this service answers on keys; anything else is a 405 naming them.
 pub const KEY_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 
