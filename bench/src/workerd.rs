@@ -31,13 +31,10 @@ impl Workerd {
         cmd.current_dir(dir)
             .args(["serve", "config.capnp", "--experimental"]);
         let mut group = Group::spawn(cmd, &dir.join("workerd.log"), "workerd");
-        let health = format!("http://127.0.0.1:{port}/health");
-        rendezvous_e2e::eventually("workerd to serve", Duration::from_secs(60), || {
-            if let Some(status) = group.exited() {
-                panic!("workerd exited ({status}):\n{}", group.log_text());
-            }
-            rendezvous_e2e::http::answers(&health).then_some(())
-        });
+        group.wait_until_serving(
+            &format!("http://127.0.0.1:{port}/health"),
+            Duration::from_secs(60),
+        );
         Workerd { port, group }
     }
 

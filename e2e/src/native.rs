@@ -67,29 +67,7 @@ impl Native {
             .state
             .with_extension(format!("native-{}.log", self.starts));
         let mut group = Group::spawn(cmd, &log, "rendezvous");
-        let health = format!("{}/health", self.base());
-        let mut waited = Duration::ZERO;
-        while !crate::http::answers(&health) {
-            if let Some(status) = group.exited() {
-                panic!(
-                    "rendezvous exited ({status}) before serving:\n{}",
-                    group.log_text()
-                );
-            }
-            if waited > Duration::from_secs(30) {
-                panic!(
-                    "rendezvous did not serve within 30 s:\n{}",
-                    group.log_text()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-            waited += Duration::from_millis(20);
-        }
-        // Something else may answer on that port: it must be this server.
-        std::thread::sleep(Duration::from_millis(50));
-        if let Some(status) = group.exited() {
-            panic!("rendezvous exited ({status}):\n{}", group.log_text());
-        }
+        group.wait_until_serving(&format!("{}/health", self.base()), Duration::from_secs(30));
         self.group = Some(group);
     }
 

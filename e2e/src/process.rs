@@ -45,6 +45,33 @@ impl Group {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until `url` answers; panics with the log if the process exits first or `within`
+    /// passes. Then checks that it is still running, since something else may answer there.
+    pub fn wait_until_serving(&mut self, url: &str, within: Duration) {
+        let start = Instant::now();
+        while !crate::http::answers(url) {
+            if let Some(status) = self.exited() {
+                panic!(
+                    "{} exited ({status}) before serving:\n{}",
+                    self.what,
+                    self.log_text()
+                );
+            }
+            if start.elapsed() > within {
+                panic!(
+                    "{} did not serve within {within:?}:\n{}",
+                    self.what,
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(status) = self.exited() {
+            panic!("{} exited ({status}):\n{}", self.what, self.log_text());
+        }
+    }
+
     fn signal(&self, sig: libc::c_int) {
         // SAFETY: kill(2) with a negative pid signals the group this process leads.
         unsafe {

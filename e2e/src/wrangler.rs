@@ -75,21 +75,7 @@ impl Wrangler {
             .persist
             .with_extension(format!("wrangler-{}.log", self.starts));
         let mut group = Group::spawn(cmd, &log, "wrangler dev");
-        let health = format!("{}/health", self.base());
-        let mut waited = Duration::ZERO;
-        while !crate::http::answers(&health) {
-            if let Some(status) = group.exited() {
-                panic!(
-                    "wrangler exited ({status}) before serving:\n{}",
-                    group.log_text()
-                );
-            }
-            if waited > Duration::from_secs(90) {
-                panic!("wrangler did not serve within 90 s:\n{}", group.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-            waited += Duration::from_millis(200);
-        }
+        group.wait_until_serving(&format!("{}/health", self.base()), Duration::from_secs(90));
         self.group = Some(group);
     }
 
