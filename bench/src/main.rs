@@ -36,7 +36,7 @@ fn pct(samples: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let root = rendezvous_e2e::wrangler::root();
+    let root = rendezvous_e2e::root();
     let results = root.join("bench/results");
     if std::env::args().any(|a| a == "--plot") {
         // Redraw the plot from the last results, measuring nothing.
@@ -69,7 +69,7 @@ fn main() {
         "starting the services (etcd backend, etcd-discovery, wrangler dev, workerd, native)..."
     );
     let s = Services::start(&dir);
-    let rt = load::runtime();
+    let rt = &s.rt;
     let steps = std::env::var("BENCH_STEPS").unwrap_or_default();
     let chosen = |step: &str| steps.is_empty() || steps.split(',').any(|s| s.trim() == step);
     let mut out = serde_json::Map::new();
@@ -80,7 +80,7 @@ fn main() {
             "bootstrap_seconds",
             Box::new(|| steps::bootstrap(&s, runs, &dir)),
         ),
-        ("load", "load", Box::new(|| steps::load(&s, &rt))),
+        ("load", "load", Box::new(|| steps::load(&s, rt))),
         (
             "rates",
             "requests_per_second",
@@ -89,9 +89,9 @@ fn main() {
         (
             "wakeup",
             "wakeup_seconds",
-            Box::new(|| steps::wakeup(&s, &rt)),
+            Box::new(|| steps::wakeup(&s, rt)),
         ),
-        ("memory", "memory", Box::new(|| steps::memory(&dir, &rt))),
+        ("memory", "memory", Box::new(|| steps::memory(&dir, rt))),
         ("sizes", "sizes", Box::new(|| steps::sizes(&root))),
         (
             "render",
@@ -99,7 +99,7 @@ fn main() {
             Box::new(|| steps::first_render(&s, runs)),
         ),
         // Last: under wrangler dev it does not finish, and its members go on retrying.
-        ("scale", "scale", Box::new(|| steps::scale(&s, &rt))),
+        ("scale", "scale", Box::new(|| steps::scale(&s))),
     ];
     for (step, key, run) in &all {
         if chosen(step) {

@@ -67,7 +67,7 @@ pub fn size(path: &std::path::Path) -> (u64, u64) {
 
 /// Milliseconds from navigation to the builder's first rendered config, in headless Chromium.
 pub fn first_render(base: &str, runs: usize) -> Vec<f64> {
-    let script = rendezvous_e2e::wrangler::root().join("bench/first_render.mjs");
+    let script = rendezvous_e2e::root().join("bench/first_render.mjs");
     let out = std::process::Command::new("node")
         .arg(script)
         .arg(base)

@@ -9,9 +9,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rendezvous_e2e::native::Native;
 use rendezvous_e2e::process::Group;
-use rendezvous_e2e::wrangler::Wrangler;
+use rendezvous_e2e::service::{Service, Shell};
 
 use crate::load;
 use crate::workerd::Workerd;
@@ -61,9 +60,11 @@ impl Kind {
 
 /// The running services; dropping stops them.
 pub struct Services {
-    pub wrangler: Wrangler,
+    pub wrangler: Service,
     pub workerd: Workerd,
-    pub native: Native,
+    pub native: Service,
+    /// The load generator's runtime, for every request the bench makes.
+    pub rt: tokio::runtime::Runtime,
     _backend: Group,
     _classic: Group,
     minted: AtomicU64,
@@ -104,9 +105,9 @@ impl Services {
             "127.0.0.1:29087",
         ]);
         let classic = Group::spawn(cmd, &dir.join("classic.log"), "etcd-discovery");
-        let wrangler = Wrangler::start(18798, &dir.join("wrangler"), &VARS);
+        let wrangler = Service::start_at(Shell::Worker, 18798, &dir.join("wrangler"), &VARS);
         let workerd = Workerd::start(18799, &dir.join("workerd"), &VARS);
-        let native = Native::start(18800, &dir.join("native"), &VARS);
+        let native = Service::start_at(Shell::Native, 18800, &dir.join("native"), &VARS);
         rendezvous_e2e::eventually("the classic stack", Duration::from_secs(30), || {
             rendezvous_e2e::http::try_send("GET", &format!("{CLASSIC}/new?size=3"), None, None)
                 .ok()
@@ -116,6 +117,7 @@ impl Services {
             wrangler,
             workerd,
             native,
+            rt: load::runtime(),
             _backend: backend,
             _classic: classic,
             minted: AtomicU64::new(0),
@@ -136,19 +138,12 @@ impl Services {
 
     /// A fresh discovery URL of `size` on a service.
     pub fn mint(&self, kind: Kind, size: usize) -> String {
-        self.mint_many(&load::runtime(), kind, 1, size)
-            .pop()
-            .unwrap_or_default()
+        self.mint_many(kind, 1, size).pop().unwrap_or_default()
     }
 
     /// `n` fresh discovery URLs of `size`, minted by 16 clients at once.
-    pub fn mint_many(
-        &self,
-        rt: &tokio::runtime::Runtime,
-        kind: Kind,
-        n: usize,
-        size: usize,
-    ) -> Vec<String> {
+    pub fn mint_many(&self, kind: Kind, n: usize, size: usize) -> Vec<String> {
+        let rt = &self.rt;
         match kind {
             Kind::Static => vec![String::new(); n],
             Kind::RawEtcd => {

@@ -12,6 +12,7 @@ use crate::measure;
 use crate::services::{disk, etcd_v2, rss, Kind, Services, VARS};
 use crate::workerd::Workerd;
 use crate::{pct, stats};
+use rendezvous_e2e::service::{Service, Shell};
 
 /// Every kind compared in bootstraps; the services (all but static) elsewhere.
 const KINDS: [Kind; 6] = [
@@ -100,7 +101,7 @@ pub fn load(s: &Services, rt: &Runtime) -> Value {
         let tokens = (4 * at_once).max(100);
         let mut seen: Vec<(Kind, load::Load)> = Vec::new();
         for kind in SERVICES {
-            let urls = s.mint_many(rt, kind, tokens, 3);
+            let urls = s.mint_many(kind, tokens, 3);
             let l = load::bootstraps(rt, urls, 3, at_once);
             let of = |k: Kind| seen.iter().find(|(x, _)| *x == k).map(|(_, l)| l.rate());
             let rate = l.rate();
@@ -279,7 +280,7 @@ pub fn wakeup(s: &Services, rt: &Runtime) -> Value {
 }
 
 /// 3,000 members at once on 600 tokens of size 5: who fails, and how long it takes.
-pub fn scale(s: &Services, rt: &Runtime) -> Value {
+pub fn scale(s: &Services) -> Value {
     println!("\n## Scale: 3,000 members registering at once across 600 tokens (size 5)");
     let mut out = serde_json::Map::new();
     // wrangler dev last: it may not survive this.
@@ -290,7 +291,7 @@ pub fn scale(s: &Services, rt: &Runtime) -> Value {
         Kind::Native,
         Kind::Wrangler,
     ] {
-        let urls = s.mint_many(rt, kind, 600, 5);
+        let urls = s.mint_many(kind, 600, 5);
         // A watchdog: a service that cannot take this many at once must not stall the report.
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -372,7 +373,7 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
     };
 
     let native_dir = dir.join("memory-native");
-    let native = rendezvous_e2e::native::Native::start(18802, &native_dir, &VARS);
+    let native = Service::start_at(Shell::Native, 18802, &native_dir, &VARS);
     let base = native.base();
     row(
         Kind::Native,
@@ -427,7 +428,7 @@ pub fn sizes(root: &Path) -> Value {
     println!("\n## Sizes (budgets: Worker 300 KiB gzip, UI 250 KiB gzip)");
     let worker = measure::size(&root.join("worker/build/index_bg.wasm"));
     let ui = measure::size(&root.join("frontend/dist/rendezvous-frontend_bg.wasm"));
-    let native = measure::size(&rendezvous_e2e::native::binary());
+    let native = measure::size(&rendezvous_e2e::service::native_binary());
     println!(
         "Worker wasm {:>8} bytes, {:>7} gzip ({:.0}% of budget)",
         worker.0,

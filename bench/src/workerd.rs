@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use rendezvous_e2e::process::Group;
-use rendezvous_e2e::wrangler::root;
+use rendezvous_e2e::root;
 
 pub struct Workerd {
     pub port: u16,

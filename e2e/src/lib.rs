@@ -8,17 +8,23 @@
 
 pub mod etcd;
 pub mod http;
-pub mod native;
 pub mod process;
 pub mod service;
 pub mod sim;
 pub mod storage;
-pub mod wrangler;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use service::{Service, Shell};
+
+/// The repository root (where wrangler.toml is).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
 
 /// Whether the end-to-end tests are asked for.
 pub fn enabled() -> bool {

@@ -1,11 +1,15 @@
-//! The service under test in either shell: the Worker under `wrangler dev`, or the native
-//! server. Every suite runs its cases once per shell named in `RENDEZVOUS_SHELLS` (a comma
-//! list of `worker` and `native`; both by default), each shell on ports of its own.
+//! The service under test in either shell: the Worker under `wrangler dev --local` (real
+//! workerd, KV and Durable Objects), or the native server (`rendezvous`, built by `make test`).
+//! Either runs on 127.0.0.1 with its state in a folder, so that a restart keeps it. Every suite
+//! runs its cases once per shell named in `RENDEZVOUS_SHELLS` (a comma list of `worker` and
+//! `native`; both by default), each shell on ports of its own.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
 
-use crate::native::Native;
-use crate::wrangler::Wrangler;
+use crate::process::Group;
+use crate::root;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shell {
@@ -44,32 +48,112 @@ impl Shell {
     }
 }
 
-enum Running {
-    Worker(Wrangler),
-    Native(Native),
+/// The native server's binary: `RENDEZVOUS_BIN`, or the workspace's debug build.
+pub fn native_binary() -> PathBuf {
+    std::env::var_os("RENDEZVOUS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/debug/rendezvous"))
 }
 
 /// One running service of either shell; dropping it stops it.
 pub struct Service {
     shell: Shell,
-    running: Running,
+    port: u16,
     state: PathBuf,
+    vars: Vec<(String, String)>,
+    group: Option<Group>,
+    starts: u32,
 }
 
 impl Service {
     /// Starts `shell` on 127.0.0.1:`port` (plus the shell's offset) with its state under
     /// `state` and extra `[vars]` settings.
     pub fn start(shell: Shell, port: u16, state: &Path, vars: &[(&str, &str)]) -> Service {
-        let port = port + shell.port_offset();
-        let running = match shell {
-            Shell::Worker => Running::Worker(Wrangler::start(port, state, vars)),
-            Shell::Native => Running::Native(Native::start(port, state, vars)),
+        Service::start_at(shell, port + shell.port_offset(), state, vars)
+    }
+
+    /// The same on exactly `port`.
+    pub fn start_at(shell: Shell, port: u16, state: &Path, vars: &[(&str, &str)]) -> Service {
+        let (needed, how) = match shell {
+            Shell::Worker => (
+                root().join("worker/build/worker/shim.mjs"),
+                "build the Worker first (make build)",
+            ),
+            Shell::Native => (
+                native_binary(),
+                "build it first (cargo build -p rendezvous)",
+            ),
         };
-        Service {
+        assert!(needed.exists(), "{} is missing: {how}", needed.display());
+        let mut s = Service {
             shell,
-            running,
+            port,
             state: state.to_path_buf(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            group: None,
+            starts: 0,
+        };
+        s.launch();
+        s
+    }
+
+    /// The shell's command line. The Worker takes settings as `--var`s; the native server as
+    /// environment variables of the same names, as a container or a systemd unit sets them.
+    fn command(&self) -> Command {
+        let port = self.port.to_string();
+        match self.shell {
+            Shell::Worker => {
+                let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+                cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
+                    .arg("--show-interactive-dev-session=false")
+                    .current_dir(root())
+                    .args(["--port", &port])
+                    .arg("--persist-to")
+                    .arg(&self.state)
+                    // Request logs by default; `warn` for load (millions of lines exhaust
+                    // node's memory).
+                    .arg("--log-level")
+                    .arg(std::env::var("RENDEZVOUS_WRANGLER_LOG").unwrap_or_else(|_| "info".into()))
+                    .env("WRANGLER_SEND_METRICS", "false")
+                    .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+                    .env("WRANGLER_HIDE_BANNER", "true")
+                    .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+                    .env("NO_COLOR", "1");
+                for (k, v) in &self.vars {
+                    cmd.arg("--var").arg(format!("{k}:{v}"));
+                }
+                cmd
+            }
+            Shell::Native => {
+                let mut cmd = Command::new(native_binary());
+                cmd.arg("--listen")
+                    .arg(format!("127.0.0.1:{port}"))
+                    .arg("--data-dir")
+                    .arg(&self.state)
+                    .arg("--assets")
+                    .arg(root().join("frontend/dist"))
+                    .envs(self.vars.iter().map(|(k, v)| (k, v)));
+                cmd
+            }
         }
+    }
+
+    fn launch(&mut self) {
+        self.starts += 1;
+        let log = self
+            .state
+            .with_extension(format!("{}-{}.log", self.shell.name(), self.starts));
+        let mut group = Group::spawn(self.command(), &log, self.shell.name());
+        // wrangler takes its time to bundle and start workerd.
+        let within = match self.shell {
+            Shell::Worker => Duration::from_secs(90),
+            Shell::Native => Duration::from_secs(30),
+        };
+        group.wait_until_serving(&format!("{}/health", self.base()), within);
+        self.group = Some(group);
     }
 
     pub fn shell(&self) -> Shell {
@@ -82,36 +166,31 @@ impl Service {
     }
 
     pub fn base(&self) -> String {
-        match &self.running {
-            Running::Worker(w) => w.base(),
-            Running::Native(n) => n.base(),
-        }
+        format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Stops it gracefully (its state stays on disk).
-    pub fn stop(&mut self) {
-        match &mut self.running {
-            Running::Worker(w) => w.stop(),
-            Running::Native(n) => {
-                n.stop();
-            }
-        }
+    /// Its process (wrangler's, for the Worker), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.group.as_ref().map(Group::pid)
+    }
+
+    /// SIGTERM to its process group (its state stays on disk); how it ended. The native server
+    /// answers parked waits, stores what is queued and exits 0.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        self.group.take().map(|mut g| g.stop())
     }
 
     /// SIGKILL, as a crash would.
     pub fn kill(&mut self) {
-        match &mut self.running {
-            Running::Worker(w) => w.kill(),
-            Running::Native(n) => n.kill(),
+        if let Some(mut g) = self.group.take() {
+            g.kill();
         }
     }
 
     /// Starts it again on the same port with the same state.
     pub fn restart(&mut self) {
-        match &mut self.running {
-            Running::Worker(w) => w.restart(),
-            Running::Native(n) => n.restart(),
-        }
+        self.stop();
+        self.launch();
     }
 
     /// Mints a token of `size` and returns its discovery URL.
@@ -120,12 +199,10 @@ impl Service {
         assert_eq!(r.status, 200, "minting: {r:?}");
         r.body
     }
+}
 
-    /// The native server, for what only it has.
-    pub fn native(&mut self) -> Option<&mut Native> {
-        match &mut self.running {
-            Running::Native(n) => Some(n),
-            Running::Worker(_) => None,
-        }
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

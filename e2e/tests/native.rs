@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::http::{get, put, raw, Raw};
-use rendezvous_e2e::native::Native;
 use rendezvous_e2e::scratch;
+use rendezvous_e2e::service::{Service, Shell};
 
-fn start(case: &str, port: u16, vars: &[(&str, &str)]) -> Native {
-    Native::start(
+fn start(case: &str, port: u16, vars: &[(&str, &str)]) -> Service {
+    Service::start_at(
+        Shell::Native,
         port,
         &scratch(&format!("native-{case}")).join("state"),
         vars,
@@ -20,7 +21,7 @@ fn start(case: &str, port: u16, vars: &[(&str, &str)]) -> Native {
 }
 
 /// A token with two members, and its listing as a client sees it.
-fn token_with_members(n: &Native) -> (String, String) {
+fn token_with_members(n: &Service) -> (String, String) {
     let url = get(&format!("{}/new?size=3", n.base())).body;
     for name in ["m1", "m2"] {
         let r = put(&format!("{url}/{name}?prevExist=false"), "value=x");
@@ -296,7 +297,7 @@ fn an_unreadable_store_answers_503_and_is_never_written_over() -> Result<(), Fai
     let mut n = start("unreadable", 19815, &[]);
     let (url, listing) = token_with_members(&n);
     n.stop();
-    let file = n.state.join("rendezvous.sqlite");
+    let file = n.state().join("rendezvous.sqlite");
     let good = std::fs::read(&file)?;
     // The database's header overwritten: SQLite cannot read the file at all.
     let mut bad = good.clone();
