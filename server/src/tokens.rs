@@ -35,7 +35,7 @@ pub struct Tokens {
     hasher: std::collections::hash_map::RandomState,
     store: Arc<Store>,
     limits: Limits,
-    pub alarms: Arc<AlarmClock>,
+    alarms: Arc<AlarmClock>,
     /// Set at shutdown: parked waits are answered idle, and none parks any more.
     stopping: AtomicBool,
 }
@@ -168,7 +168,7 @@ impl Tokens {
                 }
                 Answer::Reply(_) => None,
             };
-            let alarm = self.write(token, slot, &outcome.events);
+            let alarm = self.write(token, slot, &outcome.events, false);
             Found::Run(Run {
                 answer: outcome.answer,
                 woken: outcome.woken,
@@ -262,14 +262,25 @@ impl Tokens {
     }
 
     /// Hands the slot's new events (and its alarm, if that moved) to the store; returns the
-    /// alarm time if it moved. Called under the shard lock, so writes keep their order.
-    fn write(&self, token: Token, slot: &mut Slot, events: &[Event]) -> Option<u64> {
-        if events.is_empty() {
-            return None;
-        }
-        let mut ops = vec![Op::Insert(event_entries(events))];
+    /// alarm time if it moved. A request that changed nothing stores nothing; a fired alarm
+    /// (`alarm_fired`) stores its next time even then, so a stale stored one cannot fire again.
+    /// Called under the shard lock, so writes keep their order.
+    fn write(
+        &self,
+        token: Token,
+        slot: &mut Slot,
+        events: &[Event],
+        alarm_fired: bool,
+    ) -> Option<u64> {
         let alarm = slot.state.alarm_at();
         let moved = alarm != slot.alarm_at;
+        if events.is_empty() && !(alarm_fired && moved) {
+            return None;
+        }
+        let mut ops = Vec::new();
+        if !events.is_empty() {
+            ops.push(Op::Insert(event_entries(events)));
+        }
         if moved {
             ops.push(Op::Alarm(alarm));
             slot.alarm_at = alarm;
@@ -401,20 +412,7 @@ impl Tokens {
             .with_slot(token, |slot| match slot.state.alarm(now) {
                 Alarm::Purge => None,
                 Alarm::Expired { events, woken } => {
-                    let mut alarm = self.write(token, slot, &events);
-                    if events.is_empty() && slot.state.alarm_at() != slot.alarm_at {
-                        // Nothing expired, but the stored alarm is stale: store the right one.
-                        alarm = slot.state.alarm_at();
-                        slot.alarm_at = alarm;
-                        slot.submitted += 1;
-                        self.store.submit(Job {
-                            token,
-                            ops: vec![Op::Alarm(alarm)],
-                            mint: false,
-                            gate: slot.gate.clone(),
-                            seq: slot.submitted,
-                        });
-                    }
+                    let alarm = self.write(token, slot, &events, true);
                     Some((slot.gate.clone(), slot.submitted, woken, alarm))
                 }
             })
@@ -455,9 +453,8 @@ impl Tokens {
     }
 
     /// Drops tokens idle since `IDLE_MS` from memory; they are read again when asked for.
-    pub fn evict_idle(&self) -> usize {
+    pub fn evict_idle(&self) {
         let now = now_ms();
-        let mut evicted = 0;
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             let before = shard.slots.len();
@@ -467,13 +464,10 @@ impl Tokens {
                     && now.saturating_sub(s.used_at) >= IDLE_MS;
                 !(idle || s.gate.failed())
             });
-            let gone = before - shard.slots.len();
-            if gone > 0 {
+            if shard.slots.len() < before {
                 shard.removals += 1;
-                evicted += gone;
             }
         }
-        evicted
     }
 }
 
