@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use shared::assets::{content_type, file_for, HeaderRules};
 
 pub struct Asset {
     pub body: Bytes,
-    pub headers: Vec<(String, String)>,
+    /// Built once here; a later header of the same name replaces an earlier one.
+    pub headers: HeaderMap,
 }
 
 #[derive(Default)]
@@ -47,18 +49,33 @@ impl Assets {
                 if file_for(&url).as_deref() != Some(rel.as_str()) {
                     continue;
                 }
-                let mut headers = vec![
+                let mut pairs = vec![
                     ("Content-Type".to_string(), content_type(&rel).to_string()),
                     (
                         "Cache-Control".to_string(),
                         "public, max-age=0, must-revalidate".to_string(),
                     ),
                 ];
-                headers.extend(rules.for_path(&url));
+                pairs.extend(rules.for_path(&url));
                 if rel == "index.html" {
-                    headers.extend(rules.for_path("/"));
+                    pairs.extend(rules.for_path("/"));
                 }
-                dedupe(&mut headers);
+                let mut headers = HeaderMap::new();
+                for (name, value) in pairs {
+                    match (
+                        HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    ) {
+                        (Ok(n), Ok(v)) => {
+                            headers.insert(n, v);
+                        }
+                        _ => {
+                            let bad =
+                                format!("{name}: {value} in {}", dir.join("_headers").display());
+                            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, bad));
+                        }
+                    }
+                }
                 let body = Bytes::from(std::fs::read(&path)?);
                 files.insert(rel, Asset { body, headers });
             }
@@ -74,16 +91,4 @@ impl Assets {
     pub fn len(&self) -> usize {
         self.files.len()
     }
-}
-
-/// Keeps the last value of each header name.
-fn dedupe(headers: &mut Vec<(String, String)>) {
-    let mut seen = std::collections::HashSet::new();
-    let mut kept: Vec<(String, String)> = headers
-        .drain(..)
-        .rev()
-        .filter(|(n, _)| seen.insert(n.to_ascii_lowercase()))
-        .collect();
-    kept.reverse();
-    *headers = kept;
 }

@@ -49,9 +49,7 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answ
     if matches!(method, "GET" | "HEAD") {
         if let Some(asset) = app.assets.get(path) {
             let mut resp = hyper::Response::new(Full::new(asset.body.clone()));
-            for (name, value) in &asset.headers {
-                append(&mut resp, name, value);
-            }
+            *resp.headers_mut() = asset.headers.clone();
             return resp;
         }
     }
@@ -108,7 +106,7 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
             }
             Ok(Ok(collected)) => collected.to_bytes(),
         };
-        body = match body_text(bytes.to_vec()) {
+        body = match body_text(Vec::from(bytes)) {
             Ok(text) => text,
             Err(refused) => return write(refused),
         };
@@ -239,13 +237,4 @@ fn closing(r: Response) -> Answer {
     resp.headers_mut()
         .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
     resp
-}
-
-fn append(resp: &mut Answer, name: &str, value: &str) {
-    if let (Ok(n), Ok(v)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
-        resp.headers_mut().insert(n, v);
-    }
 }
