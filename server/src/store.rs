@@ -89,19 +89,9 @@ impl Store {
     /// broken: it answers errors and tries again later.
     pub fn open(dir: &Path) -> Store {
         let path = dir.join(FILE);
-        let state = match Opened::start(dir, &path) {
-            Ok(o) => State::Open(Arc::new(o)),
-            Err(why) => {
-                eprintln!("rendezvous: store {} unavailable: {why}", path.display());
-                State::Broken {
-                    why,
-                    at: Instant::now(),
-                }
-            }
-        };
         Store {
+            state: Mutex::new(attempt(&path)),
             path,
-            state: Mutex::new(state),
         }
     }
 
@@ -111,27 +101,16 @@ impl Store {
 
     fn opened(&self) -> Result<Arc<Opened>, String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        match &*state {
-            State::Open(o) => return Ok(o.clone()),
-            State::Closed => return Err("the server is shutting down".into()),
-            State::Broken { why, at } if at.elapsed() < RETRY_OPEN => return Err(why.clone()),
-            State::Broken { .. } => {}
-        }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        match Opened::start(dir, &self.path) {
-            Ok(o) => {
-                let o = Arc::new(o);
-                *state = State::Open(o.clone());
+        if matches!(&*state, State::Broken { at, .. } if at.elapsed() >= RETRY_OPEN) {
+            *state = attempt(&self.path);
+            if let State::Open(_) = &*state {
                 eprintln!("rendezvous: store {} opened", self.path.display());
-                Ok(o)
             }
-            Err(why) => {
-                *state = State::Broken {
-                    why: why.clone(),
-                    at: Instant::now(),
-                };
-                Err(why)
-            }
+        }
+        match &*state {
+            State::Open(o) => Ok(o.clone()),
+            State::Broken { why, .. } => Err(why.clone()),
+            State::Closed => Err("the server is shutting down".into()),
         }
     }
 
@@ -214,6 +193,21 @@ impl Store {
         );
         if let State::Open(o) = state {
             o.close();
+        }
+    }
+}
+
+/// Opens the database at `path`, or says why it could not.
+fn attempt(path: &Path) -> State {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    match Opened::start(dir, path) {
+        Ok(o) => State::Open(Arc::new(o)),
+        Err(why) => {
+            eprintln!("rendezvous: store {} unavailable: {why}", path.display());
+            State::Broken {
+                why,
+                at: Instant::now(),
+            }
         }
     }
 }
