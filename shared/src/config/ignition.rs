@@ -11,9 +11,28 @@ pub fn translate(doc: &Butane) -> String {
         ButaneVersion::V1_1_0 => serde_json::to_value(v3_4(doc)),
     }
     .unwrap_or(serde_json::Value::Null);
-    let mut pretty = serde_json::to_string_pretty(&without_nulls(value)).unwrap_or_default();
-    pretty.push('\n');
-    pretty
+    let pretty = serde_json::to_string_pretty(&without_nulls(value)).unwrap_or_default();
+    let mut out = escape_as_go(&pretty);
+    out.push('\n');
+    out
+}
+
+/// Go's `encoding/json` (which Butane uses) escapes `<`, `>`, `&`, U+2028 and U+2029 inside
+/// strings so the JSON is safe in HTML; serde_json writes them as they are. Outside strings
+/// JSON text holds none of these, so replacing them everywhere changes only string contents.
+fn escape_as_go(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 // The two specs' types are distinct but shaped alike for what this config uses.
@@ -84,5 +103,23 @@ fn without_nulls(v: serde_json::Value) -> serde_json::Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_as_go;
+
+    #[test]
+    fn html_characters_are_escaped_as_go_escapes_them() {
+        let json = serde_json::to_string("a > b && c < d \u{2028}\u{2029} \"q\" \\").unwrap();
+        let go = escape_as_go(&json);
+        assert_eq!(
+            go,
+            r#""a \u003e b \u0026\u0026 c \u003c d \u2028\u2029 \"q\" \\""#
+        );
+        // Still JSON, and still the same string.
+        let back: String = serde_json::from_str(&go).unwrap();
+        assert_eq!(back, "a > b && c < d \u{2028}\u{2029} \"q\" \\");
     }
 }
