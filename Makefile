@@ -12,7 +12,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev serve test build setup setup-dev lint unit screenshots fuzz bench clean
+.PHONY: dev serve test deploy build setup setup-dev lint unit screenshots fuzz bench clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -34,6 +34,7 @@ serve: setup-dev
 ## members, and the app in real Chromium.
 test: setup
 	./scripts/build.sh
+	./scripts/deploy.sh check
 	$(MAKE) --no-print-directory lint
 	cargo test --workspace --exclude rendezvous-e2e
 	cargo build -p rendezvous
@@ -45,6 +46,13 @@ test: setup
 screenshots: setup
 	./scripts/build.sh
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots node --test e2e/browser/
+
+## Builds and deploys the Worker to Cloudflare ([env.production] in wrangler.toml; README
+## "Deploy to Cloudflare"). Needs `wrangler login` or CLOUDFLARE_API_TOKEN.
+deploy: setup-dev
+	./scripts/build.sh
+	./scripts/deploy.sh check
+	./scripts/deploy.sh
 
 build: setup-dev
 	./scripts/build.sh
