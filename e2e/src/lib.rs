@@ -12,6 +12,7 @@ pub mod process;
 pub mod service;
 pub mod sim;
 pub mod storage;
+pub mod upstream;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

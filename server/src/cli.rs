@@ -113,6 +113,21 @@ pub struct Cli {
         help_heading = "Settings (the Worker's [vars])"
     )]
     pub mints_per_minute: Option<String>,
+    /// Reads one client may have relayed per minute [default: 120]
+    #[arg(
+        long,
+        env = "RELAYS_PER_MINUTE",
+        help_heading = "Settings (the Worker's [vars])"
+    )]
+    pub relays_per_minute: Option<String>,
+    /// Hosts /relay reads tokens from: host (https) or http://host:port, comma-separated
+    /// [default: discovery.etcd.io]
+    #[arg(
+        long,
+        env = "RELAY_HOSTS",
+        help_heading = "Settings (the Worker's [vars])"
+    )]
+    pub relay_hosts: Option<String>,
 }
 
 impl Cli {
@@ -129,6 +144,8 @@ impl Cli {
                 "WAIT_TIMEOUT_SECONDS" => &self.wait_timeout_seconds,
                 "MAX_WAITS" => &self.max_waits,
                 "MINTS_PER_MINUTE" => &self.mints_per_minute,
+                "RELAYS_PER_MINUTE" => &self.relays_per_minute,
+                "RELAY_HOSTS" => &self.relay_hosts,
                 _ => return None,
             }
             .clone()
@@ -148,6 +165,7 @@ mod tests {
                 "PUBLIC_URL" => "https://d.example/etcd",
                 "MAX_SIZE" => "5",
                 "MAX_MEMBERS" => "70",
+                "RELAY_HOSTS" => "http://127.0.0.1:2000",
                 _ => "7",
             };
             let cli = Cli::try_parse_from(["rendezvous", &flag, value])

@@ -21,6 +21,7 @@ use shared::{Settings, Token};
 
 use crate::assets::Assets;
 use crate::clock::now_ms;
+use crate::relay::Relayer;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
@@ -33,6 +34,8 @@ pub struct App {
     pub store: Arc<Store>,
     pub assets: Assets,
     pub mint_gate: Mutex<shared::mint::Gate>,
+    pub relay_gate: Mutex<shared::mint::Gate>,
+    pub relayer: Relayer,
     pub trusted_proxy_header: Option<HeaderName>,
     pub body_timeout: Duration,
     /// This server's own address, for minted URLs when a request names no usable host.
@@ -57,6 +60,16 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answ
         Dispatch::Done(answer) => answer,
         Dispatch::Mint(size) => mint(app, &req, peer, size).await,
         Dispatch::Ledger(token) => ledger(app, token).await,
+        Dispatch::Relay(upstream) => {
+            let client = client(app, &req, peer);
+            match hit(&app.relay_gate, &client) {
+                Ok(()) => app.relayer.read(upstream).await,
+                Err(secs) => {
+                    let per_minute = app.settings.limits.relays_per_minute;
+                    shared::relay::refused(&client, per_minute, secs)
+                }
+            }
+        }
         Dispatch::Keys { token, key } => {
             let key = key.to_string();
             return keys(app, req, token, &key).await;
@@ -122,21 +135,27 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
     write(answer)
 }
 
-/// `/new`: count the client, then store a fresh token.
-async fn mint(app: &App, req: &Request<Incoming>, peer: SocketAddr, size: u64) -> Response {
-    let client = app
-        .trusted_proxy_header
+/// Who a request counts as for the per-client limits: the trusted proxy's header, else the
+/// socket's address.
+fn client(app: &App, req: &Request<Incoming>, peer: SocketAddr) -> String {
+    app.trusted_proxy_header
         .as_ref()
         .and_then(|h| req.headers().get(h))
         .and_then(|v| v.to_str().ok())
         .and_then(shared::mint::client_from_header)
-        .unwrap_or_else(|| peer.ip().to_string());
-    let refused = app
-        .mint_gate
-        .lock()
+        .unwrap_or_else(|| peer.ip().to_string())
+}
+
+fn hit(gate: &Mutex<shared::mint::Gate>, client: &str) -> Result<(), u64> {
+    gate.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .hit(&client, now_ms());
-    if let Err(secs) = refused {
+        .hit(client, now_ms())
+}
+
+/// `/new`: count the client, then store a fresh token.
+async fn mint(app: &App, req: &Request<Incoming>, peer: SocketAddr, size: u64) -> Response {
+    let client = client(app, req, peer);
+    if let Err(secs) = hit(&app.mint_gate, &client) {
         return shared::mint::refused(&client, &app.settings.limits, secs);
     }
     let origin = request_origin(req, app.listen);

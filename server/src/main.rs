@@ -9,6 +9,7 @@ mod clock;
 mod gate;
 mod handler;
 mod listener;
+mod relay;
 mod store;
 mod tokens;
 
@@ -105,7 +106,9 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
         assets.len()
     );
     let app = Arc::new(App {
-        mint_gate: Mutex::new(shared::mint::Gate::new(&settings.limits)),
+        mint_gate: Mutex::new(shared::mint::Gate::new(settings.limits.mints_per_minute)),
+        relay_gate: Mutex::new(shared::mint::Gate::new(settings.limits.relays_per_minute)),
+        relayer: relay::Relayer::new(),
         settings,
         tokens,
         store: store.clone(),

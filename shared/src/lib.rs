@@ -16,6 +16,7 @@ pub mod member_id;
 pub mod mint;
 pub mod rate;
 pub mod registry;
+pub mod relay;
 pub mod route;
 pub mod service;
 pub mod settings;

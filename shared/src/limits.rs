@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_waits: usize,
     /// Tokens one client address may mint per minute (`MINTS_PER_MINUTE`); more get 429.
     pub mints_per_minute: u64,
+    /// Reads one client address may have relayed per minute (`RELAYS_PER_MINUTE`); more get 429.
+    pub relays_per_minute: u64,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             wait_timeout_secs: 60,
             max_waits: 256,
             mints_per_minute: 60,
+            relays_per_minute: 120,
         }
     }
 }
@@ -70,6 +73,7 @@ impl Limits {
         read("MAX_WAITS", &mut waits)?;
         l.max_waits = usize::try_from(waits).unwrap_or(usize::MAX);
         read("MINTS_PER_MINUTE", &mut l.mints_per_minute)?;
+        read("RELAYS_PER_MINUTE", &mut l.relays_per_minute)?;
         l.max_members = usize::try_from(members).unwrap_or(usize::MAX);
         l.max_value_bytes = usize::try_from(value).unwrap_or(usize::MAX);
         if (l.max_members as u64) < l.max_size {

@@ -14,12 +14,9 @@ pub const ATTEMPTS: usize = 3;
 /// The window `MINTS_PER_MINUTE` is counted in.
 pub const MINUTE_MS: u64 = 60_000;
 
-/// One client's window of mints.
-pub fn window(limits: &Limits) -> Window {
-    Window::new(
-        usize::try_from(limits.mints_per_minute).unwrap_or(usize::MAX),
-        MINUTE_MS,
-    )
+/// One client's window of `per_minute` requests (mints, or relayed reads).
+pub fn window(per_minute: u64) -> Window {
+    Window::new(usize::try_from(per_minute).unwrap_or(usize::MAX), MINUTE_MS)
 }
 
 /// The client named by a header a trusted proxy sets (`X-Forwarded-For`, `X-Real-IP`, ...):
@@ -55,15 +52,16 @@ pub fn no_free_token() -> Response {
 /// the Worker keeps one window per client in its own Durable Object).
 #[derive(Debug)]
 pub struct Gate {
-    limits: Limits,
+    per_minute: u64,
     windows: HashMap<String, Window>,
     pruned_at: u64,
 }
 
 impl Gate {
-    pub fn new(limits: &Limits) -> Gate {
+    /// A gate letting each client through `per_minute` times a minute.
+    pub fn new(per_minute: u64) -> Gate {
         Gate {
-            limits: limits.clone(),
+            per_minute,
             windows: HashMap::new(),
             pruned_at: 0,
         }
@@ -80,7 +78,7 @@ impl Gate {
         match self.windows.get_mut(client) {
             Some(w) => w.hit(now),
             None => {
-                let mut w = window(&self.limits);
+                let mut w = window(self.per_minute);
                 let r = w.hit(now);
                 self.windows.insert(client.to_string(), w);
                 r
@@ -131,11 +129,7 @@ mod tests {
 
     #[test]
     fn the_gate_counts_each_client_apart_and_forgets_quiet_ones() {
-        let limits = Limits {
-            mints_per_minute: 2,
-            ..Limits::default()
-        };
-        let mut g = Gate::new(&limits);
+        let mut g = Gate::new(2);
         assert_eq!(g.hit("a", 0), Ok(()));
         assert_eq!(g.hit("a", 1_000), Ok(()));
         assert_eq!(g.hit("a", 2_000), Err(58));

@@ -16,6 +16,8 @@ pub enum Route<'a> {
     Butane,
     /// `/ignition?<config>`: the Ignition JSON Butane makes of it.
     Ignition,
+    /// `/relay?url=<token URL>`: another service's token, read for the inspector.
+    Relay,
     /// `/ledger/<token>`: the KV ledger's record of a token (size, mint time, expiry).
     Ledger(Token),
     /// `/<token>[/<key>]`: the etcd v2 keys of one token; `key` is the rest of the path.
@@ -44,6 +46,7 @@ pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
         ("new", "" | "/") => Route::New,
         ("butane", "") => Route::Butane,
         ("ignition", "") => Route::Ignition,
+        ("relay", "") => Route::Relay,
         ("ledger", t) => match Token::from_segment(t.trim_matches('/')) {
             Ok(token) => Route::Ledger(token),
             Err(_) => Route::NotFound,

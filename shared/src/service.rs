@@ -4,6 +4,7 @@
 
 use crate::config::{generate, Severity};
 use crate::http::{Response, HOME, ROBOTS};
+use crate::relay::Upstream;
 use crate::route::{route, Route};
 use crate::settings::Settings;
 use crate::size::parse_size;
@@ -19,6 +20,8 @@ pub enum Dispatch<'a> {
     Mint(u64),
     /// `/ledger/<token>`: show the token's meta.
     Ledger(Token),
+    /// `/relay?url=...`: read this upstream URL (count the client first).
+    Relay(Upstream),
     /// A keys request on one token's registry (`key` is the path below the token); its method
     /// is one the keys API answers.
     Keys { token: Token, key: &'a str },
@@ -60,6 +63,20 @@ pub fn dispatch<'a>(
             };
         }
         Route::Ledger(token) => return Dispatch::Ledger(token),
+        // Reading has no side effect here, but a HEAD would still spend an upstream request.
+        Route::Relay if method == "HEAD" => Response::method_not_allowed("GET, OPTIONS"),
+        Route::Relay => {
+            let Some(url) = crate::form::lossy_value(query, "url") else {
+                return Dispatch::Done(Response::text(
+                    400,
+                    "give the token URL to read: /relay?url=https://discovery.etcd.io/<token>",
+                ));
+            };
+            return match crate::relay::upstream(&url, &settings.relay_hosts) {
+                Ok(upstream) => Dispatch::Relay(upstream),
+                Err(refusal) => Dispatch::Done(refusal),
+            };
+        }
         Route::Butane => config(query, Format::Butane),
         Route::Ignition => config(query, Format::Ignition),
         Route::Keys { .. } | Route::NotFound => Response::not_found(path),
@@ -192,6 +209,33 @@ mod tests {
             dispatch("GET", &format!("/ledger/{HEX}"), None, &s),
             Dispatch::Ledger(t)
         );
+    }
+
+    #[test]
+    fn relay_reads_are_checked_before_any_upstream_request() {
+        let s = Settings::default();
+        let url = format!("https%3A%2F%2Fdiscovery.etcd.io%2F{HEX}");
+        let Dispatch::Relay(u) = dispatch("GET", "/relay", Some(&format!("url={url}")), &s) else {
+            panic!("not relayed")
+        };
+        assert_eq!(u.to_string(), format!("https://discovery.etcd.io/{HEX}"));
+        let r = done(dispatch("GET", "/relay", None, &s));
+        assert!(
+            (r.status, r.body.contains("/relay?url=")) == (400, true),
+            "{}",
+            r.body
+        );
+        let r = done(dispatch(
+            "GET",
+            "/relay",
+            Some("url=https://example.com/x"),
+            &s,
+        ));
+        assert_eq!(r.status, 403);
+        for method in ["HEAD", "POST", "PUT", "DELETE"] {
+            let r = done(dispatch(method, "/relay", Some(&format!("url={url}")), &s));
+            assert_eq!(r.status, 405, "{method}");
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! A deployment's settings, read from named text values: `[vars]` in `wrangler.toml` for the
 //! Worker, flags or environment variables of the same names for the native server.
 
+use crate::relay::RelayHosts;
 use crate::Limits;
 
 /// Every setting's name, as `[vars]`, environment variables and (lower-case, dashed) flags
 /// spell it.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 11] = [
     "PUBLIC_URL",
     "MAX_SIZE",
     "MAX_MEMBERS",
@@ -15,6 +16,8 @@ pub const NAMES: [&str; 9] = [
     "WAIT_TIMEOUT_SECONDS",
     "MAX_WAITS",
     "MINTS_PER_MINUTE",
+    "RELAYS_PER_MINUTE",
+    "RELAY_HOSTS",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +27,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// The path part of `PUBLIC_URL` (`/etcd`), stripped from request paths; empty if none.
     pub prefix: String,
+    /// `RELAY_HOSTS`: where `/relay` may read other services' tokens.
+    pub relay_hosts: RelayHosts,
 }
 
 impl Settings {
@@ -38,10 +43,15 @@ impl Settings {
             Some(u) => url_path(u)?,
             None => String::new(),
         };
+        let relay_hosts = match lookup("RELAY_HOSTS") {
+            Some(text) => RelayHosts::parse(&text)?,
+            None => RelayHosts::default(),
+        };
         Ok(Settings {
             limits,
             public_url,
             prefix,
+            relay_hosts,
         })
     }
 
@@ -121,5 +131,13 @@ mod tests {
         }
         let e = read(&[("MAX_WAITS", "-1")]).unwrap_err();
         assert!(e.contains("MAX_WAITS"), "{e}");
+        let e = read(&[("RELAY_HOSTS", "ftp://x")]).unwrap_err();
+        assert!(e.contains("RELAY_HOSTS"), "{e}");
+        let s = read(&[("RELAY_HOSTS", "http://127.0.0.1:2000")]).unwrap();
+        assert_eq!(s.relay_hosts.describe(), "http://127.0.0.1:2000");
+        assert_eq!(
+            read(&[("RELAY_HOSTS", "")]).unwrap().relay_hosts.describe(),
+            "none (RELAY_HOSTS is empty)"
+        );
     }
 }

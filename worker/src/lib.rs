@@ -10,6 +10,7 @@ mod ledger;
 mod mint;
 mod mint_gate;
 mod registry_object;
+mod relay;
 
 use shared::http::Response;
 use shared::route::split_url;
@@ -42,5 +43,9 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             http::to_raw(mint::new_token(&req, &env, &settings, size).await?)
         }
         Dispatch::Ledger(token) => http::to_raw(ledger::show(&env, token).await),
+        Dispatch::Relay(upstream) => {
+            let req = Request::from(req);
+            http::to_raw(relay::read(&req, &env, &settings, upstream).await)
+        }
     }
 }

@@ -15,12 +15,9 @@ pub async fn new_token(
     size: u64,
 ) -> Result<Response> {
     let url = req.url()?;
-    // Cloudflare names the client; locally (wrangler dev) every caller is one client.
-    let client = req
-        .headers()
-        .get("CF-Connecting-IP")?
-        .unwrap_or_else(|| "local".to_string());
-    match mint_gate::check(env, &client).await {
+    let client = mint_gate::client(req);
+    let per_minute = settings.limits.mints_per_minute;
+    match mint_gate::check(env, mint_gate::Counted::Mints, &client, per_minute).await {
         Ok(None) => {}
         Ok(Some(secs)) => return Ok(shared::mint::refused(&client, &settings.limits, secs)),
         Err(e) => return Ok(Response::unavailable(&format!("mint gate: {e}"))),

@@ -1,6 +1,7 @@
-//! How many tokens one client address may mint per minute: a Durable Object per address holds
-//! its window (`shared::mint::window`) in memory. An evicted object forgets its count, which
-//! only ever errs toward allowing: this limits abuse, it does not meter.
+//! How many requests one client address may make of a counted kind per minute (mints, relayed
+//! reads): a Durable Object per address and kind holds its window (`shared::mint::window`) in
+//! memory. An evicted object forgets its count, which only ever errs toward allowing: this
+//! limits abuse, it does not meter.
 
 use std::cell::RefCell;
 
@@ -9,22 +10,28 @@ use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result
 
 #[durable_object]
 pub struct MintGate {
-    /// Window for this client address; `Err` holds a bad `[vars]` setting, answered as 503.
-    window: RefCell<std::result::Result<Window, String>>,
+    /// The window, made at the first hit with the limit that hit names.
+    window: RefCell<Option<Window>>,
 }
 
 impl DurableObject for MintGate {
-    fn new(_state: State, env: Env) -> Self {
-        let settings = crate::config::settings(&env);
+    fn new(_state: State, _env: Env) -> Self {
         MintGate {
-            window: RefCell::new(settings.map(|s| shared::mint::window(&s.limits))),
+            window: RefCell::new(None),
         }
     }
 
-    /// Counts one mint: 204 if allowed, 429 with the seconds to wait in the body if not.
-    async fn fetch(&self, _req: Request) -> Result<Response> {
+    /// Counts one request (`/hit?per_minute=N`): 204 if allowed, 429 with the seconds to wait
+    /// in the body if not.
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let per_minute = req
+            .url()?
+            .query_pairs()
+            .find(|(k, _)| k == "per_minute")
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+            .ok_or("the gate needs ?per_minute=N")?;
         let mut window = self.window.borrow_mut();
-        let w = window.as_mut().map_err(|e| e.clone())?;
+        let w = window.get_or_insert_with(|| shared::mint::window(per_minute));
         match w.hit(Date::now().as_millis()) {
             Ok(()) => Ok(Response::empty()?.with_status(204)),
             Err(secs) => Ok(Response::ok(secs.to_string())?.with_status(429)),
@@ -32,15 +39,39 @@ impl DurableObject for MintGate {
     }
 }
 
-/// Asks the gate of `client` (its address); `Ok(Some(secs))` means refused for `secs` seconds.
-pub async fn check(env: &Env, client: &str) -> Result<Option<u64>> {
+/// What a gate counts; each kind has its own object per client.
+#[derive(Clone, Copy)]
+pub enum Counted {
+    Mints,
+    Relays,
+}
+
+/// Asks the gate of `client` (its address) for one request of `kind`, allowed `per_minute`;
+/// `Ok(Some(secs))` means refused for `secs` seconds.
+pub async fn check(env: &Env, kind: Counted, client: &str, per_minute: u64) -> Result<Option<u64>> {
+    // Mints keep the names gates had before relays were counted.
+    let name = match kind {
+        Counted::Mints => client.to_string(),
+        Counted::Relays => format!("relay/{client}"),
+    };
     let stub = crate::bindings::mint_gate(env)?
-        .id_from_name(client)?
+        .id_from_name(&name)?
         .get_stub()?;
-    let mut resp = stub.fetch_with_str("https://gate/hit").await?;
+    let url = format!("https://gate/hit?per_minute={per_minute}");
+    let mut resp = stub.fetch_with_str(&url).await?;
     match resp.status_code() {
         204 => Ok(None),
         429 => Ok(Some(resp.text().await?.trim().parse().unwrap_or(60))),
         other => Err(format!("mint gate answered {other}").into()),
     }
+}
+
+/// The client a request counts as: Cloudflare names it; locally (wrangler dev) every caller is
+/// one client.
+pub fn client(req: &worker::Request) -> String {
+    req.headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "local".to_string())
 }
