@@ -302,6 +302,40 @@ fn the_ledger_records_minted_tokens(w: &Shared) -> Result<(), Failed> {
     let minted = v["mintedAt"].as_str().unwrap();
     let expires = v["expiresAt"].as_str().unwrap();
     assert!(minted < expires, "{minted} < {expires}");
+    assert_eq!(v["registrations"], serde_json::json!([]));
+
+    // Each member's registration time, in index order, the refused second create left out.
+    put(
+        &format!("{url}/m1?prevExist=false"),
+        "value=m1%3Dhttp%3A%2F%2F10.0.0.1%3A2380",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    put(
+        &format!("{url}/m2?prevExist=false"),
+        "value=m2%3Dhttp%3A%2F%2F10.0.0.2%3A2380",
+    );
+    put(&format!("{url}/m1?prevExist=false"), "value=again");
+    let v = get(&format!("{}/ledger/{token}", base(w))).json();
+    let regs = v["registrations"].as_array().unwrap();
+    let keys: Vec<(&str, u64)> = regs
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap(),
+                r["createdIndex"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, [("m1", 2), ("m2", 3)]);
+    let apart = regs[1]["atMs"].as_u64().unwrap() - regs[0]["atMs"].as_u64().unwrap();
+    assert!((300..5_000).contains(&apart), "{apart} ms apart");
+    let at = regs[0]["at"].as_str().unwrap();
+    assert!(at >= minted && at.ends_with('Z'), "{at}");
+    let nodes = get(&url).json()["node"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap();
+    assert_eq!(nodes[0]["createdIndex"], regs[0]["createdIndex"]);
     Ok(())
 }
 

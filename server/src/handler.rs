@@ -202,7 +202,7 @@ async fn ledger(app: &App, token: Token) -> Response {
     match TokenState::restore(token, app.settings.limits.clone(), entries) {
         Ok(t) => {
             let live = t.meta.as_ref().filter(|m| !m.expired(now_ms()));
-            shared::ledger::response(token, live)
+            shared::ledger::response(token, live, t.registry.history())
         }
         Err(why) => Response::unavailable(&format!("ledger: {why}")),
     }

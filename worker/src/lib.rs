@@ -42,7 +42,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             let req = Request::from(req);
             http::to_raw(mint::new_token(&req, &env, &settings, size).await?)
         }
-        Dispatch::Ledger(token) => http::to_raw(ledger::show(&env, token).await),
+        Dispatch::Ledger(token) => http::to_raw(registry_object::ledger(&env, token).await),
         Dispatch::Relay(upstream) => {
             let req = Request::from(req);
             http::to_raw(relay::read(&req, &env, &settings, upstream).await)

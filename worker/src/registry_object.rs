@@ -85,6 +85,27 @@ async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Answ
     Ok(shared::service::body_text(req.bytes().await?))
 }
 
+/// `GET /ledger/<token>`, answered by the token's object: its meta and registry are there,
+/// consistent with what members were told (the KV record may lag).
+pub async fn ledger(env: &Env, token: Token) -> Answer {
+    let asked = async {
+        let stub = crate::bindings::registry(env)?
+            .id_from_name(&token.to_string())?
+            .get_stub()?;
+        let mut resp = stub
+            .fetch_with_str(&format!("https://registry/ledger/{token}"))
+            .await?;
+        let status = resp.status_code();
+        Ok::<_, worker::Error>((status, resp.text().await?))
+    };
+    match asked.await {
+        Ok((200, body)) => Answer::json(200, body),
+        Ok((404, _)) => shared::ledger::response(token, None, &[]),
+        Ok((status, body)) => Answer::unavailable(&format!("ledger answered {status}: {body}")),
+        Err(e) => Answer::unavailable(&format!("ledger: {e}")),
+    }
+}
+
 /// Asks a token's object to mint it. `Ok(None)`: the name is taken (a 128-bit collision).
 pub async fn mint(env: &Env, token: Token, size: u64) -> Result<Option<Meta>> {
     let stub = crate::bindings::registry(env)?
@@ -164,6 +185,16 @@ impl TokenRegistry {
                 .and_then(|v| v.parse().ok())
                 .ok_or("mint without a size")?;
             return self.mint(token, size).await;
+        }
+        if let Some(rest) = path.strip_prefix("/ledger/") {
+            let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
+            self.load(token).await?;
+            let now = now_ms();
+            let answer = self.with_state(|t| {
+                let live = t.meta.as_ref().filter(|m| !m.expired(now));
+                shared::ledger::response(token, live, t.registry.history())
+            })?;
+            return to_worker(answer);
         }
         let rest = path.strip_prefix("/keys/").ok_or("unknown internal path")?;
         let (segment, key) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
