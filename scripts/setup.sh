@@ -46,14 +46,15 @@ if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wrangler ]; th
 fi
 
 # For the tests only (SETUP_SKIP_TEST_TOOLS=1 skips them): real etcd members (Debian's
-# etcd-server, 3.4) and a real browser (Debian's Chromium, driven by npm's playwright-core).
+# etcd-server, 3.4), a real browser (Debian's Chromium, driven by npm's playwright-core), and the
+# classic discovery server (Debian's etcd-discovery, its service kept off) the relay reads.
 apt_missing=()
 if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+  [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
 fi
-# For `make bench`: the classic discovery server (Debian's etcd-discovery), its service kept off,
-# and wrk for request rates.
+# For `make bench`: the classic discovery server too, and wrk for request rates.
 if [ "${SETUP_BENCH:-}" = 1 ]; then
   [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
   command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)

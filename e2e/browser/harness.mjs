@@ -39,10 +39,11 @@ export async function eventually(what, fn, ms = 60000) {
   }
 }
 
-export async function startWorker(port, dir) {
+export async function startWorker(port, dir, vars = {}) {
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const proc = group(join(root, 'node_modules/.bin/wrangler'),
     ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'),
-      '--show-interactive-dev-session=false'],
+      '--show-interactive-dev-session=false', ...varArgs],
     join(dir, 'wrangler.log'),
     { WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
   const base = `http://127.0.0.1:${port}`;
@@ -51,10 +52,10 @@ export async function startWorker(port, dir) {
 }
 
 /// The native server, with its store under `dir`.
-export async function startNative(port, dir) {
+export async function startNative(port, dir, vars = {}) {
   const bin = process.env.RENDEZVOUS_BIN || join(root, 'target/debug/rendezvous');
   const proc = group(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'state'),
-    '--assets', join(root, 'frontend/dist')], join(dir, 'native.log'));
+    '--assets', join(root, 'frontend/dist')], join(dir, 'native.log'), vars);
   const base = `http://127.0.0.1:${port}`;
   await eventually('rendezvous to serve', async () => (await fetch(`${base}/health`)).ok, 30000);
   return { base, stop: proc.stop };
@@ -66,9 +67,29 @@ export function shells() {
   return ['worker', 'native'].filter((s) => wanted.length === 0 || wanted.includes(s));
 }
 
-/// Starts `shell` on `port` plus the shell's offset (the Rust harness's), so shells never share one.
-export function startService(shell, port, dir) {
-  return shell === 'worker' ? startWorker(port, dir) : startNative(port + 1000, dir);
+/// Starts `shell` on `port` plus the shell's offset (the Rust harness's), so shells never share one,
+/// with settings `vars` (`[vars]` for the Worker, environment variables for the native server).
+export function startService(shell, port, dir, vars = {}) {
+  return shell === 'worker' ? startWorker(port, dir, vars) : startNative(port + 1000, dir, vars);
+}
+
+/// The classic discovery stack, as discovery.etcd.io runs it: Debian's etcd-discovery in front
+/// of an etcd 3.4 with the v2 API. etcd would allow every origin (its `--cors` default is `*`);
+/// discovery.etcd.io allows none, so neither does this one: `--cors` names an origin no page has.
+/// Answers on http://127.0.0.1:`port`.
+export async function startClassic(dir, port) {
+  const client = `http://127.0.0.1:${port + 1}`;
+  const peer = `http://127.0.0.1:${port + 2}`;
+  const backend = group('etcd', ['--name', 'classic-backend', '--enable-v2', '--data-dir', join(dir, 'classic.etcd'),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `classic-backend=${peer}`,
+    '--cors', 'https://no-page.invalid:443'],
+  join(dir, 'classic-backend.log'));
+  const base = `http://127.0.0.1:${port}`;
+  const front = group('/usr/bin/discovery.etcd.io', ['--etcd', client, '--host', base, '--addr', `127.0.0.1:${port}`],
+    join(dir, 'classic.log'));
+  await eventually('the classic stack', async () => (await fetch(`${base}/new?size=3`)).ok, 30000);
+  return { base, stop() { front.stop(); backend.stop(); } };
 }
 
 /// An etcd member on loopback: client port base+10n, peer port base+10n+1.

@@ -5,19 +5,22 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, scratch, startService, startEtcd, browser, eventually, shells } from './harness.mjs';
+import { root, scratch, startService, startEtcd, startClassic, browser, eventually, shells } from './harness.mjs';
 
 const PORT = 18792;
+const CLASSIC = 29600;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop';
 const shots = process.env.SCREENSHOTS_DIR || join(root, 'target', 'screenshots');
 
 for (const shell of shells()) describe(shell, () => {
-  let dir, service, chrome, minted;
+  let dir, service, chrome, minted, classic;
   const shoot = (page, name) => (shell === shells()[0] ? page.screenshot({ path: join(shots, name) }) : undefined);
 
   before(async () => {
     dir = scratch(`ui-${shell}`);
-    service = await startService(shell, PORT, dir);
+    classic = await startClassic(dir, CLASSIC);
+    // The relay may read the classic stack (plain http, so listed with its scheme).
+    service = await startService(shell, PORT, dir, { RELAY_HOSTS: `discovery.etcd.io,${classic.base}` });
     chrome = await browser();
     mkdirSync(shots, { recursive: true });
   });
@@ -25,6 +28,7 @@ for (const shell of shells()) describe(shell, () => {
   after(async () => {
     await chrome?.close();
     service?.stop();
+    classic?.stop();
   });
 
   async function open(path) {
@@ -82,6 +86,12 @@ for (const shell of shells()) describe(shell, () => {
 
   test('a token minted from the page is a working discovery token', async () => {
     const page = await open('/');
+    // The first view: the config the defaults make, the missing URL marked, copy and download
+    // held back until there is one.
+    await eventually('the draft', async () => (await page.locator('#butane-yaml').textContent()).includes('MISSING-DISCOVERY-URL'));
+    assert.match(await page.getByRole('note', { name: 'Draft' }).textContent(), /Copy and download wait/);
+    assert.ok(await page.getByRole('button', { name: 'Download Butane' }).isDisabled());
+    assert.ok(await page.getByRole('button', { name: 'Copy Ignition' }).isDisabled());
     await page.getByLabel('Cluster size').fill('3');
     await page.getByRole('button', { name: 'Mint a token' }).click();
     const field = page.getByRole('textbox', { name: 'Discovery URL' });
@@ -136,6 +146,15 @@ for (const shell of shells()) describe(shell, () => {
       for (const m of members) {
         await eventually(`${m.name} healthy`, async () => (await (await fetch(`${m.client}/health`)).json()).health === 'true');
       }
+      // The timeline, from this service's registration times, and the picture of the cluster.
+      const steps = page.getByRole('list', { name: 'Timeline' }).locator('li');
+      await eventually('three on the timeline', async () => (await steps.count()) === 3);
+      const timing = await page.getByRole('list', { name: 'Timing' }).textContent();
+      assert.match(timing, /m\d registered \d+(\.\d)? s after m\d/);
+      assert.match(timing, /the cluster was complete \d+(\.\d)? s after the first registration/);
+      const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 0 proxy member(s)' });
+      assert.equal(await picture.locator('g[data-role=voting]').count(), 3);
+      assert.equal(await picture.locator('line.peer').count(), 3, 'each pair of voters joined');
       // The member key tool agrees with the key etcd registered.
       await page.getByLabel('Peer URLs of a member').fill(members[0].peer);
       const row = rows.filter({ hasText: members[0].peer });
@@ -145,6 +164,75 @@ for (const shell of shells()) describe(shell, () => {
     } finally {
       members.forEach((m) => m.stop());
     }
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('a classic-stack token, which sends no CORS headers, is read through the relay', async () => {
+    const url = await (await fetch(`${classic.base}/new?size=3`)).text();
+    assert.match(url, new RegExp(`^${classic.base}/[0-9a-f]{32}$`));
+    const put = await fetch(`${url}/0a1b2c3d4e5f6a7b?prevExist=false`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'value=c1%3Dhttp%3A%2F%2F10.0.0.21%3A2380',
+    });
+    assert.equal(put.status, 201);
+    assert.equal(put.headers.get('access-control-allow-origin'), null, 'the classic stack allows no page');
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    const status = page.getByRole('status', { name: 'Inspection' });
+    await eventually('the relayed registry', async () => (await status.textContent()).includes("through this service's relay"), 30000);
+    assert.match(await status.textContent(), /sends no CORS headers/);
+    assert.match(await page.getByRole('list', { name: 'Diagnosis' }).textContent(), /waiting: 1 of 3/);
+    const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
+    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.locator('td:nth-child(2)').textContent(), 'c1');
+    // Followed through the relay: a second member shows without a new inspection.
+    await fetch(`${url}/0a1b2c3d4e5f6a7c?prevExist=false`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'value=c2%3Dhttp%3A%2F%2F10.0.0.22%3A2380',
+    });
+    await eventually('the second member', async () => (await rows.count()) === 2, 20000);
+    await shoot(page, 'inspector-relay.png');
+
+    // A host the relay does not serve is refused with the reason, and nothing of the last
+    // inspection stays on the page.
+    await page.getByLabel('Token, discovery URL or registry JSON').fill('http://127.0.0.1:1/6a28e078895c5ec737174db2419bb2f3');
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    await eventually('the refusal', async () => (await status.textContent()).includes('does not read from 127.0.0.1:1'), 30000);
+    assert.equal(await page.getByRole('table', { name: 'Members' }).count(), 0);
+    assert.equal(await page.getByRole('list', { name: 'Diagnosis' }).count(), 0);
+    assert.deepEqual(page.errors.filter((e) => !/CORS|Failed to fetch|ERR_/.test(e)), []);
+  });
+
+  test('each address check says what is wrong, and the picture shows voters and a proxy', async () => {
+    const url = await (await fetch(`${service.base}/new?size=3`)).text();
+    for (const [key, value] of [
+      ['0000000000000001', 'a=http://10.0.0.1:2380'],
+      ['0000000000000002', 'b=https://203.0.113.5:2380'],
+      ['0000000000000003', 'a=http://127.0.0.1:12380'],
+      ['0000000000000004', 'd=http://10.0.0.1:2380'],
+    ]) {
+      const r = await fetch(`${url}/${key}?prevExist=false`, {
+        method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `value=${encodeURIComponent(value)}`,
+      });
+      assert.equal(r.status, 201);
+    }
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    const diagnosis = page.getByRole('list', { name: 'Diagnosis' });
+    await eventually('the diagnosis', async () => (await diagnosis.textContent()).includes('complete: 3 of 3'));
+    const says = async (check) => (await diagnosis.locator(`li[data-check="${check}"]`).allTextContents()).join(' | ');
+    assert.match(await says('duplicate-name'), /the name "a" is used by more than one member/);
+    assert.match(await says('duplicate-peer-url'), /http:\/\/10\.0\.0\.1:2380 is registered by more than one member/);
+    assert.match(await says('local-address'), /loopback address \(127\.0\.0\.1\): only the machine itself can reach it/);
+    assert.match(await says('mixed-schemes'), /use https and the rest http/);
+    assert.match(await says('mixed-scopes'), /private addresses and 1 public/);
+    assert.match(await says('port'), /port 12380, not etcd's usual 2380/);
+    assert.match(await says('key-mismatch'), /its key does not match its peer URLs/);
+    assert.equal(await diagnosis.locator('li[data-check="port"]').getAttribute('class'), 'info');
+    const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 1 proxy member(s)' });
+    assert.equal(await picture.locator('g[data-role=proxy]').count(), 1);
+    assert.equal(await picture.locator('g[data-role=proxy] text').textContent(), 'd');
+    await shoot(page, 'inspector-checks.png');
     assert.deepEqual(page.errors, []);
   });
 

@@ -1,32 +1,40 @@
-//! Talking to a discovery service from the page: minting here, reading any registry (this
-//! service sends CORS headers; others may not).
+//! Talking to discovery services from the page: minting here, reading any registry (this
+//! service sends CORS headers; others may not, and are then read through this one's `/relay`).
 
 use gloo_net::http::Request;
-use shared::inspect::{diagnose, Report, SizeInfo};
+use shared::inspect::timeline::{registrations, timeline};
+use shared::inspect::{diagnose, size_from, SizeInfo};
 
-use crate::inspector::state::size_from;
+use crate::inspector::state::{Shown, Via};
+use crate::page;
 
 /// What a GET answered: status, `X-Etcd-Index`, body.
 pub struct Answer {
     pub status: u16,
     pub etcd_index: Option<u64>,
+    /// Whether the relay says this is the upstream's own answer (`X-Relay-Upstream`).
+    pub from_upstream: bool,
     pub body: String,
 }
 
+/// A GET from the page. The error is the browser's: no answer, or one it would not hand over
+/// (CORS).
 pub async fn get(url: &str) -> Result<Answer, String> {
     let resp = Request::get(url)
         .send()
         .await
-        .map_err(|e| format!("could not reach {url}: {e} (a service without CORS headers, like discovery.etcd.io, cannot be read from a page: paste its JSON instead)"))?;
+        .map_err(|e| format!("could not reach {url}: {e}"))?;
     let etcd_index = resp
         .headers()
         .get("X-Etcd-Index")
         .and_then(|v| v.parse().ok());
+    let from_upstream = resp.headers().get(shared::relay::UPSTREAM_HEADER).is_some();
     let status = resp.status();
     let body = resp.text().await.map_err(|e| e.to_string())?;
     Ok(Answer {
         status,
         etcd_index,
+        from_upstream,
         body,
     })
 }
@@ -47,36 +55,98 @@ pub async fn mint(size: &str) -> Result<String, String> {
     }
 }
 
-/// A registry as a page reads it: the listing's status and `X-Etcd-Index`, and its diagnosis.
+/// A registry as a page reads it: the listing's status and `X-Etcd-Index`, and what it shows.
 pub struct Registry {
     pub status: u16,
     pub etcd_index: Option<u64>,
-    pub report: Report,
+    pub shown: Shown,
 }
 
 pub enum ReadError {
-    /// No answer (network, CORS): worth trying again.
+    /// No answer, directly or through the relay: worth trying again.
     Unreachable(String),
-    /// An answer that is not etcd's JSON: this is no discovery service.
-    NotEtcd(String),
+    /// The relay would not read it (a host it does not serve, too many reads), or the answer is
+    /// not etcd's JSON: trying again will not help.
+    Refused(String),
 }
 
-/// Reads a token's size and listing and diagnoses them at `now_ms`.
-pub async fn read_registry(url: &str, now_ms: u64) -> Result<Registry, ReadError> {
-    let size = get(&format!("{url}/_config/size"))
-        .await
-        .map_err(ReadError::Unreachable)?;
-    let listing = get(url).await.map_err(ReadError::Unreachable)?;
-    let value: serde_json::Value = serde_json::from_str(&listing.body)
-        .map_err(|_| ReadError::NotEtcd(format!("{url} did not answer etcd's JSON")))?;
+/// A GET of `url`, through the relay when `via` says so.
+async fn read(url: &str, via: Via) -> Result<Answer, String> {
+    match via {
+        Via::Relay => get(&format!("/relay?url={}", shared::form::encode(url))).await,
+        _ => get(url).await,
+    }
+}
+
+/// Reads a token's size and listing (directly, or through the relay if the page may not) and
+/// diagnoses them at `now_ms`. `via` is how the last read went; `None` tries directly first.
+pub async fn read_registry(
+    url: &str,
+    via: Option<Via>,
+    now_ms: u64,
+) -> Result<Registry, ReadError> {
+    let (via, size) = match via {
+        Some(v) => (v, read(&format!("{url}/_config/size"), v).await),
+        None => match get(&format!("{url}/_config/size")).await {
+            Ok(a) => (Via::Direct, Ok(a)),
+            Err(_) => (
+                Via::Relay,
+                read(&format!("{url}/_config/size"), Via::Relay).await,
+            ),
+        },
+    };
+    let size = size.map_err(ReadError::Unreachable)?;
+    if via == Via::Relay && relay_refused(&size) {
+        return Err(ReadError::Refused(format!(
+            "{url} cannot be read from a page (the service sends no CORS headers), and this service's relay refused it: {}",
+            size.body
+        )));
+    }
+    let listing = read(url, via).await.map_err(ReadError::Unreachable)?;
+    let value: serde_json::Value = serde_json::from_str(&listing.body).map_err(|_| {
+        ReadError::Refused(format!(
+            "{url} did not answer etcd's JSON: {}",
+            clip(&listing.body)
+        ))
+    })?;
     // Only a size that was read, or is missing, says something; trouble reading it does not.
     let size = match size.status {
         200 | 404 => size_from(size.status, &size.body),
         _ => SizeInfo::Unknown,
     };
+    let report = diagnose(&value, size, Some(url), now_ms);
+    let known = match ledger_url(url) {
+        Some(ledger) => match get(&ledger).await {
+            Ok(a) if a.status == 200 => registrations(&a.body),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let timeline = timeline(&report, &known);
     Ok(Registry {
         status: listing.status,
         etcd_index: listing.etcd_index,
-        report: diagnose(&value, size, Some(url), now_ms),
+        shown: Shown {
+            report,
+            timeline,
+            via,
+        },
     })
+}
+
+/// A relay answer that is the relay's own refusal, not the upstream's (it names no upstream).
+fn relay_refused(a: &Answer) -> bool {
+    a.status >= 400 && !a.from_upstream
+}
+
+/// This service's ledger for a token URL of this service (only this one keeps times).
+fn ledger_url(url: &str) -> Option<String> {
+    let origin = page::origin();
+    let token = url.strip_prefix(&origin)?.strip_prefix('/')?;
+    shared::Token::from_segment(token).ok()?;
+    Some(format!("{origin}/ledger/{token}"))
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(120).collect()
 }

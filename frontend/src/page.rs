@@ -78,13 +78,14 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `n` random bytes from the browser's CSPRNG, as hex.
-pub fn random_hex(n: usize) -> String {
+/// `n` random bytes from the browser's CSPRNG; all zero if it has none (which
+/// `shared::config::params::cluster_token` refuses).
+pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     if let Some(crypto) = window().and_then(|w| w.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
 }
 
 pub fn now_ms() -> u64 {

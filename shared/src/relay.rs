@@ -87,8 +87,10 @@ impl RelayHosts {
             .any(|a| a.scheme == scheme && a.host == host && a.port == port)
     }
 
-    fn lists(&self, host: &str) -> bool {
-        self.0.iter().any(|a| a.host == host)
+    fn lists_over_https(&self, host: &str) -> bool {
+        self.0
+            .iter()
+            .any(|a| a.host == host && a.scheme == Scheme::Https)
     }
 
     /// How the list reads in an answer: `discovery.etcd.io, http://127.0.0.1:2000`.
@@ -209,7 +211,7 @@ pub fn upstream(url: &str, hosts: &RelayHosts) -> Result<Upstream, Response> {
         .map_err(|why| refuse(400, format!("{url:?}: its host {why}")))?;
     if !hosts.allows(scheme, &host, port) {
         let listed = hosts.describe();
-        let why = if scheme == Scheme::Http && hosts.lists(&host) {
+        let why = if scheme == Scheme::Http && hosts.lists_over_https(&host) {
             format!("{host} is relayed over https only (the relay reads from: {listed})")
         } else {
             format!("the relay does not read from {authority_text}; it reads from: {listed}")

@@ -87,9 +87,50 @@ pub fn ttl_secs(deadline_ms: u64, now_ms: u64) -> i64 {
     (deadline_ms - now_ms).div_ceil(1000) as i64
 }
 
+/// A span as people write it: "2.1 s", "42 s", "4 min", "3 h", "6 days", "12 years".
+pub fn human(ms: u64) -> String {
+    const MIN: u64 = 60_000;
+    const HOUR: u64 = 60 * MIN;
+    const DAY: u64 = 24 * HOUR;
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match ms {
+        ms if ms < 10_000 => format!("{}.{} s", ms / 1000, ms % 1000 / 100),
+        ms if ms < MIN => format!("{} s", ms / 1000),
+        ms if ms < HOUR => format!("{} min", ms / MIN),
+        ms if ms < 2 * DAY => format!("{} h", ms / HOUR),
+        ms if ms < 730 * DAY => plural(ms / DAY, "day"),
+        ms => plural(ms / (365 * DAY + DAY / 4), "year"),
+    }
+}
+
+/// When something ends, from the time left (negative: past): "in 6 days", "12 years ago".
+pub fn human_until(left_ms: i64) -> String {
+    if left_ms >= 0 {
+        format!("in {}", human(left_ms.unsigned_abs()))
+    } else {
+        format!("{} ago", human(left_ms.unsigned_abs()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_as_people_write_them() {
+        assert_eq!(human(0), "0.0 s");
+        assert_eq!(human(2_149), "2.1 s");
+        assert_eq!(human(42_000), "42 s");
+        assert_eq!(human(4 * 60_000 + 59_000), "4 min");
+        assert_eq!(human(3 * 3_600_000), "3 h");
+        assert_eq!(human(6 * 86_400_000 + 5), "6 days");
+        assert_eq!(human(86_400_000 * 2), "2 days");
+        assert_eq!(human(387_736_290_000), "12 years");
+        assert_eq!(human(u64::MAX), "584542046 years");
+        assert_eq!(human_until(6 * 86_400_000), "in 6 days");
+        assert_eq!(human_until(-387_736_290_000), "12 years ago");
+        assert_eq!(human_until(i64::MIN), "292271023 years ago");
+    }
 
     #[test]
     fn formats_known_instants() {

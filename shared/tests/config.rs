@@ -238,3 +238,30 @@ fn the_address_units_command_is_valid_bash_after_systemds_unescaping() {
     let out = sed.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "10.0.2.15");
 }
+
+#[test]
+fn a_first_view_draft_marks_the_missing_discovery_url() {
+    // What a new user's first view asks for: no discovery URL yet.
+    let (real, problems) = generate("");
+    assert!(real.is_none());
+    assert!(problems
+        .iter()
+        .any(|p| p.field == "discovery" && p.severity == Severity::Error));
+    let draft = shared::config::draft("").expect("a draft while only the URL is missing");
+    let marker = shared::config::MISSING_DISCOVERY_URL;
+    assert!(draft.butane_yaml.contains(marker), "{}", draft.butane_yaml);
+    assert!(draft.ignition_json.contains(marker));
+    let ign: Value = serde_json::from_str(&draft.ignition_json).unwrap();
+    validate(&ign, "3.3.0").unwrap();
+    // Given the URL, the real config is the draft with the URL in the marker's place.
+    let url = "https://discovery.example.com/6a28e078895c5ec737174db2419bb2f3";
+    let (real, _) = generate(&format!("discovery={}", shared::form::encode(url)));
+    assert_eq!(
+        real.unwrap().butane_yaml,
+        draft.butane_yaml.replace(marker, url)
+    );
+    // Anything else wrong: no draft, the mistakes are what to show.
+    assert!(shared::config::draft("platform=mars").is_none());
+    assert!(shared::config::draft("discovery=ftp%3A%2F%2Fx").is_none());
+    assert!(shared::config::draft("bootstrap=static").is_none());
+}

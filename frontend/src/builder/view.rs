@@ -77,12 +77,12 @@ pub fn Builder() -> Html {
         })
     };
     let new_cluster_token = {
-        let state = state.clone();
+        let (state, status) = (state.clone(), status.clone());
         Callback::from(move |_: MouseEvent| {
-            state.dispatch(Set(
-                Field::ClusterToken,
-                format!("etcd-{}", page::random_hex(8)),
-            ))
+            match shared::config::params::cluster_token(&page::random_bytes(8)) {
+                Ok(token) => state.dispatch(Set(Field::ClusterToken, token)),
+                Err(why) => status.set(why),
+            }
         })
     };
     let legacy = {
@@ -173,8 +173,14 @@ pub fn Builder() -> Html {
                     }) }
                 </ul>
                 if let Some(g) = generated {
-                    { output("Butane", "butane-yaml", &g.butane_yaml, "etcd.bu", "application/yaml", &status) }
-                    { output("Ignition", "ignition-json", &g.ignition_json, "etcd.ign", "application/json", &status) }
+                    { output("Butane", "butane-yaml", &g.butane_yaml, "etcd.bu", "application/yaml", &status, true) }
+                    { output("Ignition", "ignition-json", &g.ignition_json, "etcd.ign", "application/json", &status, true) }
+                } else if let Some(d) = shared::config::draft(&query) {
+                    <p class="hint draft" role="note" aria-label="Draft">
+                        { format!("A draft: the discovery URL is missing, marked {} below. Copy and download wait until you mint or paste one.", shared::config::MISSING_DISCOVERY_URL) }
+                    </p>
+                    { output("Butane", "butane-yaml", &d.butane_yaml, "etcd.bu", "application/yaml", &status, false) }
+                    { output("Ignition", "ignition-json", &d.ignition_json, "etcd.ign", "application/json", &status, false) }
                 }
             </section>
         </div>
@@ -186,18 +192,13 @@ fn is_static_mode(state: &BuilderState) -> bool {
 }
 
 /// A warning if the token at `url` already has members (read with its size), `None` if it is
-/// fresh or cannot be read (another service without CORS: nothing to say then).
+/// fresh or cannot be read.
 async fn token_in_use(url: &str) -> Option<String> {
-    let registry = api::read_registry(url, page::now_ms())
+    let registry = api::read_registry(url, None, page::now_ms())
         .await
         .ok()
         .filter(|r| r.status == 200)?;
-    let report = registry.report;
-    match report.members.len() {
-        0 => None,
-        n if report.complete => Some(format!("this token is used: its cluster is complete ({n} members registered). A new cluster needs a fresh token: mint one.")),
-        n => Some(format!("this token already has {n} member(s) registered: fine for machines of that cluster, wrong for a new one (mint a fresh token).")),
-    }
+    shared::inspect::in_use(&registry.shown.report)
 }
 
 fn output(
@@ -207,6 +208,7 @@ fn output(
     file: &'static str,
     mime: &'static str,
     status: &UseStateHandle<String>,
+    complete: bool,
 ) -> Html {
     let copy = {
         let (text, status) = (text.to_string(), status.clone());
@@ -232,8 +234,8 @@ fn output(
         <div class="output">
             <h2>
                 <span id={format!("{id}-title")}>{ format!("{title} ({file})") }</span>
-                <button type="button" onclick={copy}>{ format!("Copy {title}") }</button>
-                <button type="button" onclick={download}>{ format!("Download {title}") }</button>
+                <button type="button" onclick={copy} disabled={!complete} title={(!complete).then_some("needs a discovery URL first")}>{ format!("Copy {title}") }</button>
+                <button type="button" onclick={download} disabled={!complete} title={(!complete).then_some("needs a discovery URL first")}>{ format!("Download {title}") }</button>
             </h2>
             <pre id={id} aria-labelledby={format!("{id}-title")} tabindex="0">{ text }</pre>
         </div>

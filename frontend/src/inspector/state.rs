@@ -1,6 +1,12 @@
-//! Turning a paste into what to fetch or diagnose, with no browser in sight.
+//! The inspector's page state as one reducer (pure, beside the view): what is being inspected,
+//! what it showed last, and the line that says what is going on. Each inspection replaces the
+//! last one whole: answers of an older one are dropped when they arrive.
 
-use shared::inspect::{read_pasted, Pasted, SizeInfo};
+use std::rc::Rc;
+
+use shared::inspect::timeline::Timeline;
+use shared::inspect::{read_pasted, Pasted, Report, SizeInfo};
+use yew::Reducible;
 
 /// What the inspector works from.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,20 +26,79 @@ pub fn source(text: &str, origin: &str) -> Result<Source, String> {
     })
 }
 
-/// What a GET of `<token>/_config/size` said about the size.
-pub fn size_from(status: u16, body: &str) -> SizeInfo {
-    if status == 404 {
-        return SizeInfo::Missing;
-    }
-    let value: Option<String> = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["node"]["value"].as_str().map(str::to_string));
-    match value {
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) => SizeInfo::Known(n),
-            Err(_) => SizeInfo::Bad(v),
-        },
-        None => SizeInfo::Bad(body.chars().take(80).collect()),
+/// How the registry was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The page read it itself.
+    Direct,
+    /// The service refused the page (no CORS headers): read through this service's `/relay`.
+    Relay,
+    /// Pasted.
+    Paste,
+}
+
+/// What one inspection shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub report: Report,
+    pub timeline: Timeline,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InspectorState {
+    /// Counts inspections; answers carry the number they belong to.
+    pub inspection: u64,
+    /// The URL followed, if any (the member key tool needs it).
+    pub followed: Option<String>,
+    pub shown: Option<Shown>,
+    pub status: String,
+}
+
+pub enum Action {
+    /// A new inspection: what was shown goes.
+    Start {
+        followed: Option<String>,
+    },
+    Show {
+        inspection: u64,
+        shown: Shown,
+    },
+    Status {
+        inspection: u64,
+        text: String,
+    },
+    /// The inspection ends with nothing to show (an error).
+    Fail {
+        inspection: u64,
+        text: String,
+    },
+}
+
+impl Reducible for InspectorState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Start { followed } => {
+                s.inspection += 1;
+                s.followed = followed;
+                s.shown = None;
+                s.status = String::new();
+            }
+            Action::Show { inspection, shown } if inspection == s.inspection => {
+                s.shown = Some(shown)
+            }
+            Action::Status { inspection, text } if inspection == s.inspection => s.status = text,
+            Action::Fail { inspection, text } if inspection == s.inspection => {
+                s.shown = None;
+                s.status = text;
+            }
+            // An older inspection's answer: it no longer belongs on the page.
+            _ => return self,
+        }
+        Rc::new(s)
     }
 }
 
@@ -48,7 +113,10 @@ pub fn size_typed(text: &str) -> SizeInfo {
 
 /// The long poll that returns at the next change after `index` (etcd's recursive wait).
 pub fn wait_url(url: &str, index: u64) -> String {
-    format!("{url}?recursive=true&wait=true&waitIndex={}", index + 1)
+    format!(
+        "{url}?recursive=true&wait=true&waitIndex={}",
+        index.saturating_add(1)
+    )
 }
 
 /// The key etcd registers a member under, for the peer URLs a user types.
@@ -95,22 +163,50 @@ mod tests {
     }
 
     #[test]
-    fn sizes() {
-        assert_eq!(
-            size_from(200, r#"{"action":"get","node":{"value":"3"}}"#),
-            SizeInfo::Known(3)
-        );
-        assert_eq!(size_from(404, r#"{"errorCode":100}"#), SizeInfo::Missing);
-        assert_eq!(
-            size_from(200, r#"{"action":"get","node":{"value":"x"}}"#),
-            SizeInfo::Bad("x".into())
-        );
-        assert_eq!(size_typed(" 5 "), SizeInfo::Known(5));
-        assert_eq!(size_typed(""), SizeInfo::Unknown);
+    fn each_inspection_replaces_the_last() {
+        let shown = || Shown {
+            report: shared::inspect::diagnose(
+                &serde_json::json!({"node": {"key": "/t", "nodes": []}}),
+                SizeInfo::Known(3),
+                None,
+                0,
+            ),
+            timeline: Timeline::default(),
+            via: Via::Paste,
+        };
+        let s = Rc::new(InspectorState::default());
+        let s = s.reduce(Action::Start { followed: None });
+        let s = s.reduce(Action::Show {
+            inspection: 1,
+            shown: shown(),
+        });
+        assert!(s.shown.is_some());
+        // A new inspection clears the old one's findings and table at once.
+        let s = s.reduce(Action::Start {
+            followed: Some("https://d/x".into()),
+        });
+        assert_eq!((s.inspection, s.shown.is_none()), (2, true));
+        // The first inspection's late answers are dropped.
+        let s = s.reduce(Action::Show {
+            inspection: 1,
+            shown: shown(),
+        });
+        let s = s.reduce(Action::Status {
+            inspection: 1,
+            text: "old".into(),
+        });
+        assert!(s.shown.is_none() && s.status.is_empty());
+        let s = s.reduce(Action::Fail {
+            inspection: 2,
+            text: "could not reach".into(),
+        });
+        assert_eq!(s.status, "could not reach");
     }
 
     #[test]
-    fn the_member_key_is_etcds() {
+    fn sizes_and_keys() {
+        assert_eq!(size_typed(" 5 "), SizeInfo::Known(5));
+        assert_eq!(size_typed(""), SizeInfo::Unknown);
         let url = format!("http://127.0.0.1:18787/{HEX}");
         assert_eq!(
             member_key("http://127.0.0.1:21380", &url),
@@ -122,5 +218,6 @@ mod tests {
             wait_url(&url, 4),
             format!("{url}?recursive=true&wait=true&waitIndex=5")
         );
+        assert!(wait_url(&url, u64::MAX).ends_with("waitIndex=18446744073709551615"));
     }
 }

@@ -1,65 +1,80 @@
-//! The inspector: paste, then see the registry, who votes, and what is wrong; a token is
-//! followed live with etcd's own long poll while the cluster forms.
+//! The inspector: paste, then see the registry, who votes, who came when, and what is wrong; a
+//! token is followed live (etcd's own long poll, or polling through the relay) while the
+//! cluster forms.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use shared::inspect::timeline::Timeline;
 use shared::inspect::{diagnose, Level, Report, Role, SizeInfo};
+use shared::time::human_until;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::state::{member_key, size_typed, source, wait_url, Source};
+use super::picture::picture;
+use super::state::{
+    member_key, size_typed, source, wait_url, Action, InspectorState, Shown, Source, Via,
+};
 use crate::api::{self, ReadError};
 use crate::page;
+
+type State = UseReducerHandle<InspectorState>;
 
 #[function_component]
 pub fn Inspector() -> Html {
     let input = use_state(String::new);
     let size = use_state(String::new);
-    let report = use_state(|| None::<Report>);
-    let status = use_state(String::new);
-    let followed = use_state(String::new);
-    // Each inspection gets a number; a live loop stops once a newer one starts.
-    let generation = use_mut_ref(|| 0u64);
     let peer = use_state(String::new);
+    let state = use_reducer(InspectorState::default);
+    // The inspection now on the page, for loops of older ones to see that they must stop (a
+    // reducer handle they hold shows the state of when they began).
+    let latest = use_mut_ref(|| 0u64);
 
     let inspect = {
-        let (input, size, report, status, followed, generation) = (
-            input.clone(),
-            size.clone(),
-            report.clone(),
-            status.clone(),
-            followed.clone(),
-            generation.clone(),
-        );
+        let (input, size, state, latest) =
+            (input.clone(), size.clone(), state.clone(), latest.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            *generation.borrow_mut() += 1;
-            let gen = *generation.borrow();
+            let inspection = state.inspection + 1;
+            *latest.borrow_mut() = inspection;
             match source(&input, &page::origin()) {
                 Err(why) => {
-                    report.set(None);
-                    status.set(why);
+                    state.dispatch(Action::Start { followed: None });
+                    state.dispatch(Action::Fail {
+                        inspection,
+                        text: why,
+                    });
                 }
                 Ok(Source::Listing(v)) => {
-                    followed.set(String::new());
-                    report.set(Some(diagnose(&v, size_typed(&size), None, page::now_ms())));
-                    status.set("Diagnosed the pasted listing.".into());
+                    state.dispatch(Action::Start { followed: None });
+                    let report = diagnose(&v, size_typed(&size), None, page::now_ms());
+                    let timeline = shared::inspect::timeline::timeline(&report, &[]);
+                    let shown = Shown {
+                        report,
+                        timeline,
+                        via: Via::Paste,
+                    };
+                    state.dispatch(Action::Show { inspection, shown });
+                    state.dispatch(Action::Status {
+                        inspection,
+                        text: "Diagnosed the pasted listing.".into(),
+                    });
                 }
                 Ok(Source::Live(url)) => {
-                    followed.set(url.clone());
-                    spawn_local(follow(
-                        url,
-                        gen,
-                        generation.clone(),
-                        report.clone(),
-                        status.clone(),
-                    ));
+                    state.dispatch(Action::Start {
+                        followed: Some(url.clone()),
+                    });
+                    state.dispatch(Action::Status {
+                        inspection,
+                        text: format!("Reading {url}…"),
+                    });
+                    spawn_local(follow(url, inspection, state.clone(), latest.clone()));
                 }
             }
         })
     };
+    let followed = state.followed.clone().unwrap_or_default();
     let key = member_key(&peer, &followed);
 
     html! {
@@ -74,7 +89,7 @@ pub fn Inspector() -> Html {
                     <label for="paste-size">{ "Size (for pasted JSON)" }</label>
                     <input id="paste-size" type="number" min="1" value={(*size).clone()}
                         oninput={let size = size.clone(); Callback::from(move |e: InputEvent| size.set(e.target_unchecked_into::<HtmlInputElement>().value()))} />
-                    <p class="hint">{ "A listing does not show the size (_config is hidden); a token or URL is read with its size and followed live." }</p>
+                    <p class="hint">{ "A listing does not show the size (_config is hidden); a token or URL is read with its size and followed live. Services that refuse pages (discovery.etcd.io sends no CORS headers) are read through this service's relay." }</p>
                     <button type="submit" class="primary">{ "Inspect" }</button>
                 </fieldset>
                 <fieldset>
@@ -92,60 +107,98 @@ pub fn Inspector() -> Html {
                 </fieldset>
             </form>
             <section aria-label="Registry">
-                if !status.is_empty() { <p class="status" role="status">{ (*status).clone() }</p> }
-                if let Some(r) = &*report { { view_report(r) } }
+                if !state.status.is_empty() { <p class="status" role="status" aria-label="Inspection">{ state.status.clone() }</p> }
+                if let Some(shown) = &state.shown { { view_shown(shown) } }
             </section>
         </div>
     }
 }
 
-async fn follow(
-    url: String,
-    gen: u64,
-    generation: Rc<RefCell<u64>>,
-    report: UseStateHandle<Option<Report>>,
-    status: UseStateHandle<String>,
-) {
-    let current = || *generation.borrow() == gen;
+/// Reads `url` until a newer inspection starts: after each answer, waits for the next change
+/// with etcd's long poll, or (through the relay, which does not hold waits) every 3 s.
+async fn follow(url: String, inspection: u64, state: State, latest: Rc<RefCell<u64>>) {
+    let current = || *latest.borrow() == inspection;
+    let status = |text: String| Action::Status { inspection, text };
+    let mut via = None;
     let mut failures = 0;
     while current() {
-        let registry = match api::read_registry(&url, page::now_ms()).await {
+        let registry = match api::read_registry(&url, via, page::now_ms()).await {
             Ok(r) => r,
             Err(ReadError::Unreachable(e)) => {
                 failures += 1;
-                status.set(e);
                 if failures >= 5 {
+                    state.dispatch(Action::Fail {
+                        inspection,
+                        text: e,
+                    });
                     return;
                 }
+                state.dispatch(status(format!("{e}; trying again")));
                 page::sleep(2000 * failures).await;
                 continue;
             }
-            Err(ReadError::NotEtcd(e)) => {
-                status.set(e);
+            Err(ReadError::Refused(e)) => {
+                state.dispatch(Action::Fail {
+                    inspection,
+                    text: e,
+                });
                 return;
             }
         };
         failures = 0;
+        via = Some(registry.shown.via);
+        let relayed = registry.shown.via == Via::Relay;
+        state.dispatch(Action::Show {
+            inspection,
+            shown: registry.shown,
+        });
+        if registry.status != 200 {
+            state.dispatch(status(format!(
+                "Stopped: {url} answered {}.",
+                registry.status
+            )));
+            return;
+        }
+        state.dispatch(status(if relayed {
+            format!("Following {url} through this service's relay (that service sends no CORS headers, so the page cannot read it itself); read again every 3 s.")
+        } else {
+            format!("Following {url} live: this updates as members register.")
+        }));
+        if relayed {
+            page::sleep(3000).await;
+        } else if api::get(&wait_url(&url, registry.etcd_index.unwrap_or(0)))
+            .await
+            .is_err()
+        {
+            page::sleep(2000).await;
+        }
         if !current() {
             return;
-        }
-        report.set(Some(registry.report));
-        if registry.status != 200 {
-            status.set(format!("Stopped: {url} answered {}.", registry.status));
-            return;
-        }
-        status.set(format!(
-            "Following {url} live: this updates as members register."
-        ));
-        // etcd's own long poll: returns at the next change, or empty after a minute.
-        let index = registry.etcd_index.unwrap_or(0);
-        if api::get(&wait_url(&url, index)).await.is_err() {
-            page::sleep(2000).await;
         }
     }
 }
 
-fn view_report(r: &Report) -> Html {
+fn view_shown(shown: &Shown) -> Html {
+    let r = &shown.report;
+    html! {
+        <>
+            { view_summary(r) }
+            <ul class="problems" aria-label="Diagnosis">
+                { for r.findings.iter().map(|f| {
+                    let class = match f.level { Level::Error => "error", Level::Warning => "warning", Level::Good => "good", Level::Info => "info" };
+                    html! { <li class={class} data-check={f.check.as_str()}>{ &f.message }</li> }
+                }) }
+            </ul>
+            <div class="cluster">
+                { picture(r) }
+                { view_timeline(&shown.timeline) }
+            </div>
+            { view_table(r) }
+        </>
+    }
+}
+
+fn view_summary(r: &Report) -> Html {
     let size = match &r.size {
         SizeInfo::Known(n) => Some(*n),
         _ => None,
@@ -163,32 +216,56 @@ fn view_report(r: &Report) -> Html {
             if let Some(n) = size {
                 <progress aria-label="Members joined" max={n.to_string()} value={r.joined.to_string()}>{ format!("{} of {n}", r.joined) }</progress>
             }
-            <ul class="problems" aria-label="Diagnosis">
-                { for r.findings.iter().map(|f| {
-                    let class = match f.level { Level::Error => "error", Level::Warning => "warning", Level::Good => "good", Level::Info => "info" };
-                    html! { <li class={class}>{ &f.message }</li> }
-                }) }
-            </ul>
-            <table aria-label="Members">
-                <thead><tr>
-                    <th>{ "#" }</th><th>{ "Name" }</th><th>{ "Peer URLs" }</th><th>{ "Member key" }</th>
-                    <th>{ "Created" }</th><th>{ "Modified" }</th><th>{ "Expires in" }</th><th>{ "Role" }</th>
-                </tr></thead>
-                <tbody>
-                    { for r.members.iter().enumerate().map(|(i, m)| html! {
-                        <tr>
-                            <td>{ i + 1 }</td>
-                            <td>{ m.names.join(", ") }</td>
-                            <td><code>{ m.peer_urls.join(", ") }</code></td>
-                            <td><code>{ &m.id }</code></td>
-                            <td>{ m.created_index }</td>
-                            <td>{ m.modified_index }</td>
-                            <td>{ m.expires_in.map_or("never".to_string(), |s| if s < 0 { format!("expired {} s ago", -s) } else { format!("{s} s") }) }</td>
-                            <td>{ match m.role { Role::Voting => "voting", Role::Proxy => "proxy (late)", Role::Unknown => "?" } }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
         </>
+    }
+}
+
+fn view_timeline(t: &Timeline) -> Html {
+    if t.steps.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="timeline">
+            <h3>{ "Timeline" }</h3>
+            <ol aria-label="Timeline">
+                { for t.steps.iter().map(|s| html! {
+                    <li>
+                        <strong>{ &s.who }</strong>
+                        { format!(" (index {})", s.created_index) }
+                        { s.after_ms.map(|ms| format!(", +{}", shared::time::human(ms))).unwrap_or_default() }
+                    </li>
+                }) }
+            </ol>
+            if !t.sentences.is_empty() {
+                <ul class="sentences" aria-label="Timing">
+                    { for t.sentences.iter().map(|s| html! { <li>{ s }</li> }) }
+                </ul>
+            }
+        </div>
+    }
+}
+
+fn view_table(r: &Report) -> Html {
+    html! {
+        <table aria-label="Members">
+            <thead><tr>
+                <th>{ "#" }</th><th>{ "Name" }</th><th>{ "Peer URLs" }</th><th>{ "Member key" }</th>
+                <th>{ "Created" }</th><th>{ "Modified" }</th><th>{ "Expires" }</th><th>{ "Role" }</th>
+            </tr></thead>
+            <tbody>
+                { for r.members.iter().enumerate().map(|(i, m)| html! {
+                    <tr>
+                        <td>{ i + 1 }</td>
+                        <td>{ m.names.join(", ") }</td>
+                        <td><code>{ m.peer_urls.join(", ") }</code></td>
+                        <td><code>{ &m.id }</code></td>
+                        <td>{ m.created_index }</td>
+                        <td>{ m.modified_index }</td>
+                        <td>{ m.expires_in_ms.map_or("never".to_string(), |ms| if ms < 0 { format!("expired {}", human_until(ms)) } else { human_until(ms) }) }</td>
+                        <td>{ match m.role { Role::Voting => "voting", Role::Proxy => "proxy (late)", Role::Unknown => "?" } }</td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
     }
 }

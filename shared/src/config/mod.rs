@@ -123,6 +123,33 @@ pub struct Generated {
 }
 
 /// Builds both texts from a query string. Errors come back instead of texts; warnings with them.
+/// What stands in the draft config for a discovery URL not given yet: plainly not a URL anyone
+/// would deploy (`.invalid` never resolves), and easy to spot in the text.
+pub const MISSING_DISCOVERY_URL: &str = "https://MISSING-DISCOVERY-URL.invalid/MINT-OR-PASTE-ONE";
+
+/// The config the current choices make while only the discovery URL is missing, with
+/// [`MISSING_DISCOVERY_URL`] in its place, so a new user sees at once what they will get.
+/// `None` when anything else is wrong (or nothing is: then `generate` gives the real one).
+pub fn draft(query: &str) -> Option<Generated> {
+    let (mut config, problems) = params::parse(query);
+    let errors: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    let only_missing_url = !errors.is_empty() && errors.iter().all(|p| p.field == "discovery");
+    match &mut config.bootstrap {
+        Bootstrap::Discovery { url, .. } if only_missing_url && url.is_empty() => {
+            *url = MISSING_DISCOVERY_URL.to_string();
+        }
+        _ => return None,
+    }
+    let doc = butane::Butane::from_config(&config);
+    Some(Generated {
+        butane_yaml: doc.to_yaml(),
+        ignition_json: ignition::translate(&doc),
+    })
+}
+
 pub fn generate(query: &str) -> (Option<Generated>, Vec<Problem>) {
     let (config, problems) = params::parse(query);
     if problems.iter().any(|p| p.severity == Severity::Error) {

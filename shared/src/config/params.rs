@@ -423,5 +423,19 @@ pub fn to_query(c: &ClusterConfig) -> String {
         .join("&")
 }
 
+/// A fresh `--initial-cluster-token` from random bytes the page drew. Bytes all zero are what
+/// a failed draw leaves behind (no `crypto` in the browser): refused, since every cluster
+/// would then share one token.
+pub fn cluster_token(random: &[u8]) -> Result<String, String> {
+    if random.len() < 4 || random.iter().all(|b| *b == 0) {
+        return Err(
+            "this browser gave no random numbers (window.crypto): type a cluster token yourself"
+                .into(),
+        );
+    }
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("etcd-{hex}"))
+}
+
 #[cfg(test)]
 mod tests;

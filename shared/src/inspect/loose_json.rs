@@ -4,6 +4,10 @@
 
 use serde_json::{Map, Number, Value};
 
+/// Nesting read at most: a registry listing is five deep. Deeper input is refused before it
+/// can exhaust the stack (a page's wasm stack is small).
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses strict JSON, then loose JSON, then recovers the nodes from bare `name: value` lines.
 pub fn parse(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
@@ -12,6 +16,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
+        depth: 0,
     };
     match p.value().and_then(|v| p.end().map(|_| v)) {
         Ok(v) => Ok(v),
@@ -22,6 +27,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -49,12 +55,22 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<Value, String> {
         match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{' | b'[') if self.depth >= MAX_DEPTH => {
+                self.err(&format!("nested deeper than {MAX_DEPTH} levels"))
+            }
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
             Some(b'"') | Some(b'\'') => self.string().map(Value::String),
             Some(_) => self.bare(),
             None => self.err("unexpected end"),
         }
+    }
+
+    fn nested(&mut self, read: fn(&mut Self) -> Result<Value, String>) -> Result<Value, String> {
+        self.depth += 1;
+        let v = read(self);
+        self.depth -= 1;
+        v
     }
 
     fn object(&mut self) -> Result<Value, String> {
@@ -201,6 +217,7 @@ fn recover(text: &str) -> Option<Value> {
         let value = match (Parser {
             s: raw.as_bytes(),
             i: 0,
+            depth: 0,
         })
         .value()
         {
@@ -241,6 +258,19 @@ fn recover(text: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        // Not JSON (unquoted keys), so the loose parser reads it: a million levels deep.
+        let deep = format!("{}{}", "{a:".repeat(1_000_000), "}".repeat(1_000_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+        let deep = "[".repeat(100_000);
+        assert!(parse(&deep).unwrap_err().contains("deeper than"));
+        // As deep as allowed still reads.
+        let ok = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+    }
 
     #[test]
     fn strict_json_passes_through() {

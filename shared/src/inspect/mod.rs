@@ -1,12 +1,41 @@
 //! The token inspector's core: reads what a person pastes (a token, a discovery URL, or a
 //! registry dump) and says in plain words who is in the registry and what is wrong with it.
 
+pub mod address;
 pub mod loose_json;
 pub mod report;
+pub mod timeline;
 
-pub use report::{diagnose, Finding, Level, MemberRow, Report, Role, SizeInfo};
+pub use report::{diagnose, Check, Finding, Level, MemberRow, Report, Role, SizeInfo};
 
 use crate::Token;
+
+/// What a GET of `<token>/_config/size` said about the size.
+pub fn size_from(status: u16, body: &str) -> SizeInfo {
+    if status == 404 {
+        return SizeInfo::Missing;
+    }
+    let value: Option<String> = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["node"]["value"].as_str().map(str::to_string));
+    match value {
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) => SizeInfo::Known(n),
+            Err(_) => SizeInfo::Bad(v),
+        },
+        None => SizeInfo::Bad(body.chars().take(80).collect()),
+    }
+}
+
+/// What the builder says of a discovery URL whose token already has members: reusing a token
+/// for a new cluster is a classic mistake. `None` for a fresh token.
+pub fn in_use(report: &Report) -> Option<String> {
+    match report.members.len() {
+        0 => None,
+        n if report.complete => Some(format!("this token is used: its cluster is complete ({n} members registered). A new cluster needs a fresh token: mint one.")),
+        n => Some(format!("this token already has {n} member(s) registered: fine for machines of that cluster, wrong for a new one (mint a fresh token).")),
+    }
+}
 
 /// What was pasted.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +74,40 @@ pub fn read_pasted(text: &str) -> Result<Pasted, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_with_members_is_in_use() {
+        let listing = |n: usize| {
+            let nodes: Vec<serde_json::Value> = (0..n)
+                .map(|i| serde_json::json!({"key": format!("/t/{i:016x}"), "value": format!("m{i}=http://10.0.0.{i}:2380"), "createdIndex": i + 2}))
+                .collect();
+            diagnose(
+                &serde_json::json!({"node": {"key": "/t", "nodes": nodes}}),
+                SizeInfo::Known(3),
+                None,
+                0,
+            )
+        };
+        assert_eq!(in_use(&listing(0)), None);
+        assert!(in_use(&listing(1))
+            .unwrap()
+            .contains("already has 1 member(s)"));
+        assert!(in_use(&listing(3)).unwrap().contains("complete (3 members"));
+    }
+
+    #[test]
+    fn sizes_as_the_size_key_answers_them() {
+        assert_eq!(
+            size_from(200, r#"{"action":"get","node":{"value":"3"}}"#),
+            SizeInfo::Known(3)
+        );
+        assert_eq!(size_from(404, r#"{"errorCode":100}"#), SizeInfo::Missing);
+        assert_eq!(
+            size_from(200, r#"{"action":"get","node":{"value":"x"}}"#),
+            SizeInfo::Bad("x".into())
+        );
+        assert_eq!(size_from(200, "<html>"), SizeInfo::Bad("<html>".into()));
+    }
 
     #[test]
     fn tells_pastes_apart() {

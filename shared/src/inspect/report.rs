@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
+use super::address::{PeerUrl, Scope, PEER_PORT};
 use crate::member_id::member_id;
-use crate::time::parse_rfc3339;
+use crate::time::{human_until, parse_rfc3339};
 
 /// What is known of the cluster size (it is hidden from listings, so it comes separately).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +37,73 @@ pub enum Level {
     Error,
 }
 
+/// Which rule a finding comes from; each rule decides its own level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The service answered an etcd error instead of a listing.
+    Answer,
+    /// The size: missing, bad, zero, or not known.
+    Size,
+    /// How far the bootstrap is: fresh, waiting, complete.
+    Progress,
+    /// A complete token cannot bootstrap another cluster.
+    InUse,
+    /// Members that came after the first `size`.
+    Late,
+    DuplicateName,
+    DuplicatePeerUrl,
+    /// A peer URL etcd cannot use, or none at all.
+    BadPeerUrl,
+    Expired,
+    /// A key that is not the id etcd derives from the member's peer URLs.
+    KeyMismatch,
+    /// Loopback or link-local addresses in a cluster of more than one member.
+    LocalAddress,
+    /// http and https peers together.
+    MixedSchemes,
+    /// Private and public addresses together.
+    MixedScopes,
+    /// A peer port other than 2380.
+    Port,
+}
+
+impl Check {
+    /// A stable name, for the page's markup and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Answer => "answer",
+            Check::Size => "size",
+            Check::Progress => "progress",
+            Check::InUse => "in-use",
+            Check::Late => "late",
+            Check::DuplicateName => "duplicate-name",
+            Check::DuplicatePeerUrl => "duplicate-peer-url",
+            Check::BadPeerUrl => "bad-peer-url",
+            Check::Expired => "expired",
+            Check::KeyMismatch => "key-mismatch",
+            Check::LocalAddress => "local-address",
+            Check::MixedSchemes => "mixed-schemes",
+            Check::MixedScopes => "mixed-scopes",
+            Check::Port => "port",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub level: Level,
+    pub check: Check,
     pub message: String,
+}
+
+impl Finding {
+    fn new(level: Level, check: Check, message: impl Into<String>) -> Finding {
+        Finding {
+            level,
+            check,
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +116,11 @@ pub struct MemberRow {
     pub peer_urls: Vec<String>,
     pub created_index: u64,
     pub modified_index: u64,
-    /// Seconds until the entry expires (negative: expired), if it has a TTL.
-    pub expires_in: Option<i64>,
+    /// Milliseconds until the entry expires (negative: expired), if it has a TTL.
+    pub expires_in_ms: Option<i64>,
     pub role: Role,
-    pub problems: Vec<String>,
+    /// What is wrong with this member alone (also among the report's findings).
+    pub problems: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +144,6 @@ pub fn diagnose(
     discovery_url: Option<&str>,
     now_ms: u64,
 ) -> Report {
-    let mut findings = Vec::new();
     if let Some(code) = listing.get("errorCode").and_then(Value::as_u64) {
         let msg = listing.get("message").and_then(Value::as_str).unwrap_or("");
         let text = if code == 100 {
@@ -87,17 +151,13 @@ pub fn diagnose(
         } else {
             format!("the service answered etcd error {code}: {msg}")
         };
-        findings.push(Finding {
-            level: Level::Error,
-            message: text,
-        });
         return Report {
             token: None,
             size,
             members: Vec::new(),
             joined: 0,
             complete: false,
-            findings,
+            findings: vec![Finding::new(Level::Error, Check::Answer, text)],
         };
     }
     let dir = &listing["node"];
@@ -125,8 +185,9 @@ pub fn diagnose(
     members.sort_by_key(|m| (m.created_index, m.key.clone()));
 
     let n = members.len();
+    // A size beyond what this machine counts is no size any cluster has: never truncated.
     let size_n = match &size {
-        SizeInfo::Known(s) => Some(*s as usize),
+        SizeInfo::Known(s) => Some(usize::try_from(*s).unwrap_or(usize::MAX)),
         _ => None,
     };
     for (i, m) in members.iter_mut().enumerate() {
@@ -139,66 +200,14 @@ pub fn diagnose(
     let joined = size_n.map_or(n, |s| n.min(s));
     let complete = size_n.is_some_and(|s| s > 0 && n >= s);
 
-    match &size {
-        SizeInfo::Missing => findings.push(Finding { level: Level::Error, message: "the size is missing (no _config/size): etcd members stop with \"size key not found\"; mint a token with /new?size=N".into() }),
-        SizeInfo::Bad(v) => findings.push(Finding { level: Level::Error, message: format!("the size {v:?} is not a whole number: etcd members stop with \"bad size key\"") }),
-        SizeInfo::Unknown => findings.push(Finding { level: Level::Info, message: "the size is not part of a listing: give it (or inspect the token itself) to see who votes".into() }),
-        SizeInfo::Known(0) => findings.push(Finding { level: Level::Error, message: "the size is 0: no cluster can form on this token".into() }),
-        SizeInfo::Known(s) => {
-            let s = *s as usize;
-            if n >= s {
-                findings.push(Finding { level: Level::Good, message: format!("complete: {s} of {s} members have registered; the first {s} by createdIndex form the cluster") });
-                findings.push(Finding { level: Level::Warning, message: "this token is used: a new cluster needs a fresh token; on this one only these members can start (a wiped member is refused with \"duplicate id\")".into() });
-            } else if n > 0 {
-                findings.push(Finding { level: Level::Info, message: format!("waiting: {n} of {s} members have registered; {} more to come", s - n) });
-            } else {
-                findings.push(Finding { level: Level::Info, message: format!("fresh: no member has registered yet; the first {s} to register will form the cluster") });
-            }
-            if n > s {
-                findings.push(Finding { level: Level::Info, message: format!("{} member(s) registered after the cluster was full: etcd 3.4 and 3.5 run them as proxies, 3.6 exits", n - s) });
-            }
-        }
-    }
-
-    let mut seen_names: Vec<&str> = Vec::new();
-    let mut dup_names = Vec::new();
-    let mut seen_urls: Vec<&str> = Vec::new();
-    let mut dup_urls = Vec::new();
+    let mut findings = progress(&size, n);
+    findings.extend(duplicates(&members));
+    findings.extend(addresses(&members, size_n.unwrap_or(n)));
     for m in &members {
-        for name in &m.names {
-            if seen_names.contains(&name.as_str()) && !dup_names.contains(name) {
-                dup_names.push(name.clone());
-            }
-            seen_names.push(name);
-        }
-        for u in &m.peer_urls {
-            if seen_urls.contains(&u.as_str()) && !dup_urls.contains(u) {
-                dup_urls.push(u.clone());
-            }
-            seen_urls.push(u);
-        }
-    }
-    for name in dup_names {
-        findings.push(Finding { level: Level::Error, message: format!("the name {name:?} is used by more than one member: etcd refuses duplicate names (machines cloned from one image share a machine id)") });
-    }
-    for u in dup_urls {
-        findings.push(Finding {
-            level: Level::Error,
-            message: format!("the peer URL {u} is registered by more than one member"),
-        });
-    }
-    for m in &members {
-        for p in &m.problems {
-            let level = if p.contains("expired") || p.contains("does not match") {
-                Level::Warning
-            } else {
-                Level::Error
-            };
-            findings.push(Finding {
-                level,
-                message: format!("member {}: {p}", m.id),
-            });
-        }
+        findings.extend(m.problems.iter().map(|p| Finding {
+            message: format!("member {}: {}", m.id, p.message),
+            ..p.clone()
+        }));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     Report {
@@ -209,6 +218,107 @@ pub fn diagnose(
         complete,
         findings,
     }
+}
+
+/// What the size and the count of members say.
+fn progress(size: &SizeInfo, n: usize) -> Vec<Finding> {
+    let s = match size {
+        SizeInfo::Missing => return vec![Finding::new(Level::Error, Check::Size, "the size is missing (no _config/size): etcd members stop with \"size key not found\"; mint a token with /new?size=N")],
+        SizeInfo::Bad(v) => return vec![Finding::new(Level::Error, Check::Size, format!("the size {v:?} is not a whole number: etcd members stop with \"bad size key\""))],
+        SizeInfo::Unknown => return vec![Finding::new(Level::Info, Check::Size, "the size is not part of a listing: give it (or inspect the token itself) to see who votes")],
+        SizeInfo::Known(0) => return vec![Finding::new(Level::Error, Check::Size, "the size is 0: no cluster can form on this token")],
+        SizeInfo::Known(s) => *s,
+    };
+    let n64 = n as u64;
+    let mut out = Vec::new();
+    if n64 >= s {
+        out.push(Finding::new(Level::Good, Check::Progress, format!("complete: {s} of {s} members have registered; the first {s} by createdIndex form the cluster")));
+        out.push(Finding::new(Level::Warning, Check::InUse, "this token is used: a new cluster needs a fresh token; on this one only these members can start (a wiped member is refused with \"duplicate id\")"));
+    } else if n > 0 {
+        out.push(Finding::new(
+            Level::Info,
+            Check::Progress,
+            format!(
+                "waiting: {n} of {s} members have registered; {} more to come",
+                s - n64
+            ),
+        ));
+    } else {
+        out.push(Finding::new(Level::Info, Check::Progress, format!("fresh: no member has registered yet; the first {s} to register will form the cluster")));
+    }
+    if n64 > s {
+        out.push(Finding::new(Level::Info, Check::Late, format!("{} member(s) registered after the cluster was full: etcd 3.4 and 3.5 run them as proxies, 3.6 exits", n64 - s)));
+    }
+    out
+}
+
+/// The same name or peer URL registered by more than one member.
+fn duplicates(members: &[MemberRow]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen_names: Vec<&str> = Vec::new();
+    let mut seen_urls: Vec<&str> = Vec::new();
+    let mut reported: Vec<&str> = Vec::new();
+    for m in members {
+        for name in &m.names {
+            if seen_names.contains(&name.as_str()) && !reported.contains(&name.as_str()) {
+                reported.push(name);
+                out.push(Finding::new(Level::Error, Check::DuplicateName, format!("the name {name:?} is used by more than one member: etcd refuses duplicate names (machines cloned from one image share a machine id)")));
+            }
+            seen_names.push(name);
+        }
+        for u in &m.peer_urls {
+            if seen_urls.contains(&u.as_str()) && !reported.contains(&u.as_str()) {
+                reported.push(u);
+                out.push(Finding::new(Level::Error, Check::DuplicatePeerUrl, format!("the peer URL {u} is registered by more than one member: each member needs its own address")));
+            }
+            seen_urls.push(u);
+        }
+    }
+    out
+}
+
+/// What the peer URLs say about the network, for a cluster of `size` members.
+fn addresses(members: &[MemberRow], size: usize) -> Vec<Finding> {
+    let peers: Vec<(&MemberRow, PeerUrl)> = members
+        .iter()
+        .flat_map(|m| {
+            m.peer_urls
+                .iter()
+                .filter_map(move |u| PeerUrl::parse(u).ok().map(|p| (m, p)))
+        })
+        .collect();
+    let mut out = Vec::new();
+    if size > 1 {
+        for (m, p) in &peers {
+            let (what, reach) = match p.scope {
+                Scope::Loopback => ("a loopback address", "the machine itself"),
+                Scope::LinkLocal => ("a link-local address", "the local network link"),
+                _ => continue,
+            };
+            out.push(Finding::new(Level::Warning, Check::LocalAddress, format!("member {} registered {what} ({}): only {reach} can reach it, so members on other machines cannot; fine only if every member runs there", m.id, p.host)));
+        }
+    }
+    let https = peers.iter().filter(|(_, p)| p.https).count();
+    if https > 0 && https < peers.len() {
+        out.push(Finding::new(Level::Warning, Check::MixedSchemes, format!("{https} of {} peer URLs use https and the rest http: peers must all use TLS or none, or they cannot talk", peers.len())));
+    }
+    let private = peers
+        .iter()
+        .filter(|(_, p)| p.scope == Scope::Private)
+        .count();
+    let public = peers
+        .iter()
+        .filter(|(_, p)| p.scope == Scope::Public)
+        .count();
+    if private > 0 && public > 0 {
+        out.push(Finding::new(Level::Warning, Check::MixedScopes, format!("{private} peer URL(s) use private addresses and {public} public ones: members on another network cannot reach the private ones (check the config's address choice)")));
+    }
+    for (m, p) in &peers {
+        if p.port != PEER_PORT {
+            out.push(Finding::new(Level::Info, Check::Port, format!("member {} listens for peers on port {}, not etcd's usual {PEER_PORT}: make sure firewalls allow it", m.id, p.port)));
+        }
+    }
+    out
 }
 
 fn row(n: &Value, discovery_url: Option<&str>, now_ms: u64) -> MemberRow {
@@ -229,30 +339,37 @@ fn row(n: &Value, discovery_url: Option<&str>, now_ms: u64) -> MemberRow {
                 names.push(name.to_string());
             }
         }
-        if let Err(why) = check_peer_url(url) {
-            problems.push(why);
+        if let Err(why) = PeerUrl::parse(url) {
+            problems.push(Finding::new(Level::Error, Check::BadPeerUrl, why));
         }
         peer_urls.push(url.to_string());
     }
     if peer_urls.is_empty() {
-        problems.push("registered no peer URL (empty value)".into());
+        problems.push(Finding::new(
+            Level::Error,
+            Check::BadPeerUrl,
+            "registered no peer URL (empty value)",
+        ));
     }
-    let expires_in = n["expiration"]
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let expires_in_ms = n["expiration"]
         .as_str()
         .and_then(parse_rfc3339)
-        .map(|t| (t - now_ms as i64).div_euclid(1000))
-        .or_else(|| n["ttl"].as_i64());
-    if let Some(left) = expires_in {
-        if left < 0 {
-            problems.push(format!("the entry expired {} s ago", -left));
-        }
+        .map(|t| t.saturating_sub(now))
+        .or_else(|| n["ttl"].as_i64().map(|s| s.saturating_mul(1000)));
+    if let Some(left) = expires_in_ms.filter(|l| *l < 0) {
+        problems.push(Finding::new(
+            Level::Warning,
+            Check::Expired,
+            format!("the entry expired {}", human_until(left)),
+        ));
     }
     if let Some(url) = discovery_url {
         if !peer_urls.is_empty() {
             let refs: Vec<&str> = peer_urls.iter().map(String::as_str).collect();
             let expected = member_id(&refs, url);
             if expected != id {
-                problems.push(format!("its key does not match its peer URLs under this discovery URL (etcd would register {expected}): written by hand, or with another URL"));
+                problems.push(Finding::new(Level::Warning, Check::KeyMismatch, format!("its key does not match its peer URLs under this discovery URL (etcd would register {expected}): written by hand, or with another URL")));
             }
         }
     }
@@ -263,30 +380,10 @@ fn row(n: &Value, discovery_url: Option<&str>, now_ms: u64) -> MemberRow {
         peer_urls,
         created_index: n["createdIndex"].as_u64().unwrap_or(0),
         modified_index: n["modifiedIndex"].as_u64().unwrap_or(0),
-        expires_in,
+        expires_in_ms,
         role: Role::Unknown,
         problems,
     }
-}
-
-/// A peer URL etcd can use: `http(s)://host:port` and nothing more.
-fn check_peer_url(url: &str) -> Result<(), String> {
-    let bad = || format!("peer URL {url:?} is not http(s)://host:port");
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(bad)?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
-    let host_ok = !host.is_empty()
-        && (host.starts_with('[') && host.ends_with(']')
-            || host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
-    if !host_ok || port.parse::<u16>().is_err() {
-        return Err(bad());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -68,7 +68,12 @@ fn other_hosts_schemes_and_ports_are_refused_with_the_list() {
     let (status, why) = refusal(&format!("http://discovery.etcd.io/{T}"));
     assert_eq!(status, 403);
     assert!(why.contains("https only"), "{why}");
-    assert_eq!(refusal(&format!("http://127.0.0.1:2001/{T}")).0, 403);
+    let (status, why) = refusal(&format!("http://127.0.0.1:2001/{T}"));
+    assert_eq!(status, 403);
+    assert!(
+        why.contains("does not read from 127.0.0.1:2001"),
+        "another port: {why}"
+    );
     assert_eq!(refusal(&format!("https://127.0.0.1:2000/{T}")).0, 403);
     // User info would hide the host from whoever reads the URL.
     assert_eq!(

@@ -163,3 +163,15 @@ fn discovery_urls_and_keys_are_checked_for_unit_file_safety() {
     assert!(check_ssh_key("ecdsa-sha2-nistp256 AAAAE2VjZHNh").is_ok());
     assert!(check_ssh_key("ssh-ed25519 AAAA\"; rm -rf /").is_err());
 }
+
+#[test]
+fn cluster_tokens_come_from_real_randomness_or_not_at_all() {
+    assert_eq!(
+        cluster_token(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]).as_deref(),
+        Ok("etcd-deadbeef00010203")
+    );
+    for failed in [&[0u8; 8][..], &[][..], &[1, 2][..]] {
+        let e = cluster_token(failed).unwrap_err();
+        assert!(e.contains("no random numbers"), "{e}");
+    }
+}

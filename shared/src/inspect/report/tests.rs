@@ -122,7 +122,7 @@ fn duplicates_bad_urls_expiry_and_mismatched_keys() {
         "peer URL \"10.0.0.3:2380\" is not http(s)://host:port"
     ));
     assert!(has(&r, Level::Error, "registered no peer URL"));
-    assert!(has(&r, Level::Warning, "expired 90 s ago"));
+    assert!(has(&r, Level::Warning, "expired 1 min ago"));
     assert!(has(
         &r,
         Level::Warning,
@@ -132,7 +132,7 @@ fn duplicates_bad_urls_expiry_and_mismatched_keys() {
         !r.members[0]
             .problems
             .iter()
-            .any(|p| p.contains("does not match")),
+            .any(|p| p.check == Check::KeyMismatch),
         "the real one matches"
     );
 }
@@ -156,7 +156,7 @@ fn the_docs_loose_dump_shows_three_members() {
     assert!(r
         .members
         .iter()
-        .all(|m| m.names.is_empty() && m.expires_in.unwrap() > 0));
+        .all(|m| m.names.is_empty() && m.expires_in_ms.unwrap() > 0));
 }
 
 #[test]
@@ -172,4 +172,110 @@ fn hostile_strings_are_kept_as_data() {
     assert_eq!(m.id, "<img src=x onerror=alert(1)>");
     assert_eq!(m.names[0], "<script>alert(1)</script>");
     assert!(has(&r, Level::Error, "javascript:alert(1)"));
+}
+
+fn checks(r: &Report) -> Vec<(Check, Level)> {
+    r.findings.iter().map(|f| (f.check, f.level)).collect()
+}
+
+fn with_values(values: &[&str]) -> Value {
+    let nodes: Vec<Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| node(&format!("{:016x}", i + 1), v, i as u64 + 2))
+        .collect();
+    listing(Value::Array(nodes))
+}
+
+#[test]
+fn findings_carry_their_check_and_level() {
+    let r = diagnose(&real_three(), SizeInfo::Known(3), Some(URL), NOW);
+    let c = checks(&r);
+    assert!(c.contains(&(Check::Progress, Level::Good)));
+    assert!(c.contains(&(Check::InUse, Level::Warning)));
+    // Three members on one machine: loopback, and ports other than 2380.
+    assert_eq!(c.iter().filter(|x| x.0 == Check::LocalAddress).count(), 3);
+    assert_eq!(
+        c.iter()
+            .filter(|x| **x == (Check::Port, Level::Info))
+            .count(),
+        3
+    );
+    assert!(r.members.iter().all(|m| m.problems.is_empty()));
+}
+
+#[test]
+fn address_checks_each_say_what_is_wrong() {
+    let only = |values: &[&str], size: u64| {
+        let r = diagnose(&with_values(values), SizeInfo::Known(size), None, NOW);
+        let mut c: Vec<Check> = r
+            .findings
+            .iter()
+            .map(|f| f.check)
+            .filter(|c| !matches!(c, Check::Progress | Check::InUse | Check::KeyMismatch))
+            .collect();
+        c.dedup();
+        (c, r)
+    };
+    let (c, _) = only(&["a=http://10.0.0.1:2380", "b=http://10.0.0.2:2380"], 3);
+    assert!(c.is_empty(), "a plain private cluster: {c:?}");
+
+    let (c, r) = only(&["a=http://127.0.0.1:2380", "b=http://169.254.1.1:2380"], 3);
+    assert_eq!(c, [Check::LocalAddress]);
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.message.contains("only the machine itself")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.message.contains("only the local network link")));
+    let (c, _) = only(&["a=http://127.0.0.1:2380"], 1);
+    assert!(c.is_empty(), "loopback is fine for a cluster of one: {c:?}");
+
+    let (c, r) = only(&["a=http://10.0.0.1:2380", "b=https://10.0.0.2:2380"], 2);
+    assert_eq!(c, [Check::MixedSchemes]);
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.message.contains("1 of 2 peer URLs use https")));
+
+    let (c, _) = only(&["a=http://10.0.0.1:2380", "b=http://203.0.113.7:2380"], 2);
+    assert_eq!(c, [Check::MixedScopes]);
+    let (c, _) = only(&["a=http://10.0.0.1:2380", "b=http://etcd-b.lan:2380"], 2);
+    assert!(c.is_empty(), "a name's scope is not guessed: {c:?}");
+
+    let (c, r) = only(&["a=http://10.0.0.1:2380", "b=http://10.0.0.2:12380"], 2);
+    assert_eq!(c, [Check::Port]);
+    assert_eq!(
+        r.findings
+            .iter()
+            .find(|f| f.check == Check::Port)
+            .unwrap()
+            .level,
+        Level::Info
+    );
+
+    let (c, _) = only(&["a=http://10.0.0.1:2380", "a=http://10.0.0.1:2380"], 2);
+    assert_eq!(c, [Check::DuplicateName, Check::DuplicatePeerUrl]);
+}
+
+#[test]
+fn outside_numbers_never_overflow_or_truncate() {
+    let reg = listing(json!([
+        {"key": "/t/aaaa", "value": "a=http://10.0.0.1:2380", "createdIndex": 2, "ttl": i64::MIN},
+        {"key": "/t/bbbb", "value": "b=http://10.0.0.2:2380", "createdIndex": 3, "ttl": i64::MAX},
+        {"key": "/t/cccc", "value": "c=http://10.0.0.3:2380", "createdIndex": 4, "expiration": "9999-12-31T23:59:59Z"},
+    ]));
+    let r = diagnose(&reg, SizeInfo::Known(u64::MAX), None, u64::MAX);
+    assert_eq!(r.members[0].expires_in_ms, Some(i64::MIN));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.check == Check::Expired && f.message.contains("years ago")));
+    assert_eq!(r.members[1].expires_in_ms, Some(i64::MAX));
+    // A size of 2^64-1 is not 4294967295 on a 32-bit page: every member votes, none is late.
+    assert_eq!(r.joined, 3);
+    assert!(!r.complete);
+    assert!(r.members.iter().all(|m| m.role == Role::Voting));
 }
