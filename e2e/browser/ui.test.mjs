@@ -14,7 +14,7 @@ const shots = process.env.SCREENSHOTS_DIR || join(root, 'target', 'screenshots')
 
 for (const shell of shells()) describe(shell, () => {
   let dir, service, chrome, minted, classic;
-  const shoot = (page, name) => (shell === shells()[0] ? page.screenshot({ path: join(shots, name) }) : undefined);
+  const shoot = (page, name, fullPage = false) => (shell === shells()[0] ? page.screenshot({ path: join(shots, name), fullPage }) : undefined);
 
   before(async () => {
     dir = scratch(`ui-${shell}`);
@@ -134,6 +134,7 @@ for (const shell of shells()) describe(shell, () => {
     await eventually('the fresh token', async () => (await diagnosis.textContent()).includes('fresh'));
     const progress = page.getByRole('progressbar', { name: 'Members joined' });
     assert.equal(await progress.getAttribute('value'), '0');
+    assert.equal(await page.getByRole('img', { name: /Cluster picture: 0 voting member\(s\), 3 open seat/ }).locator('g.seat').count(), 3);
 
     const members = ['m1', 'm2', 'm3'].map((name, i) => startEtcd(dir, name, 27000, i + 1, minted));
     try {
@@ -150,9 +151,9 @@ for (const shell of shells()) describe(shell, () => {
       const steps = page.getByRole('list', { name: 'Timeline' }).locator('li');
       await eventually('three on the timeline', async () => (await steps.count()) === 3);
       const timing = await page.getByRole('list', { name: 'Timing' }).textContent();
-      assert.match(timing, /m\d registered \d+(\.\d)? s after m\d/);
-      assert.match(timing, /the cluster was complete \d+(\.\d)? s after the first registration/);
-      const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 0 proxy member(s)' });
+      assert.match(timing, /m\d registered \d+(\.\d)? m?s after m\d/);
+      assert.match(timing, /the cluster was complete \d+(\.\d)? m?s after the first registration/);
+      const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 0 open seat(s), 0 proxy member(s)' });
       assert.equal(await picture.locator('g[data-role=voting]').count(), 3);
       assert.equal(await picture.locator('line.peer').count(), 3, 'each pair of voters joined');
       // The member key tool agrees with the key etcd registered.
@@ -160,7 +161,7 @@ for (const shell of shells()) describe(shell, () => {
       const row = rows.filter({ hasText: members[0].peer });
       const key = await row.locator('td:nth-child(4)').textContent();
       assert.match(await page.getByRole('status', { name: 'Member key' }).textContent(), new RegExp(`registers this member as ${key}$`));
-      await shoot(page, 'inspector.png');
+      await shoot(page, 'inspector.png', true);
     } finally {
       members.forEach((m) => m.stop());
     }
@@ -190,7 +191,9 @@ for (const shell of shells()) describe(shell, () => {
       method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'value=c2%3Dhttp%3A%2F%2F10.0.0.22%3A2380',
     });
     await eventually('the second member', async () => (await rows.count()) === 2, 20000);
-    await shoot(page, 'inspector-relay.png');
+    const picture = page.getByRole('img', { name: 'Cluster picture: 2 voting member(s), 1 open seat(s), 0 proxy member(s)' });
+    assert.equal(await picture.locator('g[data-role=open] text').textContent(), 'waiting');
+    await shoot(page, 'inspector-relay.png', true);
 
     // A host the relay does not serve is refused with the reason, and nothing of the last
     // inspection stays on the page.
@@ -223,16 +226,16 @@ for (const shell of shells()) describe(shell, () => {
     const says = async (check) => (await diagnosis.locator(`li[data-check="${check}"]`).allTextContents()).join(' | ');
     assert.match(await says('duplicate-name'), /the name "a" is used by more than one member/);
     assert.match(await says('duplicate-peer-url'), /http:\/\/10\.0\.0\.1:2380 is registered by more than one member/);
-    assert.match(await says('local-address'), /loopback address \(127\.0\.0\.1\): only the machine itself can reach it/);
+    assert.match(await says('local-address'), /loopback address registered by 0000000000000003 \(127\.0\.0\.1\): only the machine itself can reach/);
     assert.match(await says('mixed-schemes'), /use https and the rest http/);
-    assert.match(await says('mixed-scopes'), /private addresses and 1 public/);
-    assert.match(await says('port'), /port 12380, not etcd's usual 2380/);
+    assert.match(await says('mixed-scopes'), /mix private addresses \(2\) and public ones \(1\)/);
+    assert.match(await says('port'), /peer port other than etcd's usual 2380, registered by 0000000000000003 \(12380\)/);
     assert.match(await says('key-mismatch'), /its key does not match its peer URLs/);
     assert.equal(await diagnosis.locator('li[data-check="port"]').getAttribute('class'), 'info');
-    const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 1 proxy member(s)' });
+    const picture = page.getByRole('img', { name: 'Cluster picture: 3 voting member(s), 0 open seat(s), 1 proxy member(s)' });
     assert.equal(await picture.locator('g[data-role=proxy]').count(), 1);
     assert.equal(await picture.locator('g[data-role=proxy] text').textContent(), 'd');
-    await shoot(page, 'inspector-checks.png');
+    await shoot(page, 'inspector-checks.png', true);
     assert.deepEqual(page.errors, []);
   });
 

@@ -87,13 +87,14 @@ pub fn ttl_secs(deadline_ms: u64, now_ms: u64) -> i64 {
     (deadline_ms - now_ms).div_ceil(1000) as i64
 }
 
-/// A span as people write it: "2.1 s", "42 s", "4 min", "3 h", "6 days", "12 years".
+/// A span as people write it: "350 ms", "2.1 s", "42 s", "4 min", "3 h", "6 days", "12 years".
 pub fn human(ms: u64) -> String {
     const MIN: u64 = 60_000;
     const HOUR: u64 = 60 * MIN;
     const DAY: u64 = 24 * HOUR;
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match ms {
+        ms if ms < 1_000 => format!("{ms} ms"),
         ms if ms < 10_000 => format!("{}.{} s", ms / 1000, ms % 1000 / 100),
         ms if ms < MIN => format!("{} s", ms / 1000),
         ms if ms < HOUR => format!("{} min", ms / MIN),
@@ -118,7 +119,8 @@ mod tests {
 
     #[test]
     fn spans_read_as_people_write_them() {
-        assert_eq!(human(0), "0.0 s");
+        assert_eq!(human(0), "0 ms");
+        assert_eq!(human(350), "350 ms");
         assert_eq!(human(2_149), "2.1 s");
         assert_eq!(human(42_000), "42 s");
         assert_eq!(human(4 * 60_000 + 59_000), "4 min");

@@ -1,11 +1,12 @@
 //! The builder's form and its two outputs, updated as the user types.
 
-use shared::config::{Platform, Severity, PLATFORMS};
+use shared::config::query::Mode;
+use shared::config::{ButaneVersion, Platform, Severity, PLATFORMS};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::state::{BuilderState, Field, Set};
+use super::state::{BuilderState, Edit, Field};
 use crate::{api, page};
 
 type State = UseReducerHandle<BuilderState>;
@@ -21,26 +22,38 @@ fn target_value(e: &Event) -> String {
 /// Sets `field` from the control that fired `E` (`InputEvent` as one types, `Event` on change).
 fn on_value<E: AsRef<Event> + 'static>(state: &State, field: Field) -> Callback<E> {
     let state = state.clone();
-    Callback::from(move |e: E| state.dispatch(Set(field, target_value(e.as_ref()))))
+    Callback::from(move |e: E| state.dispatch(Edit::Text(field, target_value(e.as_ref()))))
 }
 
-fn on_radio(state: &State, field: Field, value: &'static str) -> Callback<Event> {
+/// Makes one edit when a control changes (a radio button chosen).
+fn on_change(state: &State, edit: impl Fn() -> Edit + 'static) -> Callback<Event> {
     let state = state.clone();
-    Callback::from(move |_: Event| state.dispatch(Set(field, value.to_string())))
+    Callback::from(move |_: Event| state.dispatch(edit()))
+}
+
+/// Makes the edit `read` finds in a control's new value (a select), if it finds one.
+fn on_select(state: &State, read: impl Fn(&str) -> Option<Edit> + 'static) -> Callback<Event> {
+    let state = state.clone();
+    Callback::from(move |e: Event| {
+        if let Some(edit) = read(&target_value(&e)) {
+            state.dispatch(edit)
+        }
+    })
 }
 
 #[function_component]
 pub fn Builder() -> Html {
-    let state = use_reducer(|| BuilderState::from_query(&page::query()));
+    let state = use_reducer(|| BuilderState::from_url(&page::query()));
     let status = use_state(String::new);
-    let query = state.to_query();
+    let form = &state.query;
+    let query = form.to_query();
     use_effect_with(query.clone(), |q| page::replace_url(q, &page::hash()));
     let (generated, problems) = shared::config::generate(&query);
     // What the token behind the discovery URL already holds: reusing one is a classic mistake.
     let used = use_state(|| None::<(String, String)>);
     {
         let used = used.clone();
-        use_effect_with(state.discovery.clone(), move |url| {
+        use_effect_with(form.discovery.clone(), move |url| {
             used.set(None);
             if shared::config::params::check_discovery_url(url).is_ok() {
                 let url = url.clone();
@@ -54,22 +67,22 @@ pub fn Builder() -> Html {
     }
     let used_warning = used
         .as_ref()
-        .filter(|(u, _)| *u == state.discovery && !is_static_mode(&state))
+        .filter(|(u, _)| *u == form.discovery && form.mode == Mode::Discovery)
         .map(|(_, w)| w.clone());
-    let platform = Platform::by_id(&state.platform);
-    let is_static = state.bootstrap == "static";
+    let platform = form.platform;
+    let is_static = form.mode == Mode::Static;
 
     let mint = {
         let (state, status) = (state.clone(), status.clone());
         Callback::from(move |_: MouseEvent| {
             let (state, status) = (state.clone(), status.clone());
-            let size = state.size.clone();
+            let size = state.query.size.clone();
             spawn_local(async move {
                 status.set("Minting a token…".into());
                 match api::mint(&size).await {
                     Ok(url) => {
                         status.set(format!("Minted {url}"));
-                        state.dispatch(Set(Field::Discovery, url));
+                        state.dispatch(Edit::Text(Field::Discovery, url));
                     }
                     Err(e) => status.set(format!("Could not mint: {e}")),
                 }
@@ -80,7 +93,7 @@ pub fn Builder() -> Html {
         let (state, status) = (state.clone(), status.clone());
         Callback::from(move |_: MouseEvent| {
             match shared::config::params::cluster_token(&page::random_bytes(8)) {
-                Ok(token) => state.dispatch(Set(Field::ClusterToken, token)),
+                Ok(token) => state.dispatch(Edit::Text(Field::ClusterToken, token)),
                 Err(why) => status.set(why),
             }
         })
@@ -89,10 +102,10 @@ pub fn Builder() -> Html {
         let state = state.clone();
         Callback::from(move |e: Event| {
             let on = e.target_unchecked_into::<HtmlInputElement>().checked();
-            state.dispatch(Set(Field::LegacyPorts, on.to_string()));
+            state.dispatch(Edit::LegacyPorts(on));
         })
     };
-    let address_var = platform.map(|p| p.etcd_address_var(state.address == "public"));
+    let address_var = platform.etcd_address_var(form.public_address);
 
     html! {
         <div class="columns">
@@ -100,17 +113,17 @@ pub fn Builder() -> Html {
                 <fieldset>
                     <legend>{ "Bootstrapping" }</legend>
                     <div class="choice" role="radiogroup" aria-label="How members find each other">
-                        <label><input type="radio" name="bootstrap" checked={!is_static} onchange={on_radio(&state, Field::Bootstrap, "discovery")} />{ "Discovery URL" }</label>
-                        <label><input type="radio" name="bootstrap" checked={is_static} onchange={on_radio(&state, Field::Bootstrap, "static")} />{ "Static member list" }</label>
+                        <label><input type="radio" name="bootstrap" checked={!is_static} onchange={on_change(&state, || Edit::Mode(Mode::Discovery))} />{ "Discovery URL" }</label>
+                        <label><input type="radio" name="bootstrap" checked={is_static} onchange={on_change(&state, || Edit::Mode(Mode::Static))} />{ "Static member list" }</label>
                     </div>
                     if !is_static {
                         <p class="hint">{ "Every machine boots the same config; etcd members register with the discovery service and wait until the size is reached." }</p>
                         <label for="discovery">{ "Discovery URL" }</label>
-                        <input id="discovery" type="text" placeholder="https://host/<token>" value={state.discovery.clone()} oninput={on_value::<InputEvent>(&state, Field::Discovery)} />
+                        <input id="discovery" type="text" placeholder="https://host/<token>" value={form.discovery.clone()} oninput={on_value::<InputEvent>(&state, Field::Discovery)} />
                         <div class="inline">
                             <div>
                                 <label for="size">{ "Cluster size" }</label>
-                                <input id="size" type="number" min="1" value={state.size.clone()} oninput={on_value::<InputEvent>(&state, Field::Size)} />
+                                <input id="size" type="number" min="1" value={form.size.clone()} oninput={on_value::<InputEvent>(&state, Field::Size)} />
                             </div>
                             <button type="button" class="primary" onclick={mint}>{ "Mint a token" }</button>
                         </div>
@@ -118,15 +131,15 @@ pub fn Builder() -> Html {
                     } else {
                         <p class="hint">{ "Every address is known in advance: each member gets its own config naming all of them." }</p>
                         <label for="members">{ "Members (name=address, one per line)" }</label>
-                        <textarea id="members" rows="4" placeholder="etcd-1=10.0.0.11" value={state.members.clone()} oninput={on_value::<InputEvent>(&state, Field::Members)} />
+                        <textarea id="members" rows="4" placeholder="etcd-1=10.0.0.11" value={form.members.clone()} oninput={on_value::<InputEvent>(&state, Field::Members)} />
                         <label for="this">{ "This config is for" }</label>
                         <select id="this" onchange={on_value::<Event>(&state, Field::This)}>
-                            { for state.member_names().into_iter().map(|n| html! { <option value={n.clone()} selected={n == state.this}>{ n }</option> }) }
+                            { for form.member_names().into_iter().map(|n| html! { <option value={n.clone()} selected={n == form.this}>{ n }</option> }) }
                         </select>
                         <div class="inline">
                             <div>
                                 <label for="cluster-token">{ "Cluster token" }</label>
-                                <input id="cluster-token" type="text" value={state.cluster_token.clone()} oninput={on_value::<InputEvent>(&state, Field::ClusterToken)} />
+                                <input id="cluster-token" type="text" value={form.cluster_token.clone()} oninput={on_value::<InputEvent>(&state, Field::ClusterToken)} />
                             </div>
                             <button type="button" onclick={new_cluster_token}>{ "New cluster token" }</button>
                         </div>
@@ -135,31 +148,30 @@ pub fn Builder() -> Html {
                 <fieldset>
                     <legend>{ "Machines" }</legend>
                     <label for="platform">{ "Platform" }</label>
-                    <select id="platform" onchange={on_value::<Event>(&state, Field::Platform)}>
-                        { for PLATFORMS.iter().map(|p| html! { <option value={p.id} selected={p.id == state.platform}>{ p.label }</option> }) }
+                    <select id="platform" onchange={on_select(&state, |id| Platform::by_id(id).map(Edit::Platform))}>
+                        { for PLATFORMS.iter().map(|p| html! { <option value={p.id} selected={*p == platform}>{ p.label }</option> }) }
                     </select>
                     <p class="hint">
                         { match (platform, address_var, is_static) {
                             (_, _, true) => "Static members use the addresses you list.".to_string(),
-                            (Some(p), Some(v), _) if p.needs_address_unit() => format!("No metadata service gives etcd an address here: the config adds etcd-address.service, which writes ${{{v}}}."),
-                            (Some(_), Some(v), _) => format!("etcd reads ${{{v}}}, which Flatcar's metadata service (Afterburn) writes to /run/metadata/flatcar."),
-                            _ => String::new(),
+                            (p, v, _) if p.needs_address_unit() => format!("No metadata service gives etcd an address here: the config adds etcd-address.service, which writes ${{{v}}}."),
+                            (_, v, _) => format!("etcd reads ${{{v}}}, which Flatcar's metadata service (Afterburn) writes to /run/metadata/flatcar."),
                         } }
                     </p>
                     <div class="choice" role="radiogroup" aria-label="Address etcd advertises">
-                        <label><input type="radio" name="address" checked={state.address != "public"} onchange={on_radio(&state, Field::Address, "private")} />{ "Private address" }</label>
-                        <label><input type="radio" name="address" checked={state.address == "public"} onchange={on_radio(&state, Field::Address, "public")} />{ "Public address" }</label>
+                        <label><input type="radio" name="address" checked={!form.public_address} onchange={on_change(&state, || Edit::PublicAddress(false))} />{ "Private address" }</label>
+                        <label><input type="radio" name="address" checked={form.public_address} onchange={on_change(&state, || Edit::PublicAddress(true))} />{ "Public address" }</label>
                     </div>
                     <p class="hint">{ "Multi-region and multi-cloud clusters need the public address." }</p>
-                    <label><input type="checkbox" checked={state.legacy_ports} onchange={legacy} />{ " Also listen on the legacy ports 4001 and 7001" }</label>
+                    <label><input type="checkbox" checked={form.legacy_ports} onchange={legacy} />{ " Also listen on the legacy ports 4001 and 7001" }</label>
                     <label for="etcd-tag">{ "etcd image tag" }</label>
-                    <input id="etcd-tag" type="text" placeholder="Flatcar's default (v3.5.16)" value={state.etcd_tag.clone()} oninput={on_value::<InputEvent>(&state, Field::EtcdTag)} />
+                    <input id="etcd-tag" type="text" placeholder="Flatcar's default (v3.5.16)" value={form.etcd_tag.clone()} oninput={on_value::<InputEvent>(&state, Field::EtcdTag)} />
                     <label for="ssh-keys">{ "SSH keys for core (one per line)" }</label>
-                    <textarea id="ssh-keys" rows="3" placeholder="ssh-ed25519 AAAA… you@host" value={state.ssh_keys.clone()} oninput={on_value::<InputEvent>(&state, Field::SshKeys)} />
+                    <textarea id="ssh-keys" rows="3" placeholder="ssh-ed25519 AAAA… you@host" value={form.ssh_keys.clone()} oninput={on_value::<InputEvent>(&state, Field::SshKeys)} />
                     <label for="butane">{ "Butane version" }</label>
-                    <select id="butane" onchange={on_value::<Event>(&state, Field::Butane)}>
-                        <option value="1.0.0" selected={state.butane == "1.0.0"}>{ "flatcar 1.0.0 (Ignition 3.3.0, Flatcar 3185.0.0+)" }</option>
-                        <option value="1.1.0" selected={state.butane == "1.1.0"}>{ "flatcar 1.1.0 (Ignition 3.4.0, Flatcar from 2023)" }</option>
+                    <select id="butane" onchange={on_select(&state, |v| ButaneVersion::parse(v).map(Edit::Butane))}>
+                        <option value={ButaneVersion::V1_0_0.as_str()} selected={form.butane == ButaneVersion::V1_0_0}>{ "flatcar 1.0.0 (Ignition 3.3.0, Flatcar 3185.0.0+)" }</option>
+                        <option value={ButaneVersion::V1_1_0.as_str()} selected={form.butane == ButaneVersion::V1_1_0}>{ "flatcar 1.1.0 (Ignition 3.4.0, Flatcar from 2023)" }</option>
                     </select>
                 </fieldset>
             </form>
@@ -185,10 +197,6 @@ pub fn Builder() -> Html {
             </section>
         </div>
     }
-}
-
-fn is_static_mode(state: &BuilderState) -> bool {
-    state.bootstrap == "static"
 }
 
 /// A warning if the token at `url` already has members (read with its size), `None` if it is

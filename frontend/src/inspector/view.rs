@@ -183,16 +183,16 @@ fn view_shown(shown: &Shown) -> Html {
     html! {
         <>
             { view_summary(r) }
+            <div class="cluster">
+                { picture(r) }
+                { view_timeline(&shown.timeline) }
+            </div>
             <ul class="problems" aria-label="Diagnosis">
                 { for r.findings.iter().map(|f| {
                     let class = match f.level { Level::Error => "error", Level::Warning => "warning", Level::Good => "good", Level::Info => "info" };
                     html! { <li class={class} data-check={f.check.as_str()}>{ &f.message }</li> }
                 }) }
             </ul>
-            <div class="cluster">
-                { picture(r) }
-                { view_timeline(&shown.timeline) }
-            </div>
             { view_table(r) }
         </>
     }

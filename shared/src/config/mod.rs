@@ -7,6 +7,7 @@ pub mod dropin;
 pub mod ignition;
 pub mod params;
 pub mod platform;
+pub mod query;
 
 pub use platform::{Platform, PLATFORMS};
 

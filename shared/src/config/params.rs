@@ -1,67 +1,20 @@
 //! The query string that carries a config: the page keeps it in its URL, and `/butane?...` and
 //! `/ignition?...` take the same. Reading it checks every value that ends up inside a unit file.
 
-use super::{Bootstrap, ButaneVersion, ClusterConfig, Platform, Problem, StaticMember};
-use crate::form::Form;
-
-pub const DEFAULT_PLATFORM: &str = "metal";
+use super::query::{lines, Mode, Query};
+use super::{Bootstrap, ClusterConfig, Problem, StaticMember};
 
 /// Reads a config; every mistake is a `Problem` naming its parameter. With errors the config is
 /// still returned (with the bad parts left at defaults), so a form can show what it has.
 pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let form = match Form::parse(query.trim_start_matches('?')) {
-        Ok(f) => f,
-        Err(e) => {
-            problems.push(Problem::error(
-                "query",
-                format!("the query string is malformed: {e}"),
-            ));
-            Form::default()
-        }
-    };
-    let all = |name: &str| -> Vec<String> {
-        form.all(name)
-            .into_iter()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
-    };
-    let one = |name: &str| form.get(name).map(str::trim).filter(|v| !v.is_empty());
+    let (q, problems) = Query::read(query);
+    check(&q, problems)
+}
 
-    let platform = match one("platform") {
-        None => Platform::by_id(DEFAULT_PLATFORM).expect("default platform"),
-        Some(id) => Platform::by_id(id).unwrap_or_else(|| {
-            problems.push(Problem::error(
-                "platform",
-                format!("unknown platform {id:?}"),
-            ));
-            Platform::by_id(DEFAULT_PLATFORM).expect("default platform")
-        }),
-    };
-    let public_address = match one("address") {
-        None | Some("private") => false,
-        Some("public") => true,
-        Some(other) => {
-            problems.push(Problem::error(
-                "address",
-                format!("address must be private or public, not {other:?}"),
-            ));
-            false
-        }
-    };
-    let legacy_ports = flag(&form, "legacy_ports", &mut problems);
-    let butane = match one("butane") {
-        None => ButaneVersion::V1_0_0,
-        Some(v) => ButaneVersion::parse(v).unwrap_or_else(|| {
-            problems.push(Problem::error(
-                "butane",
-                format!("Butane version must be 1.0.0 or 1.1.0, not {v:?}"),
-            ));
-            ButaneVersion::V1_0_0
-        }),
-    };
-    let etcd_image_tag = one("etcd_tag").unwrap_or("").to_string();
+/// Checks a form's text fields and builds the config it stands for; `problems` are the form's
+/// own (choices it could not read) and grow with what is found here.
+pub fn check(q: &Query, mut problems: Vec<Problem>) -> (ClusterConfig, Vec<Problem>) {
+    let etcd_image_tag = q.etcd_tag.trim().to_string();
     if !etcd_image_tag.is_empty() && !is_image_tag(&etcd_image_tag) {
         problems.push(Problem::error(
             "etcd_tag",
@@ -70,7 +23,7 @@ pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
         ),
         ));
     }
-    let ssh_keys = all("ssh_key");
+    let ssh_keys: Vec<String> = lines(&q.ssh_keys).map(str::to_string).collect();
     for key in &ssh_keys {
         if let Err(why) = check_ssh_key(key) {
             problems.push(Problem::error("ssh_key", why));
@@ -83,21 +36,21 @@ pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
         ));
     }
 
-    let members: Vec<String> = all("member");
-    let discovery = one("discovery").map(str::to_string);
-    let mode = one("bootstrap").unwrap_or("discovery");
-    let bootstrap = match mode {
-        "static" => {
-            if discovery.is_some() {
+    let members: Vec<String> = lines(&q.members).map(str::to_string).collect();
+    let given = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    let bootstrap = match q.mode {
+        Mode::Static => {
+            if given(&q.discovery).is_some() {
                 problems.push(Problem::warning("discovery", "static bootstrapping ignores the discovery URL: etcd refuses --discovery together with --initial-cluster"));
             }
-            static_bootstrap(&members, one("this"), one("cluster_token"), &mut problems)
+            let (this, token) = (given(&q.this), given(&q.cluster_token));
+            static_bootstrap(&members, this.as_deref(), token.as_deref(), &mut problems)
         }
-        "discovery" => {
+        Mode::Discovery => {
             if !members.is_empty() {
                 problems.push(Problem::warning("member", "discovery ignores the static member list: etcd refuses --discovery together with --initial-cluster"));
             }
-            let url = discovery.unwrap_or_default();
+            let url = q.discovery.trim().to_string();
             if url.is_empty() {
                 problems.push(Problem::error(
                     "discovery",
@@ -106,7 +59,7 @@ pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
             } else if let Err(why) = check_discovery_url(&url) {
                 problems.push(Problem::error("discovery", why));
             }
-            let size = match one("size") {
+            let size = match given(&q.size) {
                 None => None,
                 Some(s) => match s.parse::<u64>() {
                     Ok(n) if n > 0 => Some(n),
@@ -121,26 +74,16 @@ pub fn parse(query: &str) -> (ClusterConfig, Vec<Problem>) {
             };
             Bootstrap::Discovery { url, size }
         }
-        other => {
-            problems.push(Problem::error(
-                "bootstrap",
-                format!("bootstrap must be discovery or static, not {other:?}"),
-            ));
-            Bootstrap::Discovery {
-                url: String::new(),
-                size: None,
-            }
-        }
     };
 
     let config = ClusterConfig {
         bootstrap,
-        platform,
-        public_address,
-        legacy_ports,
+        platform: q.platform,
+        public_address: q.public_address,
+        legacy_ports: q.legacy_ports,
         etcd_image_tag,
         ssh_keys,
-        butane,
+        butane: q.butane,
     };
     problems.extend(advice(&config));
     (config, problems)
@@ -272,20 +215,6 @@ fn static_bootstrap(
     }
 }
 
-fn flag(form: &Form, name: &'static str, problems: &mut Vec<Problem>) -> bool {
-    match form.get(name).map(str::trim) {
-        None | Some("") | Some("false") | Some("0") | Some("off") => false,
-        Some("true") | Some("1") | Some("on") => true,
-        Some(other) => {
-            problems.push(Problem::error(
-                name,
-                format!("{name} must be true or false, not {other:?}"),
-            ));
-            false
-        }
-    }
-}
-
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -372,55 +301,9 @@ pub fn check_ssh_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The query string for a config: what the page writes into its URL.
+/// The query string for a config: what a link to it holds.
 pub fn to_query(c: &ClusterConfig) -> String {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    match &c.bootstrap {
-        Bootstrap::Discovery { url, size } => {
-            pairs.push(("bootstrap", "discovery".into()));
-            pairs.push(("discovery", url.clone()));
-            if let Some(n) = size {
-                pairs.push(("size", n.to_string()));
-            }
-        }
-        Bootstrap::Static {
-            members,
-            cluster_token,
-            this,
-        } => {
-            pairs.push(("bootstrap", "static".into()));
-            for m in members {
-                pairs.push(("member", format!("{}={}", m.name, m.address)));
-            }
-            if let Some(m) = members.get(*this) {
-                pairs.push(("this", m.name.clone()));
-            }
-            pairs.push(("cluster_token", cluster_token.clone()));
-        }
-    }
-    pairs.push(("platform", c.platform.id.into()));
-    pairs.push((
-        "address",
-        if c.public_address {
-            "public"
-        } else {
-            "private"
-        }
-        .into(),
-    ));
-    pairs.push(("legacy_ports", c.legacy_ports.to_string()));
-    if !c.etcd_image_tag.is_empty() {
-        pairs.push(("etcd_tag", c.etcd_image_tag.clone()));
-    }
-    for k in &c.ssh_keys {
-        pairs.push(("ssh_key", k.clone()));
-    }
-    pairs.push(("butane", c.butane.as_str().into()));
-    pairs
-        .into_iter()
-        .map(|(k, v)| format!("{k}={}", crate::form::encode(&v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    Query::from(c).to_query()
 }
 
 /// A fresh `--initial-cluster-token` from random bytes the page drew. Bytes all zero are what

@@ -289,13 +289,18 @@ fn addresses(members: &[MemberRow], size: usize) -> Vec<Finding> {
         .collect();
     let mut out = Vec::new();
     if size > 1 {
-        for (m, p) in &peers {
-            let (what, reach) = match p.scope {
-                Scope::Loopback => ("a loopback address", "the machine itself"),
-                Scope::LinkLocal => ("a link-local address", "the local network link"),
-                _ => continue,
-            };
-            out.push(Finding::new(Level::Warning, Check::LocalAddress, format!("member {} registered {what} ({}): only {reach} can reach it, so members on other machines cannot; fine only if every member runs there", m.id, p.host)));
+        for (scope, what, reach) in [
+            (Scope::Loopback, "loopback", "the machine itself"),
+            (Scope::LinkLocal, "link-local", "the local network link"),
+        ] {
+            let here: Vec<String> = peers
+                .iter()
+                .filter(|(_, p)| p.scope == scope)
+                .map(|(m, p)| format!("{} ({})", m.id, p.host))
+                .collect();
+            if !here.is_empty() {
+                out.push(Finding::new(Level::Warning, Check::LocalAddress, format!("{what} {} registered by {}: only {reach} can reach such an address, so members on other machines cannot; fine only if every member runs there", plural(here.len(), "address", "addresses"), here.join(", "))));
+            }
         }
     }
     let https = peers.iter().filter(|(_, p)| p.https).count();
@@ -311,14 +316,25 @@ fn addresses(members: &[MemberRow], size: usize) -> Vec<Finding> {
         .filter(|(_, p)| p.scope == Scope::Public)
         .count();
     if private > 0 && public > 0 {
-        out.push(Finding::new(Level::Warning, Check::MixedScopes, format!("{private} peer URL(s) use private addresses and {public} public ones: members on another network cannot reach the private ones (check the config's address choice)")));
+        out.push(Finding::new(Level::Warning, Check::MixedScopes, format!("peer URLs mix private addresses ({private}) and public ones ({public}): members on another network cannot reach the private ones (check the config's address choice)")));
     }
-    for (m, p) in &peers {
-        if p.port != PEER_PORT {
-            out.push(Finding::new(Level::Info, Check::Port, format!("member {} listens for peers on port {}, not etcd's usual {PEER_PORT}: make sure firewalls allow it", m.id, p.port)));
-        }
+    let ports: Vec<String> = peers
+        .iter()
+        .filter(|(_, p)| p.port != PEER_PORT)
+        .map(|(m, p)| format!("{} ({})", m.id, p.port))
+        .collect();
+    if !ports.is_empty() {
+        out.push(Finding::new(Level::Info, Check::Port, format!("peer {} other than etcd's usual {PEER_PORT}, registered by {}: make sure firewalls allow {}", plural(ports.len(), "port", "ports"), ports.join(", "), plural(ports.len(), "it", "them"))));
     }
     out
+}
+
+fn plural(n: usize, one: &'static str, more: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        more
+    }
 }
 
 fn row(n: &Value, discovery_url: Option<&str>, now_ms: u64) -> MemberRow {

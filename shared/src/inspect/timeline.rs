@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(
             t.sentences,
             [
-                "m2 registered 0.8 s after m1",
+                "m2 registered 800 ms after m1",
                 "m3 registered 3.4 s after m1",
                 "the cluster was complete 3.4 s after the first registration",
             ]

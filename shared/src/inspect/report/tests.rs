@@ -193,13 +193,25 @@ fn findings_carry_their_check_and_level() {
     let c = checks(&r);
     assert!(c.contains(&(Check::Progress, Level::Good)));
     assert!(c.contains(&(Check::InUse, Level::Warning)));
-    // Three members on one machine: loopback, and ports other than 2380.
-    assert_eq!(c.iter().filter(|x| x.0 == Check::LocalAddress).count(), 3);
+    // Three members on one machine: loopback, and ports other than 2380, each said once.
+    assert_eq!(c.iter().filter(|x| x.0 == Check::LocalAddress).count(), 1);
     assert_eq!(
         c.iter()
             .filter(|x| **x == (Check::Port, Level::Info))
             .count(),
-        3
+        1
+    );
+    let local = r
+        .findings
+        .iter()
+        .find(|f| f.check == Check::LocalAddress)
+        .unwrap();
+    assert!(
+        local
+            .message
+            .contains("71c6d2b6be6ab36c (127.0.0.1), 5e638e9cb06db528 (127.0.0.1)"),
+        "{}",
+        local.message
     );
     assert!(r.members.iter().all(|m| m.problems.is_empty()));
 }
@@ -222,10 +234,9 @@ fn address_checks_each_say_what_is_wrong() {
 
     let (c, r) = only(&["a=http://127.0.0.1:2380", "b=http://169.254.1.1:2380"], 3);
     assert_eq!(c, [Check::LocalAddress]);
-    assert!(r
-        .findings
-        .iter()
-        .any(|f| f.message.contains("only the machine itself")));
+    assert!(r.findings.iter().any(|f| f.message.contains(
+        "loopback address registered by 0000000000000001 (127.0.0.1): only the machine itself"
+    )));
     assert!(r
         .findings
         .iter()
