@@ -93,6 +93,27 @@ pub fn per_shell(port: u16, name: &str, vars: &[(&str, &str)]) -> Vec<(Shell, Sh
         .collect()
 }
 
+/// A suite's case: run against one shell's shared service.
+pub type Case = fn(&Shared) -> Result<(), libtest_mimic::Failed>;
+
+/// Every case against every shell's service, named `<shell>::<case>`, run one at a time; the
+/// services stop afterwards. Ends the process with the suite's outcome.
+pub fn run_per_shell(services: &[(Shell, Shared)], cases: &[(&str, Case)]) -> ! {
+    let mut trials = Vec::new();
+    for (shell, service) in services {
+        for (name, case) in cases {
+            let (service, case) = (service.clone(), *case);
+            trials.push(libtest_mimic::Trial::test(
+                format!("{}::{name}", shell.name()),
+                move || case(&service),
+            ));
+        }
+    }
+    let conclusion = run(trials);
+    stop_all(services);
+    conclusion.exit()
+}
+
 /// Stops every shared service.
 pub fn stop_all(services: &[(Shell, Shared)]) {
     for (_, s) in services {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Failed;
 use rendezvous_e2e::http::{delete, get, put, send};
 use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::{eventually, lock, scratch, Shared};
@@ -540,8 +540,7 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
 
 fn main() {
     let services = rendezvous_e2e::per_shell(18787, "http", &[]);
-    type Case = fn(&Shared) -> Result<(), Failed>;
-    let cases: [(&str, Case); 17] = [
+    let cases: [(&str, rendezvous_e2e::Case); 17] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -590,17 +589,5 @@ fn main() {
             unreadable_storage_answers_503_and_is_never_overwritten,
         ),
     ];
-    let mut trials = Vec::new();
-    for (shell, service) in &services {
-        for (name, case) in cases {
-            let s = service.clone();
-            trials.push(Trial::test(
-                format!("{}::{name}", shell.name()),
-                move || case(&s),
-            ));
-        }
-    }
-    let conclusion = rendezvous_e2e::run(trials);
-    rendezvous_e2e::stop_all(&services);
-    conclusion.exit();
+    rendezvous_e2e::run_per_shell(&services, &cases)
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Failed;
 use rendezvous_e2e::http::{get, send};
 use rendezvous_e2e::upstream::{self, LARGE, LISTED, LISTING, MOVED_AWAY, MOVED_HERE, SLOW};
 use rendezvous_e2e::{lock, Shared};
@@ -156,9 +156,8 @@ fn main() {
         ("RELAYS_PER_MINUTE", per_minute.as_str()),
     ];
     let services = rendezvous_e2e::per_shell(18795, "relay", &vars);
-    type Case = fn(&Shared) -> Result<(), Failed>;
     // The limit's case last: it spends the minute's reads.
-    let cases: [(&str, Case); 6] = [
+    let cases: [(&str, rendezvous_e2e::Case); 6] = [
         (
             "a_listed_token_is_read_as_the_upstream_answered",
             a_listed_token_is_read_as_the_upstream_answered,
@@ -178,17 +177,5 @@ fn main() {
             too_many_reads_from_one_client_get_429,
         ),
     ];
-    let mut trials = Vec::new();
-    for (shell, service) in &services {
-        for (name, case) in cases {
-            let service = service.clone();
-            trials.push(Trial::test(
-                format!("{}::{name}", shell.name()),
-                move || case(&service),
-            ));
-        }
-    }
-    let conclusion = rendezvous_e2e::run(trials);
-    rendezvous_e2e::stop_all(&services);
-    conclusion.exit();
+    rendezvous_e2e::run_per_shell(&services, &cases)
 }

@@ -12,25 +12,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use shared::http::Response;
-use shared::relay::{Answer, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
+use shared::relay::{Answer, Failure, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
 
 pub struct Relayer {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
-}
-
-/// What one read came to, short of an answer.
-enum Failed {
-    TooLarge,
-    Unreachable(String),
-}
-
-/// One upstream answer, read whole.
-struct Got {
-    status: u16,
-    etcd_index: Option<String>,
-    location: Option<String>,
-    content_type: Option<String>,
-    body: Bytes,
 }
 
 impl Relayer {
@@ -57,42 +42,32 @@ impl Relayer {
         let mut relay = Relay::new(first);
         let deadline = tokio::time::Instant::now() + Duration::from_millis(TIMEOUT_MS);
         loop {
-            let got = tokio::time::timeout_at(deadline, self.get(relay.upstream())).await;
-            let got = match got {
+            let read = match tokio::time::timeout_at(deadline, self.get(relay.upstream())).await {
                 Err(_) => return relay.timed_out(),
-                Ok(Err(Failed::TooLarge)) => return relay.too_large(),
-                Ok(Err(Failed::Unreachable(why))) => return relay.unreachable(&why),
-                Ok(Ok(got)) => got,
+                Ok(read) => read,
             };
-            let answer = Answer {
-                status: got.status,
-                etcd_index: got.etcd_index.as_deref(),
-                location: got.location.as_deref(),
-                content_type: got.content_type.as_deref(),
-                body: &got.body,
-            };
-            match relay.answer(answer) {
+            match relay.read(read) {
                 Next::Done(r) => return r,
                 Next::Follow(_) => continue,
             }
         }
     }
 
-    async fn get(&self, upstream: &Upstream) -> Result<Got, Failed> {
+    async fn get(&self, upstream: &Upstream) -> Result<Answer, Failure> {
         let uri: hyper::Uri = upstream
             .to_string()
             .parse()
-            .map_err(|e| Failed::Unreachable(format!("{e}")))?;
+            .map_err(|e| Failure::Unreachable(format!("{e}")))?;
         let req = hyper::Request::get(uri)
             .header("Accept", "application/json")
             .header("User-Agent", "rendezvous-relay")
             .body(Empty::new())
-            .map_err(|e| Failed::Unreachable(format!("{e}")))?;
+            .map_err(|e| Failure::Unreachable(format!("{e}")))?;
         let resp = self
             .client
             .request(req)
             .await
-            .map_err(|e| Failed::Unreachable(describe(&e)))?;
+            .map_err(|e| Failure::Unreachable(describe(&e)))?;
         let header = |name| {
             resp.headers()
                 .get(name)
@@ -108,18 +83,18 @@ impl Relayer {
             .await
             .map_err(|e| {
                 if e.is::<http_body_util::LengthLimitError>() {
-                    Failed::TooLarge
+                    Failure::TooLarge
                 } else {
-                    Failed::Unreachable(format!("the answer broke off: {e}"))
+                    Failure::Unreachable(format!("the answer broke off: {e}"))
                 }
             })?
             .to_bytes();
-        Ok(Got {
+        Ok(Answer {
             status,
             etcd_index,
             location,
             content_type,
-            body,
+            body: body.into(),
         })
     }
 }

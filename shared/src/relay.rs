@@ -262,14 +262,23 @@ fn token_path(path: &str) -> Result<(&str, Token, Read), String> {
 }
 
 /// What the upstream answered, as the shell read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer<'a> {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
     pub status: u16,
-    pub etcd_index: Option<&'a str>,
-    pub location: Option<&'a str>,
-    pub content_type: Option<&'a str>,
-    /// At most [`MAX_ANSWER_BYTES`]; a longer answer is [`Relay::too_large`] instead.
-    pub body: &'a [u8],
+    pub etcd_index: Option<String>,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    /// At most [`MAX_ANSWER_BYTES`]; a longer answer is [`Failure::TooLarge`] instead.
+    pub body: Vec<u8>,
+}
+
+/// A read that came to no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// More than [`MAX_ANSWER_BYTES`].
+    TooLarge,
+    /// The connection failed (name lookup, refused, TLS, a broken answer).
+    Unreachable(String),
 }
 
 /// What the shell does next.
@@ -303,16 +312,26 @@ impl Relay {
         &self.current
     }
 
-    /// Takes the upstream's answer: relayed as it is, or a redirect to follow, or refused.
-    pub fn answer(&mut self, a: Answer<'_>) -> Next {
-        if (300..400).contains(&a.status) {
-            return self.redirect(a.status, a.location);
+    /// Takes what one read came to: the upstream's answer relayed as it is, a redirect to
+    /// follow, or a refusal.
+    pub fn read(&mut self, read: Result<Answer, Failure>) -> Next {
+        match read {
+            Ok(answer) => self.answer(answer),
+            Err(Failure::TooLarge) => Next::Done(self.too_large()),
+            Err(Failure::Unreachable(why)) => Next::Done(self.unreachable(&why)),
         }
-        let Ok(body) = std::str::from_utf8(a.body) else {
+    }
+
+    fn answer(&mut self, a: Answer) -> Next {
+        if (300..400).contains(&a.status) {
+            return self.redirect(a.status, a.location.as_deref());
+        }
+        let Ok(body) = std::str::from_utf8(&a.body) else {
             return Next::Done(self.bad_gateway("answered with a body that is not text".into()));
         };
         let json = a
             .content_type
+            .as_deref()
             .is_some_and(|t| t.trim_start().starts_with("application/json"));
         let mut r = if json {
             Response::json(a.status, body.to_string())
@@ -320,7 +339,7 @@ impl Relay {
             Response::text(a.status, body.to_string())
         };
         if let Some(index) = a.etcd_index.filter(|i| i.parse::<u64>().is_ok()) {
-            r = r.with("X-Etcd-Index", Value::Owned(index.to_string()));
+            r = r.with("X-Etcd-Index", Value::Owned(index));
         }
         Next::Done(r.with(UPSTREAM_HEADER, Value::Owned(self.current.to_string())))
     }
@@ -363,8 +382,7 @@ impl Relay {
         refuse(502, format!("{} {why}", self.current))
     }
 
-    /// The upstream sent more than [`MAX_ANSWER_BYTES`].
-    pub fn too_large(&self) -> Response {
+    fn too_large(&self) -> Response {
         self.bad_gateway(format!(
             "answered more than {} KiB, more than any token's listing",
             MAX_ANSWER_BYTES / 1024
@@ -383,8 +401,7 @@ impl Relay {
         )
     }
 
-    /// The connection failed (name lookup, refused, TLS, a broken answer).
-    pub fn unreachable(&self, why: &str) -> Response {
+    fn unreachable(&self, why: &str) -> Response {
         self.bad_gateway(format!("could not be read: {why}"))
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use shared::http::Response;
-use shared::relay::{Answer, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
+use shared::relay::{Answer, Failure, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
 use shared::Settings;
 use worker::{
     AbortController, AbortSignal, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
@@ -16,20 +16,6 @@ use worker::{
 };
 
 use crate::mint_gate::{self, Counted};
-
-/// What one read came to, short of an answer.
-enum Failed {
-    TooLarge,
-    Unreachable(String),
-}
-
-struct Got {
-    status: u16,
-    etcd_index: Option<String>,
-    location: Option<String>,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
 
 pub async fn read(req: &Request, env: &Env, settings: &Settings, first: Upstream) -> Response {
     let client = mint_gate::client(req);
@@ -56,27 +42,16 @@ pub async fn read(req: &Request, env: &Env, settings: &Settings, first: Upstream
 /// Reads the upstream, and each redirect `relay` allows, until it gives an answer.
 async fn follow(relay: &mut Relay, signal: &AbortSignal) -> Response {
     loop {
-        let got = match get(relay.upstream(), signal).await {
-            Ok(got) => got,
-            Err(Failed::TooLarge) => return relay.too_large(),
-            Err(Failed::Unreachable(why)) => return relay.unreachable(&why),
-        };
-        let answer = Answer {
-            status: got.status,
-            etcd_index: got.etcd_index.as_deref(),
-            location: got.location.as_deref(),
-            content_type: got.content_type.as_deref(),
-            body: &got.body,
-        };
-        match relay.answer(answer) {
+        let read = get(relay.upstream(), signal).await;
+        match relay.read(read) {
             Next::Done(r) => return r,
             Next::Follow(_) => continue,
         }
     }
 }
 
-async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Got, Failed> {
-    let failed = |e: worker::Error| Failed::Unreachable(e.to_string());
+async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Answer, Failure> {
+    let failed = |e: worker::Error| Failure::Unreachable(e.to_string());
     let headers = Headers::new();
     headers.set("Accept", "application/json").map_err(failed)?;
     let mut init = RequestInit::new();
@@ -102,11 +77,11 @@ async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Got, Failed> {
         while let Some(chunk) = stream.next().await {
             body.extend_from_slice(&chunk.map_err(failed)?);
             if body.len() > MAX_ANSWER_BYTES {
-                return Err(Failed::TooLarge);
+                return Err(Failure::TooLarge);
             }
         }
     }
-    Ok(Got {
+    Ok(Answer {
         status,
         etcd_index,
         location,

@@ -110,20 +110,20 @@ fn relay() -> Relay {
     Relay::new(upstream(&format!("http://127.0.0.1:2000/{T}"), &hosts()).unwrap())
 }
 
-fn answer<'a>(status: u16, location: Option<&'a str>, body: &'a [u8]) -> Answer<'a> {
-    Answer {
+fn answer(status: u16, location: Option<&str>, body: &[u8]) -> Result<Answer, Failure> {
+    Ok(Answer {
         status,
-        etcd_index: Some("7"),
-        location,
-        content_type: Some("application/json"),
-        body,
-    }
+        etcd_index: Some("7".into()),
+        location: location.map(str::to_string),
+        content_type: Some("application/json".into()),
+        body: body.to_vec(),
+    })
 }
 
 #[test]
 fn upstream_answers_pass_through_with_their_index() {
     let mut r = relay();
-    let Next::Done(a) = r.answer(answer(404, None, b"{\"errorCode\":100}")) else {
+    let Next::Done(a) = r.read(answer(404, None, b"{\"errorCode\":100}")) else {
         panic!("not done")
     };
     assert_eq!((a.status, a.body.as_str()), (404, "{\"errorCode\":100}"));
@@ -135,15 +135,15 @@ fn upstream_answers_pass_through_with_their_index() {
     );
     assert_eq!(a.header("Access-Control-Allow-Origin"), Some("*"));
     // A non-numeric index is not passed on; a non-JSON answer stays text.
-    let mut odd = answer(200, None, b"<html>");
-    odd.etcd_index = Some("7\r\nX: y");
-    odd.content_type = Some("text/html");
-    let Next::Done(a) = relay().answer(odd) else {
+    let mut odd = answer(200, None, b"<html>").unwrap();
+    odd.etcd_index = Some("7\r\nX: y".into());
+    odd.content_type = Some("text/html".into());
+    let Next::Done(a) = relay().read(Ok(odd)) else {
         panic!()
     };
     assert_eq!(a.header("X-Etcd-Index"), None);
     assert!(a.header("Content-Type").unwrap().starts_with("text/plain"));
-    let Next::Done(a) = relay().answer(answer(200, None, &[0xff, 0xfe])) else {
+    let Next::Done(a) = relay().read(answer(200, None, &[0xff, 0xfe])) else {
         panic!()
     };
     assert_eq!(a.status, 502);
@@ -152,7 +152,7 @@ fn upstream_answers_pass_through_with_their_index() {
 #[test]
 fn redirects_are_followed_only_to_token_urls_on_the_same_host() {
     let mut r = relay();
-    let next = r.answer(answer(301, Some(&format!("/etcd/{T}")), b""));
+    let next = r.read(answer(301, Some(&format!("/etcd/{T}")), b""));
     let Next::Follow(u) = next else {
         panic!("{next:?}")
     };
@@ -165,13 +165,13 @@ fn redirects_are_followed_only_to_token_urls_on_the_same_host() {
         format!("//evil.example/{T}"),
         "/login".to_string(),
     ] {
-        let Next::Done(a) = relay().answer(answer(302, Some(&elsewhere), b"")) else {
+        let Next::Done(a) = relay().read(answer(302, Some(&elsewhere), b"")) else {
             panic!("{elsewhere} followed")
         };
         assert_eq!(a.status, 502, "{elsewhere}");
         assert!(a.body.contains("redirected to"), "{}", a.body);
     }
-    let Next::Done(a) = relay().answer(answer(307, None, b"")) else {
+    let Next::Done(a) = relay().read(answer(307, None, b"")) else {
         panic!()
     };
     assert!(a.body.contains("no Location"), "{}", a.body);
@@ -180,11 +180,11 @@ fn redirects_are_followed_only_to_token_urls_on_the_same_host() {
     let loc = format!("/{T}");
     for _ in 0..MAX_REDIRECTS {
         assert!(matches!(
-            r.answer(answer(302, Some(&loc), b"")),
+            r.read(answer(302, Some(&loc), b"")),
             Next::Follow(_)
         ));
     }
-    let Next::Done(a) = r.answer(answer(302, Some(&loc), b"")) else {
+    let Next::Done(a) = r.read(answer(302, Some(&loc), b"")) else {
         panic!()
     };
     assert!(a.body.contains("more than 3 times"), "{}", a.body);
@@ -195,9 +195,14 @@ fn failures_say_which_upstream_and_what() {
     let r = relay();
     assert_eq!(r.timed_out().status, 504);
     assert!(r.timed_out().body.contains("within 5 s"));
-    assert_eq!(r.too_large().status, 502);
-    assert!(r.too_large().body.contains("64 KiB"));
-    let u = r.unreachable("connection refused");
+    let done = |read| match relay().read(read) {
+        Next::Done(a) => a,
+        Next::Follow(u) => panic!("followed {u}"),
+    };
+    let large = done(Err(Failure::TooLarge));
+    assert_eq!(large.status, 502);
+    assert!(large.body.contains("64 KiB"));
+    let u = done(Err(Failure::Unreachable("connection refused".into())));
     assert_eq!(u.status, 502);
     assert!(u.body.contains("127.0.0.1:2000") && u.body.contains("connection refused"));
     let limited = refused("10.0.0.1", 120, 9);
