@@ -262,6 +262,56 @@ fn cases() -> Vec<Case> {
             "!/butane?discovery=https%3A%2F%2Fh%2Ft%22%0AExecStartPre%3D%2Fbin%2Fsh",
             Some(400),
         ),
+        // The relay reads only a token of a listed host; each of these is refused before any
+        // connection is made (the default RELAY_HOSTS, discovery.etcd.io).
+        case("relay_nul", "GET", "!/relay?url=%00", Some(400)),
+        case("relay_not_utf8", "GET", "!/relay?url=%ff%fe", Some(400)),
+        case(
+            "relay_header_injection",
+            "GET",
+            "!/relay?url=https%3A%2F%2Fdiscovery.etcd.io%2F0123456789abcdef0123456789abcdef%0D%0AX-Injected%3A%201",
+            Some(400),
+        ),
+        case(
+            "relay_user_info",
+            "GET",
+            "!/relay?url=https%3A%2F%2Fdiscovery.etcd.io%40169.254.169.254%2F0123456789abcdef0123456789abcdef",
+            Some(400),
+        ),
+        case(
+            "relay_backslash",
+            "GET",
+            "!/relay?url=https%3A%2F%2Fdiscovery.etcd.io%5C%40evil.example%2F0123456789abcdef0123456789abcdef",
+            Some(400),
+        ),
+        case(
+            "relay_metadata_service",
+            "GET",
+            "!/relay?url=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F",
+            Some(403),
+        ),
+        case(
+            "relay_this_service",
+            "GET",
+            "!/relay?url=http%3A%2F%2F127.0.0.1%3A18794%2F0123456789abcdef0123456789abcdef",
+            Some(403),
+        ),
+        case(
+            "relay_very_long",
+            "GET",
+            format!("!/relay?url=https%3A%2F%2Fdiscovery.etcd.io%2F{}", "a".repeat(60_000)),
+            None,
+        ),
+        with_body(
+            case(
+                "relay_post",
+                "POST",
+                "!/relay?url=https%3A%2F%2Fdiscovery.etcd.io%2F0123456789abcdef0123456789abcdef",
+                Some(405),
+            ),
+            "x",
+            FORM,
+        ),
     ]
 }
 
