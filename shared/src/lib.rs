@@ -24,6 +24,7 @@ pub mod size;
 pub mod time;
 pub mod token;
 pub mod v2;
+pub mod v3;
 
 pub use limits::Limits;
 pub use registry::Registry;

@@ -47,6 +47,18 @@ pub enum Answer {
     Parked(WaitId),
 }
 
+/// A write made for another protocol than v2's (etcd v3's `Put`): the same rules, limits and
+/// events as a v2 PUT, with the refusal kept typed instead of rendered as v2's JSON.
+#[derive(Debug)]
+pub struct Written {
+    /// Store these, in order and atomically, before answering.
+    pub events: Vec<Event>,
+    /// Parked v2 waits these events answer: send after storing.
+    pub woken: Vec<(WaitId, Reply)>,
+    /// The index of the write, or why it was refused.
+    pub result: Result<u64, EtcdError>,
+}
+
 /// Why stored events could not be replayed; the shell answers 503 and writes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreError(pub String);
@@ -214,6 +226,41 @@ impl Registry {
             answer,
             woken,
         }
+    }
+
+    /// Carries out a write (`req` a PUT or DELETE) at time `now`, keeping a refusal typed.
+    pub fn write(&mut self, req: &KeysRequest, now: u64) -> Written {
+        let (mut events, mut woken) = self.tick(now);
+        let result = match self.answer(req, now) {
+            Ok(Step::Write { key, event, .. }) => {
+                let index = event.index;
+                woken.extend(self.commit(&key, event.clone()));
+                events.push(event);
+                Ok(index)
+            }
+            // Reads and waits are not writes: nothing to do for them here.
+            Ok(Step::Reply(_) | Step::Park(_)) => Ok(self.index),
+            Err(e) => Err(e),
+        };
+        Written {
+            events,
+            woken,
+            result,
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The size key as stored, once minted.
+    pub fn size_stored(&self) -> Option<&Stored> {
+        self.size.as_ref()
+    }
+
+    /// Every member key as stored, by name.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &Stored)> {
+        self.members.iter().map(|(n, s)| (n.as_str(), s))
     }
 
     /// Forgets a parked wait and gives the empty 200 that ends it.
