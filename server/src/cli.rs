@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
+    /// Also serve etcd's v3 API over gRPC (plain HTTP/2) here, for etcd 3.6+ members started
+    /// with --discovery-endpoints=<this address> and --discovery-token=<token>. Unset: off.
+    #[arg(long, env = "GRPC_LISTEN")]
+    pub grpc_listen: Option<SocketAddr>,
+
     /// Folder of the store (SQLite, WAL mode); created if missing. Back it up with the server
     /// stopped, or with `sqlite3 <dir>/rendezvous.sqlite .backup <file>` while it runs.
     #[arg(long, env = "DATA_DIR", default_value = "./state-native")]

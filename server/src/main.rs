@@ -7,6 +7,7 @@ mod assets;
 mod cli;
 mod clock;
 mod gate;
+mod grpc;
 mod handler;
 mod listener;
 mod relay;
@@ -77,6 +78,16 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
             return ExitCode::FAILURE;
         }
     };
+    let grpc_listener = match cli.grpc_listen {
+        Some(addr) => match grpc::bind(addr).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("rendezvous: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let assets = match Assets::load(&cli.assets) {
         Ok(a) => a,
         Err(e) => {
@@ -99,6 +110,21 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
     tokio::spawn(sweep(tokens.clone(), stopped.clone()));
     tokio::spawn(on_signal(stop, tokens.clone()));
 
+    if let Some(l) = grpc_listener {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("rendezvous: serving etcd's v3 API (gRPC) on {addr}");
+        }
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let tokens = tokens.clone();
+        tokio::spawn(async move {
+            if let Err(e) = grpc::serve(l, tokens, shutdown).await {
+                eprintln!("rendezvous: {e}");
+            }
+        });
+    }
     let listen = listener::bound(&listener).unwrap_or(cli.listen);
     eprintln!(
         "rendezvous: serving http://{listen} (store {}, app: {} files)",

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use shared::http::Response;
 use shared::lifecycle::{event_entries, Alarm, TokenState};
-use shared::registry::{Answer, Event, WaitId};
+use shared::registry::{Answer, Event, Registry, WaitId, Written};
 use shared::v2::{RawRequest, Reply};
 use shared::{Limits, Token};
 use tokio::sync::oneshot;
@@ -259,6 +259,54 @@ impl Tokens {
             self.alarms.nudge(at);
         }
         Ok(())
+    }
+
+    /// Runs `f` on the token's registry (a v3 read). `Ok(None)`: never minted, or ended.
+    pub async fn read<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(&Registry) -> T,
+    ) -> Result<Option<T>, String> {
+        let now = now_ms();
+        let found = self
+            .with_slot(token, |slot| {
+                (!slot.state.expired(now)).then(|| f(&slot.state.registry))
+            })
+            .await?;
+        Ok(found.flatten())
+    }
+
+    /// Runs `f`, a write that gives `Written` (a v3 put), on the token's registry, and returns
+    /// its answer once its events are stored and the v2 waits they answer are woken: an answer
+    /// that shows a write leaves only after the sync, as on the v2 path. `Ok(None)`: never
+    /// minted, or ended (the write is not made).
+    pub async fn write_with<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(&mut Registry, u64) -> (Written, T),
+    ) -> Result<Option<T>, String> {
+        let now = now_ms();
+        let found = self
+            .with_slot(token, |slot| {
+                if slot.state.expired(now) {
+                    return None;
+                }
+                let (written, answer) = f(&mut slot.state.registry, now);
+                let alarm = self.write(token, slot, &written.events, false);
+                Some((
+                    answer,
+                    written.woken,
+                    slot.gate.clone(),
+                    slot.submitted,
+                    alarm,
+                ))
+            })
+            .await?;
+        let Some((answer, woken, gate, after, alarm)) = found.flatten() else {
+            return Ok(None);
+        };
+        self.settle(token, &gate, after, woken, alarm).await?;
+        Ok(Some(answer))
     }
 
     /// Hands the slot's new events (and its alarm, if that moved) to the store; returns the

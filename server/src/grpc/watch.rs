@@ -1,0 +1,226 @@
+//! `etcdserverpb.Watch/Watch`: one bidirectional stream per client, several watches on it.
+//! Each watch replays the token's history after its start revision (`shared::v3::events_after`;
+//! nothing is ever compacted), then parks a v2 wait on the token, the registry's own way of
+//! hearing of the next change, and sends what changed when it returns.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::v2::RawRequest;
+use shared::v3::key::{scope, Scope};
+use shared::v3::{self, WatchEvent};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::etcdserverpb::watch_request::RequestUnion;
+use super::etcdserverpb::watch_server::Watch;
+use super::etcdserverpb::{WatchRequest, WatchResponse};
+use super::mvccpb::event::EventType;
+use super::mvccpb::Event;
+use super::{header, kv};
+use crate::tokens::Tokens;
+
+pub struct WatchService {
+    pub tokens: Arc<Tokens>,
+}
+
+type Sender = mpsc::Sender<Result<WatchResponse, Status>>;
+
+#[tonic::async_trait]
+impl Watch for WatchService {
+    type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchResponse, Status>> + Send>>;
+
+    async fn watch(
+        &self,
+        req: Request<Streaming<WatchRequest>>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let incoming = req.into_inner();
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(stream(self.tokens.clone(), incoming, tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Reads one client's watch requests until it hangs up; its watches end with it.
+async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: Sender) {
+    let mut watches: HashMap<i64, JoinHandle<()>> = HashMap::new();
+    let mut next_id = 0i64;
+    while let Ok(Some(msg)) = incoming.message().await {
+        let revision = 0;
+        match msg.request_union {
+            Some(RequestUnion::CreateRequest(c)) => {
+                let id = if c.watch_id != 0 { c.watch_id } else { next_id };
+                next_id = next_id.max(id) + 1;
+                let scope = match scope(&c.key, &c.range_end) {
+                    Ok(s) => s,
+                    Err(r) => {
+                        let refused = WatchResponse {
+                            header: header(revision),
+                            watch_id: id,
+                            created: true,
+                            canceled: true,
+                            cancel_reason: r.message,
+                            ..WatchResponse::default()
+                        };
+                        if tx.send(Ok(refused)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                let now = match tokens.read(scope.token, |reg| reg.index()).await {
+                    Ok(Some(index)) => index,
+                    Ok(None) => {
+                        let gone = WatchResponse {
+                            header: header(revision),
+                            watch_id: id,
+                            created: true,
+                            canceled: true,
+                            cancel_reason: shared::v3::Refusal::not_minted(&scope).message,
+                            ..WatchResponse::default()
+                        };
+                        if tx.send(Ok(gone)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(why) => {
+                        let _ = tx.send(Err(super::unavailable(why))).await;
+                        break;
+                    }
+                };
+                let created = WatchResponse {
+                    header: header(rev(now)),
+                    watch_id: id,
+                    created: true,
+                    ..WatchResponse::default()
+                };
+                if tx.send(Ok(created)).await.is_err() {
+                    break;
+                }
+                // From start_revision (inclusive), or from now.
+                let after = u64::try_from(c.start_revision.saturating_sub(1))
+                    .ok()
+                    .filter(|_| c.start_revision > 0)
+                    .unwrap_or(now);
+                let task = tokio::spawn(follow(tokens.clone(), scope, id, after, tx.clone()));
+                if let Some(old) = watches.insert(id, task) {
+                    old.abort();
+                }
+            }
+            Some(RequestUnion::CancelRequest(c)) => {
+                if let Some(task) = watches.remove(&c.watch_id) {
+                    task.abort();
+                }
+                let canceled = WatchResponse {
+                    header: header(revision),
+                    watch_id: c.watch_id,
+                    canceled: true,
+                    ..WatchResponse::default()
+                };
+                if tx.send(Ok(canceled)).await.is_err() {
+                    break;
+                }
+            }
+            Some(RequestUnion::ProgressRequest(_)) => {
+                // etcd answers progress with watch id -1 and the revision reached.
+                let progress = WatchResponse {
+                    header: header(revision),
+                    watch_id: -1,
+                    ..WatchResponse::default()
+                };
+                if tx.send(Ok(progress)).await.is_err() {
+                    break;
+                }
+            }
+            None => {}
+        }
+    }
+    for (_, task) in watches {
+        task.abort();
+    }
+}
+
+fn rev(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
+fn event(e: WatchEvent) -> Event {
+    Event {
+        r#type: if e.delete {
+            EventType::Delete
+        } else {
+            EventType::Put
+        } as i32,
+        kv: Some(kv(e.kv)),
+        prev_kv: e.prev_kv.map(kv),
+    }
+}
+
+/// Sends the changes to `scope` after revision `after`, as they come, until the client goes.
+async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut after: u64, tx: Sender) {
+    loop {
+        let read = tokens
+            .read(scope.token, |reg| {
+                (reg.index(), v3::events_after(reg, &scope.target, after))
+            })
+            .await;
+        match read {
+            Ok(Some((index, events))) => {
+                if !events.is_empty() {
+                    let changed = WatchResponse {
+                        header: header(rev(index)),
+                        watch_id: id,
+                        events: events.into_iter().map(event).collect(),
+                        ..WatchResponse::default()
+                    };
+                    if tx.send(Ok(changed)).await.is_err() {
+                        return;
+                    }
+                }
+                after = index;
+            }
+            Ok(None) => {
+                let ended = WatchResponse {
+                    header: header(rev(after)),
+                    watch_id: id,
+                    canceled: true,
+                    cancel_reason: "the token has ended".into(),
+                    ..WatchResponse::default()
+                };
+                let _ = tx.send(Ok(ended)).await;
+                return;
+            }
+            Err(_) => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        // The registry's own wait: it returns at the next change after `after` (or idle).
+        let query = format!("recursive=true&wait=true&waitIndex={}", after + 1);
+        let wait = RawRequest {
+            method: "GET",
+            key: "",
+            query: &query,
+            content_type: None,
+            body: "",
+        };
+        let asked = tokio::time::Instant::now();
+        let answer = tokens.keys(scope.token, wait).await;
+        if answer.status >= 400 {
+            // Too many waits parked on this token (429), or trouble: try again shortly.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        } else if answer.body.is_empty() && asked.elapsed() < Duration::from_millis(100) {
+            // Ended idle at once: the server is stopping. Do not spin while it does.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
