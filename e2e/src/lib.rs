@@ -114,6 +114,23 @@ pub fn run_per_shell(services: &[(Shell, Shared)], cases: &[(&str, Case)]) -> ! 
     conclusion.exit()
 }
 
+/// A case of a native-only suite: it starts its own server.
+pub type NativeCase = fn() -> Result<(), libtest_mimic::Failed>;
+
+/// Runs a suite of what only the native server has, named `native::<case>`; listed as ignored
+/// when the native shell is not chosen. Ends the process with the suite's outcome.
+pub fn run_native(cases: &[(&str, NativeCase)]) -> ! {
+    let on = Shell::chosen().contains(&Shell::Native);
+    let trials = cases
+        .iter()
+        .map(|(name, case)| {
+            let case = *case;
+            libtest_mimic::Trial::test(format!("native::{name}"), case).with_ignored_flag(!on)
+        })
+        .collect();
+    run(trials).exit()
+}
+
 /// Stops every shared service.
 pub fn stop_all(services: &[(Shell, Shared)]) {
     for (_, s) in services {

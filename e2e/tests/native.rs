@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Failed;
 use rendezvous_e2e::http::{get, put, raw, Raw};
 use rendezvous_e2e::scratch;
 use rendezvous_e2e::service::{Service, Shell};
@@ -334,8 +334,7 @@ fn an_unreadable_store_answers_503_and_is_never_written_over() -> Result<(), Fai
 }
 
 fn main() {
-    type Case = fn() -> Result<(), Failed>;
-    let cases: [(&str, Case); 6] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 6] = [
         (
             "malformed_requests_get_a_4xx_never_a_5xx",
             malformed_requests_get_a_4xx_never_a_5xx,
@@ -358,13 +357,5 @@ fn main() {
             an_unreadable_store_answers_503_and_is_never_written_over,
         ),
     ];
-    let on_native =
-        rendezvous_e2e::service::Shell::chosen().contains(&rendezvous_e2e::service::Shell::Native);
-    let trials = cases
-        .into_iter()
-        .map(|(name, case)| {
-            Trial::test(format!("native::{name}"), case).with_ignored_flag(!on_native)
-        })
-        .collect();
-    rendezvous_e2e::run(trials).exit();
+    rendezvous_e2e::run_native(&cases)
 }

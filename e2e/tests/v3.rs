@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Failed;
 use rendezvous_e2e::http::{get, put};
 use rendezvous_e2e::scratch;
 use rendezvous_e2e::service::{Service, Shell};
@@ -309,8 +309,7 @@ fn an_acknowledged_put_survives_kill_9() -> Result<(), Failed> {
 }
 
 fn main() {
-    type Case = fn() -> Result<(), Failed>;
-    let cases: [(&str, Case); 4] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 4] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -328,12 +327,5 @@ fn main() {
             an_acknowledged_put_survives_kill_9,
         ),
     ];
-    let on_native = Shell::chosen().contains(&Shell::Native);
-    let trials = cases
-        .into_iter()
-        .map(|(name, case)| {
-            Trial::test(format!("native::{name}"), case).with_ignored_flag(!on_native)
-        })
-        .collect();
-    rendezvous_e2e::run(trials).exit();
+    rendezvous_e2e::run_native(&cases)
 }
