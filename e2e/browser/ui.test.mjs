@@ -75,6 +75,27 @@ for (const shell of shells()) describe(shell, () => {
     assert.deepEqual(page.errors, []);
   });
 
+  test('an etcd 3.6 tag picks v3 discovery, with the token and gRPC endpoints in the drop-in', async () => {
+    const url = `${service.base}/6a28e078895c5ec737174db2419bb2f3`;
+    const page = await open(`/?discovery=${encodeURIComponent(url)}&ssh_key=${encodeURIComponent(KEY)}`);
+    const butane = page.locator('#butane-yaml');
+    await eventually('the v2 config', async () => (await butane.textContent()).includes(`--discovery="${url}"`));
+    await page.getByLabel('etcd image tag').fill('v3.6.4');
+    assert.ok(await page.getByRole('radio', { name: 'v3 discovery (etcd 3.6 and later)' }).isChecked());
+    await page.getByLabel('Discovery gRPC endpoints (host:port)').fill('127.0.0.1:2379');
+    await eventually('the v3 flags', async () => (await butane.textContent()).includes('--discovery-endpoints="127.0.0.1:2379"'));
+    assert.match(await butane.textContent(), /--discovery-token="6a28e078895c5ec737174db2419bb2f3"/);
+    assert.doesNotMatch(await butane.textContent(), /--discovery="/);
+    assert.match(page.url(), /bootstrap=v3/);
+    await sameAsApi(page);
+    // v2 discovery chosen with etcd 3.7, which removed it: warned.
+    await page.getByLabel('etcd image tag').fill('v3.7.0');
+    await page.getByRole('radio', { name: 'Discovery URL (etcd 3.4, 3.5)' }).check();
+    const problems = page.getByRole('list', { name: 'Problems' });
+    await eventually('the 3.7 warning', async () => (await problems.textContent()).includes('etcd 3.7 removed v2 discovery'));
+    assert.deepEqual(page.errors, []);
+  });
+
   test('mistakes are explained and produce no config', async () => {
     const page = await open('/?platform=ec2&discovery=ftp%3A%2F%2Fnope&size=4');
     const problems = page.getByRole('list', { name: 'Problems' });

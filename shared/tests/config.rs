@@ -20,6 +20,7 @@ fn cases() -> Vec<(&'static str, String)> {
         ("digitalocean-discovery", format!("discovery={URL}&platform=digitalocean&ssh_key={key}")),
         ("metal-discovery-address-unit", format!("discovery={URL}&platform=metal&ssh_key={key}")),
         ("kubevirt-discovery-1.1.0", format!("discovery={URL}&platform=kubevirt&butane=1.1.0")),
+        ("ec2-v3-discovery-etcd-3.6", format!("discovery={URL}&etcd_tag=v3.6.4&discovery_endpoints=discovery.example.com%3A2379&platform=ec2&ssh_key={key}&butane=1.1.0")),
         ("proxmoxve-public-falls-back", format!("discovery={URL}&platform=proxmoxve&address=public&ssh_key={key}")),
         ("static-three-on-qemu", format!("bootstrap=static&member=etcd-1%3D10.0.0.11&member=etcd-2%3D10.0.0.12&member=etcd-3%3D10.0.0.13&this=etcd-2&cluster_token=lab-cluster-1&platform=qemu&legacy_ports=true&ssh_key={key}&butane=1.1.0")),
     ]

@@ -44,6 +44,7 @@ impl BuilderState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Discovery,
+    Endpoints,
     Size,
     Members,
     This,
@@ -69,9 +70,17 @@ impl Reducible for BuilderState {
         let mut next = (*self).clone();
         let q = &mut next.query;
         match edit {
+            // A discovery mode follows the etcd release typed: v3 from 3.6 on.
+            Edit::Text(Field::EtcdTag, tag) => {
+                if q.mode != Mode::Static {
+                    q.mode = Mode::for_etcd_tag(&tag);
+                }
+                q.etcd_tag = tag;
+            }
             Edit::Text(field, value) => {
                 *match field {
                     Field::Discovery => &mut q.discovery,
+                    Field::Endpoints => &mut q.endpoints,
                     Field::Size => &mut q.size,
                     Field::Members => &mut q.members,
                     Field::This => &mut q.this,
@@ -123,6 +132,24 @@ mod tests {
         let s = edit(s, Edit::Mode(Mode::Static));
         let s = edit(s, Edit::Butane(ButaneVersion::V1_1_0));
         assert_eq!(BuilderState::from_url(&s.query.to_query()), s);
+    }
+
+    #[test]
+    fn typing_an_etcd_3_6_tag_picks_v3_discovery_and_back() {
+        let s = BuilderState::default();
+        let s = edit(s, Edit::Text(Field::EtcdTag, "v3.6.4".into()));
+        assert_eq!(s.query.mode, Mode::V3Discovery);
+        let s = edit(s, Edit::Text(Field::Endpoints, "d.example:2379".into()));
+        assert!(s
+            .query
+            .to_query()
+            .contains("bootstrap=v3&discovery_endpoints=d.example%3A2379"));
+        let s = edit(s, Edit::Text(Field::EtcdTag, "v3.5.16".into()));
+        assert_eq!(s.query.mode, Mode::Discovery);
+        // Static stays static whatever the tag.
+        let s = edit(s, Edit::Mode(Mode::Static));
+        let s = edit(s, Edit::Text(Field::EtcdTag, "v3.7.0".into()));
+        assert_eq!(s.query.mode, Mode::Static);
     }
 
     #[test]

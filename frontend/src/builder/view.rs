@@ -67,7 +67,7 @@ pub fn Builder() -> Html {
     }
     let used_warning = used
         .as_ref()
-        .filter(|(u, _)| *u == form.discovery && form.mode == Mode::Discovery)
+        .filter(|(u, _)| *u == form.discovery && form.mode != Mode::Static)
         .map(|(_, w)| w.clone());
     let platform = form.platform;
     let is_static = form.mode == Mode::Static;
@@ -113,7 +113,8 @@ pub fn Builder() -> Html {
                 <fieldset>
                     <legend>{ "Bootstrapping" }</legend>
                     <div class="choice" role="radiogroup" aria-label="How members find each other">
-                        <label><input type="radio" name="bootstrap" checked={!is_static} onchange={on_change(&state, || Edit::Mode(Mode::Discovery))} />{ "Discovery URL" }</label>
+                        <label><input type="radio" name="bootstrap" checked={form.mode == Mode::Discovery} onchange={on_change(&state, || Edit::Mode(Mode::Discovery))} />{ "Discovery URL (etcd 3.4, 3.5)" }</label>
+                        <label><input type="radio" name="bootstrap" checked={form.mode == Mode::V3Discovery} onchange={on_change(&state, || Edit::Mode(Mode::V3Discovery))} />{ "v3 discovery (etcd 3.6 and later)" }</label>
                         <label><input type="radio" name="bootstrap" checked={is_static} onchange={on_change(&state, || Edit::Mode(Mode::Static))} />{ "Static member list" }</label>
                     </div>
                     if !is_static {
@@ -128,6 +129,11 @@ pub fn Builder() -> Html {
                             <button type="button" class="primary" onclick={mint}>{ "Mint a token" }</button>
                         </div>
                         <p class="hint">{ "Mint a fresh token for every new cluster. Odd sizes (3, 5) tolerate the most failures." }</p>
+                        if form.mode == Mode::V3Discovery {
+                            <label for="endpoints">{ "Discovery gRPC endpoints (host:port)" }</label>
+                            <input id="endpoints" type="text" placeholder="discovery.example.com:2379" value={form.endpoints.clone()} oninput={on_value::<InputEvent>(&state, Field::Endpoints)} />
+                            <p class="hint">{ "etcd 3.6+ members register over gRPC: the native server's --grpc-listen address. The token is the discovery URL's last part." }</p>
+                        }
                     } else {
                         <p class="hint">{ "Every address is known in advance: each member gets its own config naming all of them." }</p>
                         <label for="members">{ "Members (name=address, one per line)" }</label>

@@ -1,7 +1,7 @@
 //! The unit texts: the etcd-member drop-in, and the address unit for platforms with no
 //! metadata service that gives one.
 
-use super::{Bootstrap, ClusterConfig};
+use super::{Bootstrap, ClusterConfig, Protocol};
 
 pub const ETCD_UNIT: &str = "etcd-member.service";
 pub const DROPIN_NAME: &str = "20-clct-etcd-member.conf";
@@ -58,7 +58,21 @@ pub fn etcd_member_dropin(c: &ClusterConfig) -> String {
         format!("--advertise-client-urls=\"{client_advertise}\""),
     ];
     match &c.bootstrap {
-        Bootstrap::Discovery { url, .. } => flags.push(format!("--discovery=\"{url}\"")),
+        Bootstrap::Discovery {
+            url,
+            protocol: Protocol::V2,
+            ..
+        } => flags.push(format!("--discovery=\"{url}\"")),
+        Bootstrap::Discovery {
+            url,
+            protocol: Protocol::V3 { endpoints },
+            ..
+        } => {
+            // The token is the URL's last segment, as minted; the endpoints speak gRPC.
+            let token = url.rsplit('/').next().unwrap_or_default();
+            flags.push(format!("--discovery-token=\"{token}\""));
+            flags.push(format!("--discovery-endpoints=\"{}\"", endpoints.join(",")));
+        }
         Bootstrap::Static {
             members,
             cluster_token,

@@ -19,6 +19,7 @@ pub enum Bootstrap {
         url: String,
         /// The size the token was minted with, when known (for warnings).
         size: Option<u64>,
+        protocol: Protocol,
     },
     /// Every address is known in advance: one config per member.
     Static {
@@ -29,6 +30,28 @@ pub enum Bootstrap {
         this: usize,
     },
 }
+
+/// Which discovery protocol the members speak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// `--discovery=<url>`: etcd 3.4 and 3.5 (3.6 deprecates it, 3.7 removed it).
+    V2,
+    /// `--discovery-token=<the URL's token>` and `--discovery-endpoints`: etcd 3.6 and later,
+    /// over gRPC to these `host:port`s.
+    V3 { endpoints: Vec<String> },
+}
+
+/// The etcd release an image tag names (`v3.6.0`, `3.5.16`), as (major, minor).
+pub fn etcd_release(tag: &str) -> Option<(u32, u32)> {
+    let t = tag.trim().trim_start_matches('v');
+    let mut parts = t.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Flatcar's own etcd when no image tag is set (its stable channel's etcd-wrapper).
+pub const FLATCAR_ETCD: (u32, u32) = (3, 5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticMember {

@@ -2,7 +2,9 @@
 //! `/ignition?...` take the same. Reading it checks every value that ends up inside a unit file.
 
 use super::query::{lines, Mode, Query};
-use super::{Bootstrap, ClusterConfig, Problem, StaticMember};
+use super::{
+    etcd_release, Bootstrap, ClusterConfig, Problem, Protocol, StaticMember, FLATCAR_ETCD,
+};
 
 /// Reads a config; every mistake is a `Problem` naming its parameter. With errors the config is
 /// still returned (with the bad parts left at defaults), so a form can show what it has.
@@ -46,7 +48,7 @@ pub fn check(q: &Query, mut problems: Vec<Problem>) -> (ClusterConfig, Vec<Probl
             let (this, token) = (given(&q.this), given(&q.cluster_token));
             static_bootstrap(&members, this.as_deref(), token.as_deref(), &mut problems)
         }
-        Mode::Discovery => {
+        Mode::Discovery | Mode::V3Discovery => {
             if !members.is_empty() {
                 problems.push(Problem::warning("member", "discovery ignores the static member list: etcd refuses --discovery together with --initial-cluster"));
             }
@@ -72,7 +74,17 @@ pub fn check(q: &Query, mut problems: Vec<Problem>) -> (ClusterConfig, Vec<Probl
                     }
                 },
             };
-            Bootstrap::Discovery { url, size }
+            let protocol = match q.mode {
+                Mode::V3Discovery => Protocol::V3 {
+                    endpoints: endpoints(&q.endpoints, &mut problems),
+                },
+                _ => Protocol::V2,
+            };
+            Bootstrap::Discovery {
+                url,
+                size,
+                protocol,
+            }
         }
     };
 
@@ -89,9 +101,59 @@ pub fn check(q: &Query, mut problems: Vec<Problem>) -> (ClusterConfig, Vec<Probl
     (config, problems)
 }
 
+/// v3 discovery's gRPC endpoints: `host:port`, separated by commas or spaces; they go inside
+/// a quoted flag in a unit file, so nothing else is let through.
+fn endpoints(text: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+    let list: Vec<String> = text
+        .split([',', ' ', '\n', '\t'])
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect();
+    if list.is_empty() {
+        problems.push(Problem::error(
+            "discovery_endpoints",
+            "give the discovery service's gRPC endpoint(s) as host:port (the native server's --grpc-listen address)",
+        ));
+    }
+    for e in &list {
+        let ok = e
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| is_host(host) && port.parse::<u16>().is_ok_and(|p| p > 0));
+        if !ok {
+            problems.push(Problem::error(
+                "discovery_endpoints",
+                format!("{e:?} is not host:port"),
+            ));
+        }
+    }
+    list
+}
+
 /// Warnings about choices etcd or Flatcar would punish.
 fn advice(c: &ClusterConfig) -> Vec<Problem> {
     let mut out = Vec::new();
+    let release = if c.etcd_image_tag.is_empty() {
+        Some(FLATCAR_ETCD)
+    } else {
+        etcd_release(&c.etcd_image_tag)
+    };
+    if let Bootstrap::Discovery { protocol, .. } = &c.bootstrap {
+        match (protocol, release) {
+            (Protocol::V2, Some(r)) if r >= (3, 7) => out.push(Problem::warning(
+                "bootstrap",
+                "etcd 3.7 removed v2 discovery (--discovery): members of this tag will not start; use v3 discovery",
+            )),
+            (Protocol::V2, Some(r)) if r >= (3, 6) => out.push(Problem::warning(
+                "bootstrap",
+                "etcd 3.6 deprecates v2 discovery (--discovery) and 3.7 removed it: v3 discovery is the way on",
+            )),
+            (Protocol::V3 { .. }, Some(r)) if r < (3, 6) => out.push(Problem::warning(
+                "bootstrap",
+                format!("etcd {}.{} has no v3 discovery (--discovery-token): set the etcd image tag to v3.6.0 or later{}", r.0, r.1, if c.etcd_image_tag.is_empty() { " (Flatcar's own etcd is 3.5)" } else { "" }),
+            )),
+            _ => {}
+        }
+    }
     let size = match &c.bootstrap {
         Bootstrap::Discovery { size, .. } => *size,
         Bootstrap::Static { members, .. } => Some(members.len() as u64),

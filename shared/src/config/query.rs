@@ -10,7 +10,10 @@ pub const DEFAULT_PLATFORM: &str = "metal";
 /// How the members find each other, as the form picks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// v2 discovery (`--discovery=<url>`), etcd 3.4 and 3.5.
     Discovery,
+    /// v3 discovery (`--discovery-token`, `--discovery-endpoints`), etcd 3.6 and later.
+    V3Discovery,
     Static,
 }
 
@@ -18,7 +21,22 @@ impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Discovery => "discovery",
+            Mode::V3Discovery => "v3",
             Mode::Static => "static",
+        }
+    }
+
+    /// The discovery mode an etcd image tag calls for: v3 from etcd 3.6 on; `None` for a tag
+    /// that names no release (Flatcar's default, 3.5, when empty).
+    pub fn for_etcd_tag(tag: &str) -> Mode {
+        let release = if tag.trim().is_empty() {
+            Some(super::FLATCAR_ETCD)
+        } else {
+            super::etcd_release(tag)
+        };
+        match release {
+            Some(r) if r >= (3, 6) => Mode::V3Discovery,
+            _ => Mode::Discovery,
         }
     }
 }
@@ -27,6 +45,8 @@ impl Mode {
 pub struct Query {
     pub mode: Mode,
     pub discovery: String,
+    /// v3 discovery's gRPC endpoints as typed (`host:port`, separated by commas or spaces).
+    pub endpoints: String,
     /// The size as typed; empty: not given.
     pub size: String,
     /// One `name=address` a line (static).
@@ -49,6 +69,7 @@ impl Default for Query {
         Query {
             mode: Mode::Discovery,
             discovery: String::new(),
+            endpoints: String::new(),
             size: String::new(),
             members: String::new(),
             this: String::new(),
@@ -110,15 +131,20 @@ impl Query {
         };
         q.members = all("member");
         q.ssh_keys = all("ssh_key");
+        q.etcd_tag = text("etcd_tag");
         match one("bootstrap") {
-            None | Some("discovery") => {}
+            // Not chosen: what the etcd release calls for.
+            None => q.mode = Mode::for_etcd_tag(&q.etcd_tag),
+            Some("discovery") => {}
+            Some("v3") => q.mode = Mode::V3Discovery,
             Some("static") => q.mode = Mode::Static,
             Some(other) => problems.push(Problem::error(
                 "bootstrap",
-                format!("bootstrap must be discovery or static, not {other:?}"),
+                format!("bootstrap must be discovery, v3 or static, not {other:?}"),
             )),
         }
         q.discovery = text("discovery");
+        q.endpoints = text("discovery_endpoints");
         q.size = text("size");
         q.this = text("this");
         q.cluster_token = text("cluster_token");
@@ -147,7 +173,6 @@ impl Query {
                 format!("legacy_ports must be true or false, not {other:?}"),
             )),
         }
-        q.etcd_tag = text("etcd_tag");
         if let Some(v) = one("butane") {
             match ButaneVersion::parse(v) {
                 Some(b) => q.butane = b,
@@ -164,6 +189,9 @@ impl Query {
     pub fn to_query(&self) -> String {
         let mut pairs: Vec<(&str, &str)> = vec![("bootstrap", self.mode.as_str())];
         pairs.push(("discovery", &self.discovery));
+        if self.mode == Mode::V3Discovery {
+            pairs.push(("discovery_endpoints", &self.endpoints));
+        }
         pairs.push(("size", &self.size));
         pairs.extend(lines(&self.members).map(|m| ("member", m)));
         pairs.push(("this", &self.this));
@@ -212,9 +240,17 @@ impl From<&ClusterConfig> for Query {
             ..Query::default()
         };
         match &c.bootstrap {
-            Bootstrap::Discovery { url, size } => {
+            Bootstrap::Discovery {
+                url,
+                size,
+                protocol,
+            } => {
                 q.discovery = url.clone();
                 q.size = size.map(|n| n.to_string()).unwrap_or_default();
+                if let super::Protocol::V3 { endpoints } = protocol {
+                    q.mode = Mode::V3Discovery;
+                    q.endpoints = endpoints.join(",");
+                }
             }
             Bootstrap::Static {
                 members,

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::{ButaneVersion, Severity};
+use crate::form::encode;
 
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop";
@@ -33,10 +34,70 @@ fn defaults_are_discovery_on_metal_private_butane_1_0_0() {
         c.bootstrap,
         Bootstrap::Discovery {
             url: URL.into(),
-            size: None
+            size: None,
+            protocol: Protocol::V2,
         }
     );
     assert_eq!(c.ssh_keys, [KEY]);
+}
+
+#[test]
+fn v3_discovery_is_picked_for_etcd_3_6_and_writes_the_token_and_endpoints() {
+    let url = encode(URL);
+    // No bootstrap given: the etcd release decides.
+    let (c, p) = parse(&format!("discovery={url}&etcd_tag=v3.6.4&discovery_endpoints=d.example:2379,10.0.0.5:2379&ssh_key={}", encode(KEY)));
+    assert!(errors(&p).is_empty(), "{p:?}");
+    assert_eq!(
+        c.bootstrap,
+        Bootstrap::Discovery {
+            url: URL.into(),
+            size: None,
+            protocol: Protocol::V3 {
+                endpoints: vec!["d.example:2379".into(), "10.0.0.5:2379".into()]
+            },
+        }
+    );
+    let dropin = crate::config::dropin::etcd_member_dropin(&c);
+    let token = URL.rsplit('/').next().unwrap();
+    assert!(
+        dropin.contains(&format!("--discovery-token=\"{token}\"")),
+        "{dropin}"
+    );
+    assert!(
+        dropin.contains("--discovery-endpoints=\"d.example:2379,10.0.0.5:2379\""),
+        "{dropin}"
+    );
+    assert!(!dropin.contains("--discovery="), "{dropin}");
+    // The form round-trips.
+    assert_eq!(parse(&to_query(&c)).0, c);
+    // Older releases keep v2; an explicit choice wins.
+    assert_eq!(
+        parse(&format!("discovery={url}&etcd_tag=v3.5.16"))
+            .0
+            .bootstrap,
+        parse(&format!("discovery={url}")).0.bootstrap
+    );
+    let (_, p) = parse(&format!(
+        "bootstrap=discovery&discovery={url}&etcd_tag=v3.7.0"
+    ));
+    assert!(
+        p.iter()
+            .any(|x| x.field == "bootstrap" && x.message.contains("3.7 removed v2 discovery")),
+        "{p:?}"
+    );
+    let (_, p) = parse(&format!(
+        "bootstrap=v3&discovery={url}&discovery_endpoints=h:2379"
+    ));
+    assert!(
+        p.iter()
+            .any(|x| x.message.contains("Flatcar's own etcd is 3.5")),
+        "{p:?}"
+    );
+    // Endpoints are required, and only host:port.
+    let (_, p) = parse(&format!("bootstrap=v3&discovery={url}&etcd_tag=v3.6.0"));
+    assert!(errors(&p).contains(&"discovery_endpoints"), "{p:?}");
+    let (_, p) = parse(&format!("bootstrap=v3&discovery={url}&etcd_tag=v3.6.0&discovery_endpoints=h%22%0AExecStartPre%3D%2Fbin%2Fsh%3A1"));
+    assert!(errors(&p).contains(&"discovery_endpoints"), "{p:?}");
 }
 
 #[test]
