@@ -53,6 +53,8 @@ if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
+  # openssl makes the certificate the gRPC TLS test serves.
+  command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 fi
 # For `make bench`: the classic discovery server too, and wrk for request rates.
 if [ "${SETUP_BENCH:-}" = 1 ]; then

@@ -25,15 +25,12 @@ fn etcdctl_bin() -> PathBuf {
 
 /// Runs etcdctl against the gRPC port: (success, stdout, stderr).
 fn etcdctl(args: &[&str]) -> (bool, String, String) {
+    let endpoint = format!("--endpoints={GRPC}");
+    // A case may name its own endpoint (https); the flag would add to, not replace, this one.
+    let default = (!args.iter().any(|a| a.starts_with("--endpoints="))).then_some(endpoint);
     let out = Command::new(etcdctl_bin())
-        .args([
-            "--endpoints",
-            GRPC,
-            "--dial-timeout",
-            "3s",
-            "--command-timeout",
-            "5s",
-        ])
+        .args(default)
+        .args(["--dial-timeout", "3s", "--command-timeout", "5s"])
         .args(args)
         .env("ETCDCTL_API", "3")
         .output()
@@ -308,8 +305,61 @@ fn an_acknowledged_put_survives_kill_9() -> Result<(), Failed> {
     Ok(())
 }
 
+fn the_grpc_listener_speaks_tls_when_given_a_certificate() -> Result<(), Failed> {
+    let dir = scratch("v3-tls");
+    // A self-signed certificate for 127.0.0.1, as an operator's CA would issue.
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=rendezvous-test"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .output()?;
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let n = Service::start_at(
+        Shell::Native,
+        HTTP,
+        &dir.join("state"),
+        &[
+            ("GRPC_LISTEN", GRPC),
+            ("GRPC_TLS_CERT", cert.to_str().unwrap()),
+            ("GRPC_TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    let url = get(&format!("{}/new?size=3", n.base())).body;
+    let token = url.rsplit('/').next().unwrap();
+    let size_key = format!("/_etcd/registry/{token}/_config/size");
+    let cacert = format!("--cacert={}", cert.display());
+    let https = format!("--endpoints=https://{GRPC}");
+    assert_eq!(
+        ok(&[&https, &cacert, "get", &size_key, "--print-value-only"]).trim(),
+        "3"
+    );
+    // Without the CA, the client refuses the server; plain HTTP/2 gets no answer.
+    let (success, _, _) = etcdctl(&[&https, "get", &size_key]);
+    assert!(!success, "an unknown CA is refused");
+    let (success, _, _) = etcdctl(&["get", &size_key]);
+    assert!(!success, "plain HTTP/2 is not served beside TLS");
+    drop(n);
+    Ok(())
+}
+
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 4] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 5] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -325,6 +375,10 @@ fn main() {
         (
             "an_acknowledged_put_survives_kill_9",
             an_acknowledged_put_survives_kill_9,
+        ),
+        (
+            "the_grpc_listener_speaks_tls_when_given_a_certificate",
+            the_grpc_listener_speaks_tls_when_given_a_certificate,
         ),
     ];
     rendezvous_e2e::run_native(&cases)

@@ -25,6 +25,15 @@ pub struct Cli {
     #[arg(long, env = "GRPC_LISTEN")]
     pub grpc_listen: Option<SocketAddr>,
 
+    /// Serve gRPC over TLS with this certificate chain (PEM); members then need
+    /// --discovery-insecure-transport=false and the CA in --discovery-cacert.
+    #[arg(long, env = "GRPC_TLS_CERT", requires = "grpc_tls_key")]
+    pub grpc_tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --grpc-tls-cert.
+    #[arg(long, env = "GRPC_TLS_KEY", requires = "grpc_tls_cert")]
+    pub grpc_tls_key: Option<PathBuf>,
+
     /// Folder of the store (SQLite, WAL mode); created if missing. Back it up with the server
     /// stopped, or with `sqlite3 <dir>/rendezvous.sqlite .backup <file>` while it runs.
     #[arg(long, env = "DATA_DIR", default_value = "./state-native")]

@@ -78,6 +78,16 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
             return ExitCode::FAILURE;
         }
     };
+    let identity = match (&cli.grpc_tls_cert, &cli.grpc_tls_key) {
+        (Some(cert), Some(key)) => match grpc::tls(cert, key) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                eprintln!("rendezvous: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let grpc_listener = match cli.grpc_listen {
         Some(addr) => match grpc::bind(addr).await {
             Ok(l) => Some(l),
@@ -112,7 +122,12 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
 
     if let Some(l) = grpc_listener {
         if let Ok(addr) = l.local_addr() {
-            eprintln!("rendezvous: serving etcd's v3 API (gRPC) on {addr}");
+            let over = if identity.is_some() {
+                "TLS"
+            } else {
+                "plain HTTP/2"
+            };
+            eprintln!("rendezvous: serving etcd's v3 API (gRPC, {over}) on {addr}");
         }
         let mut stopped = stopped.clone();
         let shutdown = async move {
@@ -120,7 +135,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
         };
         let tokens = tokens.clone();
         tokio::spawn(async move {
-            if let Err(e) = grpc::serve(l, tokens, shutdown).await {
+            if let Err(e) = grpc::serve(l, identity, tokens, shutdown).await {
                 eprintln!("rendezvous: {e}");
             }
         });

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use shared::v3::{Code, Kv, Refusal};
-use tonic::transport::Server;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::tokens::Tokens;
 
@@ -78,14 +78,29 @@ pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String>
         .map_err(|e| format!("cannot listen for gRPC on {listen}: {e}"))
 }
 
-/// Serves the v3 subset on `listener` until `shutdown` resolves.
+/// The TLS identity from a certificate chain and its key (PEM files), read at start.
+pub fn tls(cert: &std::path::Path, key: &std::path::Path) -> Result<Identity, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    Ok(Identity::from_pem(read(cert)?, read(key)?))
+}
+
+/// Serves the v3 subset on `listener` (over TLS with `identity`) until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    identity: Option<Identity>,
     tokens: Arc<Tokens>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    Server::builder()
+    let mut server = Server::builder();
+    if let Some(identity) = identity {
+        server = server
+            .tls_config(ServerTlsConfig::new().identity(identity))
+            .map_err(|e| format!("gRPC TLS: {e}"))?;
+    }
+    server
         .add_service(etcdserverpb::kv_server::KvServer::new(kv::KvService {
             tokens: tokens.clone(),
         }))
