@@ -7,6 +7,7 @@
 //! plain `cargo test` lists them as ignored.
 
 pub mod etcd;
+pub mod grpc;
 pub mod http;
 pub mod process;
 pub mod service;

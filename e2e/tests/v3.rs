@@ -358,8 +358,83 @@ fn the_grpc_listener_speaks_tls_when_given_a_certificate() -> Result<(), Failed>
     Ok(())
 }
 
+/// A protobuf `PutRequest` (key = field 1, value = field 2), written by hand.
+fn put_message(key: &[u8], value: &[u8]) -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+        out.push(tag);
+        let mut n = bytes.len();
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(bytes);
+    }
+    let mut out = Vec::new();
+    field(&mut out, 0x0a, key);
+    field(&mut out, 0x12, value);
+    out
+}
+
+fn hostile_grpc_input_gets_clear_errors_and_changes_nothing() -> Result<(), Failed> {
+    use rendezvous_e2e::grpc::call;
+    let (n, url, prefix) = start("hostile");
+    let before = get(&url).body;
+    let member = format!("{prefix}/members/aa");
+    // Bytes that are no protobuf: INTERNAL, as etcd's gRPC server answers them.
+    let s = call(GRPC, "/etcdserverpb.KV/Put", &[0xff; 24], None);
+    assert_eq!(s.code, 13, "{s:?}");
+    assert!(s.message.to_lowercase().contains("decode"), "{s:?}");
+    // A message larger than any member's: RESOURCE_EXHAUSTED or OUT_OF_RANGE, never read.
+    let big = put_message(member.as_bytes(), &vec![b'x'; 100 * 1024]);
+    let s = call(GRPC, "/etcdserverpb.KV/Put", &big, None);
+    assert!([8, 11].contains(&s.code), "{s:?}");
+    // A frame that claims more than it carries.
+    let s = call(
+        GRPC,
+        "/etcdserverpb.KV/Put",
+        &put_message(member.as_bytes(), b"x"),
+        Some(4096),
+    );
+    assert_ne!(s.code, 0, "{s:?}");
+    // Methods and services not served.
+    for path in [
+        "/etcdserverpb.KV/Nope",
+        "/etcdserverpb.Lease/LeaseGrant",
+        "/etcdserverpb.Cluster/MemberList",
+    ] {
+        let s = call(GRPC, path, &[], None);
+        assert_eq!(s.code, 12, "{path}: {s:?}");
+    }
+    // A well-formed put still works, so nothing above broke the server.
+    let s = call(
+        GRPC,
+        "/etcdserverpb.KV/Put",
+        &put_message(member.as_bytes(), b"a=http://10.0.0.1:2380"),
+        None,
+    );
+    assert_eq!(s.code, 0, "{s:?}");
+    // A watch on everything is refused at its creation.
+    let (success, out, err) = etcdctl(&["watch", "--prefix", "/"]);
+    assert!(!success || out.is_empty(), "{out}{err}");
+    assert!(
+        err.contains("minted tokens") || out.contains("minted tokens"),
+        "{out}{err}"
+    );
+    let after = get(&url).body;
+    assert_ne!(after, before);
+    assert!(after.contains("\"key\":\"/") && after.matches("members").count() == 0);
+    assert_eq!(
+        after.matches("createdIndex\":2").count(),
+        1,
+        "one member, the good put: {after}"
+    );
+    drop(n);
+    Ok(())
+}
+
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 5] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 6] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -379,6 +454,10 @@ fn main() {
         (
             "the_grpc_listener_speaks_tls_when_given_a_certificate",
             the_grpc_listener_speaks_tls_when_given_a_certificate,
+        ),
+        (
+            "hostile_grpc_input_gets_clear_errors_and_changes_nothing",
+            hostile_grpc_input_gets_clear_errors_and_changes_nothing,
         ),
     ];
     rendezvous_e2e::run_native(&cases)

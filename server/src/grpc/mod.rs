@@ -86,6 +86,9 @@ pub fn tls(cert: &std::path::Path, key: &std::path::Path) -> Result<Identity, St
     Ok(Identity::from_pem(read(cert)?, read(key)?))
 }
 
+/// Largest message read: a member's value is at most `MAX_VALUE_BYTES` (4 KiB by default).
+const MAX_MESSAGE: usize = 64 * 1024;
+
 /// Serves the v3 subset on `listener` (over TLS with `identity`) until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -101,17 +104,24 @@ pub async fn serve(
             .map_err(|e| format!("gRPC TLS: {e}"))?;
     }
     server
-        .add_service(etcdserverpb::kv_server::KvServer::new(kv::KvService {
-            tokens: tokens.clone(),
-        }))
-        .add_service(etcdserverpb::watch_server::WatchServer::new(
-            watch::WatchService {
+        .add_service(
+            etcdserverpb::kv_server::KvServer::new(kv::KvService {
                 tokens: tokens.clone(),
-            },
-        ))
-        .add_service(etcdserverpb::maintenance_server::MaintenanceServer::new(
-            maintenance::MaintenanceService,
-        ))
+            })
+            .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            etcdserverpb::watch_server::WatchServer::new(watch::WatchService {
+                tokens: tokens.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            etcdserverpb::maintenance_server::MaintenanceServer::new(
+                maintenance::MaintenanceService,
+            )
+            .max_decoding_message_size(MAX_MESSAGE),
+        )
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(|e| format!("gRPC: {e}"))
