@@ -273,6 +273,16 @@ fn what_is_not_a_members_own_key_is_refused_and_changes_nothing() -> Result<(), 
     );
     refused(&["del", &format!("{prefix}/members/aa")], "Unimplemented");
     refused(&["compaction", "1"], "Unimplemented");
+    let err = refused(
+        &[
+            "--user",
+            "root:secret",
+            "get",
+            &format!("{prefix}/_config/size"),
+        ],
+        "FailedPrecondition",
+    );
+    assert!(err.contains("authentication is not enabled"), "{err}");
     let big = "x".repeat(5000);
     let err = refused(
         &["put", &format!("{prefix}/members/aa"), &big],
@@ -358,6 +368,139 @@ fn the_grpc_listener_speaks_tls_when_given_a_certificate() -> Result<(), Failed>
     Ok(())
 }
 
+/// What a discovering member reads of a registry, with revisions made relative to the size
+/// key's (etcd starts its store at revision 1 and counts the size's own put; this service
+/// counts from the mint): each member's key suffix, relative create and mod revision and
+/// version in key order, the header's relative revision, and a watch's events in order.
+fn as_a_member_reads(
+    endpoint: &str,
+    prefix: &str,
+) -> (Vec<(String, i64, i64, i64)>, i64, Vec<String>) {
+    let at = format!("--endpoints={endpoint}");
+    let size: Value = serde_json::from_str(&ok(&[
+        &at,
+        "get",
+        &format!("{prefix}/_config/size"),
+        "-w",
+        "json",
+    ]))
+    .unwrap();
+    let base = size["kvs"][0]["create_revision"].as_i64().unwrap();
+    let listed: Value = serde_json::from_str(&ok(&[
+        &at,
+        "get",
+        "--prefix",
+        &format!("{prefix}/members/"),
+        "-w",
+        "json",
+    ]))
+    .unwrap();
+    let kvs = listed["kvs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let key = b64(&k["key"]);
+            (
+                key.trim_start_matches(prefix).to_string(),
+                k["create_revision"].as_i64().unwrap() - base,
+                k["mod_revision"].as_i64().unwrap() - base,
+                k["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let head = listed["header"]["revision"].as_i64().unwrap() - base;
+    // A member's watch from just after the size: every member put since, in order; and an
+    // operator's with the previous values.
+    let watched = |extra: Option<&str>| {
+        let mut watch = Command::new(etcdctl_bin())
+            .args([&at, "watch", "--prefix", &format!("{prefix}/members/")])
+            .arg(format!("--rev={}", base + 1))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+        watch.kill().unwrap();
+        let out = String::from_utf8(watch.wait_with_output().unwrap().stdout).unwrap();
+        out.lines()
+            .map(|l| l.trim_start_matches(prefix).to_string())
+            .collect::<Vec<String>>()
+    };
+    let mut events = watched(None);
+    events.push("--prev-kv:".into());
+    events.extend(watched(Some("--prev-kv")));
+    (kvs, head, events)
+}
+
+fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> {
+    let etcd = std::env::var("ETCD35_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| rendezvous_e2e::root().join(".tools/etcd-v3.5.1/etcd"));
+    let dir = scratch("v3-differential");
+    let real = "127.0.0.1:19840";
+    let mut cmd = Command::new(etcd);
+    cmd.args(["--name", "judge", "--data-dir"])
+        .arg(dir.join("judge.etcd"))
+        .args([
+            "--listen-client-urls",
+            &format!("http://{real}"),
+            "--advertise-client-urls",
+            &format!("http://{real}"),
+        ])
+        .args([
+            "--listen-peer-urls",
+            "http://127.0.0.1:19841",
+            "--initial-advertise-peer-urls",
+            "http://127.0.0.1:19841",
+        ])
+        .args(["--initial-cluster", "judge=http://127.0.0.1:19841"]);
+    let _judge = rendezvous_e2e::process::Group::spawn(cmd, &dir.join("judge.log"), "etcd 3.5");
+    rendezvous_e2e::eventually("etcd 3.5 to serve", Duration::from_secs(30), || {
+        etcdctl(&[&format!("--endpoints={real}"), "endpoint", "health"])
+            .0
+            .then_some(())
+    });
+    let (n, _, prefix) = start("differential");
+    let ours = GRPC;
+    // On etcd the operator writes the size; here /new did.
+    ok(&[
+        &format!("--endpoints={real}"),
+        "put",
+        &format!("{prefix}/_config/size"),
+        "3",
+    ]);
+    // The same sequence on both: three members, one put twice (a restarted member), and the
+    // member that comes after the cluster is full.
+    for endpoint in [real, ours] {
+        let at = format!("--endpoints={endpoint}");
+        for (id, value) in [
+            ("71c6d2b6be6ab36c", "m1=http://10.0.0.1:2380"),
+            ("5e638e9cb06db528", "m2=http://10.0.0.2:2380"),
+            ("71c6d2b6be6ab36c", "m1=http://10.0.0.1:2380"),
+            ("9cd77f286f63382d", "m3=http://10.0.0.3:2380"),
+            ("0a1b2c3d4e5f6a7b", "m4=http://10.0.0.4:2380"),
+        ] {
+            ok(&[&at, "put", &format!("{prefix}/members/{id}"), value]);
+        }
+    }
+    let theirs = as_a_member_reads(real, &prefix);
+    let here = as_a_member_reads(ours, &prefix);
+    assert_eq!(
+        here, theirs,
+        "(members, header revision, watch events): ours vs etcd 3.5"
+    );
+    assert_eq!(theirs.0.len(), 4, "{theirs:?}");
+    assert_eq!(
+        theirs.2.len(),
+        15 + 1 + 17,
+        "five puts watched, then with one previous value: {theirs:?}"
+    );
+    drop(n);
+    Ok(())
+}
+
 /// A protobuf `PutRequest` (key = field 1, value = field 2), written by hand.
 fn put_message(key: &[u8], value: &[u8]) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -434,7 +577,7 @@ fn hostile_grpc_input_gets_clear_errors_and_changes_nothing() -> Result<(), Fail
 }
 
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 6] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 7] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -458,6 +601,10 @@ fn main() {
         (
             "hostile_grpc_input_gets_clear_errors_and_changes_nothing",
             hostile_grpc_input_gets_clear_errors_and_changes_nothing,
+        ),
+        (
+            "a_member_reads_the_same_here_as_from_a_real_etcd_3_5",
+            a_member_reads_the_same_here_as_from_a_real_etcd_3_5,
         ),
     ];
     rendezvous_e2e::run_native(&cases)

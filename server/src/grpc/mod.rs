@@ -2,6 +2,7 @@
 //! discovery uses, on its own listener (plain HTTP/2 by default, as members dial it).
 //! `shared::v3` decides every answer; this moves protobuf messages in and out of it.
 
+mod auth;
 mod kv;
 mod maintenance;
 mod watch;
@@ -115,6 +116,10 @@ pub async fn serve(
                 tokens: tokens.clone(),
             })
             .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            etcdserverpb::auth_server::AuthServer::new(auth::AuthService)
+                .max_decoding_message_size(MAX_MESSAGE),
         )
         .add_service(
             etcdserverpb::maintenance_server::MaintenanceServer::new(

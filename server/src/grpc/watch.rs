@@ -17,6 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::etcdserverpb::watch_create_request::FilterType;
 use super::etcdserverpb::watch_request::RequestUnion;
 use super::etcdserverpb::watch_server::Watch;
 use super::etcdserverpb::{WatchRequest, WatchResponse};
@@ -108,7 +109,13 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                     .ok()
                     .filter(|_| c.start_revision > 0)
                     .unwrap_or(now);
-                let task = tokio::spawn(follow(tokens.clone(), scope, id, after, tx.clone()));
+                let shown = Shown {
+                    prev_kv: c.prev_kv,
+                    puts: !c.filters.contains(&(FilterType::Noput as i32)),
+                    deletes: !c.filters.contains(&(FilterType::Nodelete as i32)),
+                };
+                let task =
+                    tokio::spawn(follow(tokens.clone(), scope, id, after, shown, tx.clone()));
                 if let Some(old) = watches.insert(id, task) {
                     old.abort();
                 }
@@ -150,7 +157,25 @@ fn rev(index: u64) -> i64 {
     i64::try_from(index).unwrap_or(i64::MAX)
 }
 
-fn event(e: WatchEvent) -> Event {
+/// What a watch asked to be sent: previous values, and which kinds of events (etcd's filters).
+#[derive(Clone, Copy)]
+struct Shown {
+    prev_kv: bool,
+    puts: bool,
+    deletes: bool,
+}
+
+impl Shown {
+    fn wants(self, e: &WatchEvent) -> bool {
+        if e.delete {
+            self.deletes
+        } else {
+            self.puts
+        }
+    }
+}
+
+fn event(e: WatchEvent, shown: Shown) -> Event {
     Event {
         r#type: if e.delete {
             EventType::Delete
@@ -158,12 +183,19 @@ fn event(e: WatchEvent) -> Event {
             EventType::Put
         } as i32,
         kv: Some(kv(e.kv)),
-        prev_kv: e.prev_kv.map(kv),
+        prev_kv: e.prev_kv.filter(|_| shown.prev_kv).map(kv),
     }
 }
 
 /// Sends the changes to `scope` after revision `after`, as they come, until the client goes.
-async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut after: u64, tx: Sender) {
+async fn follow(
+    tokens: Arc<Tokens>,
+    scope: Scope,
+    id: i64,
+    mut after: u64,
+    shown: Shown,
+    tx: Sender,
+) {
     loop {
         let read = tokens
             .read(scope.token, |reg| {
@@ -172,11 +204,16 @@ async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut after: u64, tx: 
             .await;
         match read {
             Ok(Some((index, events))) => {
+                let events: Vec<Event> = events
+                    .into_iter()
+                    .filter(|e| shown.wants(e))
+                    .map(|e| event(e, shown))
+                    .collect();
                 if !events.is_empty() {
                     let changed = WatchResponse {
                         header: header(rev(index)),
                         watch_id: id,
-                        events: events.into_iter().map(event).collect(),
+                        events,
                         ..WatchResponse::default()
                     };
                     if tx.send(Ok(changed)).await.is_err() {
