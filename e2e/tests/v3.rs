@@ -372,10 +372,17 @@ fn the_grpc_listener_speaks_tls_when_given_a_certificate() -> Result<(), Failed>
 /// key's (etcd starts its store at revision 1 and counts the size's own put; this service
 /// counts from the mint): each member's key suffix, relative create and mod revision and
 /// version in key order, the header's relative revision, and a watch's events in order.
-fn as_a_member_reads(
-    endpoint: &str,
-    prefix: &str,
-) -> (Vec<(String, i64, i64, i64)>, i64, Vec<String>) {
+#[derive(Debug, PartialEq)]
+struct MemberView {
+    /// Key suffix, relative create and mod revisions, version; in key order.
+    members: Vec<(String, i64, i64, i64)>,
+    /// The header's revision, relative.
+    revision: i64,
+    /// etcdctl's watch lines.
+    watched: Vec<String>,
+}
+
+fn as_a_member_reads(endpoint: &str, prefix: &str) -> MemberView {
     let at = format!("--endpoints={endpoint}");
     let size: Value = serde_json::from_str(&ok(&[
         &at,
@@ -431,7 +438,11 @@ fn as_a_member_reads(
     let mut events = watched(None);
     events.push("--prev-kv:".into());
     events.extend(watched(Some("--prev-kv")));
-    (kvs, head, events)
+    MemberView {
+        members: kvs,
+        revision: head,
+        watched: events,
+    }
 }
 
 fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> {
