@@ -502,9 +502,9 @@ fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> 
         here, theirs,
         "(members, header revision, watch events): ours vs etcd 3.5"
     );
-    assert_eq!(theirs.0.len(), 4, "{theirs:?}");
+    assert_eq!(theirs.members.len(), 4, "{theirs:?}");
     assert_eq!(
-        theirs.2.len(),
+        theirs.watched.len(),
         15 + 1 + 17,
         "five puts watched, then with one previous value: {theirs:?}"
     );
