@@ -12,6 +12,7 @@ pub mod http;
 pub mod process;
 pub mod service;
 pub mod sim;
+pub mod sim_v3;
 pub mod storage;
 pub mod upstream;
 

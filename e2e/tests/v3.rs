@@ -512,6 +512,80 @@ fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> 
     Ok(())
 }
 
+fn racing_v3_and_v2_members_agree_on_the_first_size() -> Result<(), Failed> {
+    use rendezvous_e2e::sim::{self, Outcome};
+    use rendezvous_e2e::sim_v3::{self, Joined};
+    let (n, _, _) = start("race");
+    // 15 tokens of sizes 1 to 5, each overbooked by two; members alternate between etcd 3.6+
+    // (v3, over gRPC) and etcd 3.5 (v2, over HTTP), all started at once.
+    let tokens: Vec<(String, usize)> = (1..=5)
+        .flat_map(|size| (0..3).map(move |_| size))
+        .map(|size| (get(&format!("{}/new?size={size}", n.base())).body, size))
+        .collect();
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut v3 = Vec::new();
+    let mut v2 = Vec::new();
+    for (t, (url, size)) in tokens.iter().enumerate() {
+        let token = url.rsplit('/').next().unwrap().to_string();
+        for m in 0..size + 2 {
+            let id = format!("{:016x}", (t * 100 + m + 1) as u64);
+            let value = format!("n{m}=http://10.{t}.0.{m}:2380");
+            if m % 2 == 0 {
+                let (token, id2) = (token.clone(), id.clone());
+                v3.push((
+                    t,
+                    id,
+                    rt.spawn(async move { sim_v3::member(GRPC, &token, &id2, &value).await }),
+                ));
+            } else {
+                let (url, id2) = (url.clone(), id.clone());
+                let peer = value.split_once('=').unwrap().1.to_string();
+                v2.push((
+                    t,
+                    id,
+                    std::thread::spawn(move || sim::member(&url, &id2, &peer)),
+                ));
+            }
+        }
+    }
+    // Per token: (member id, the cluster it saw, whether it founds it).
+    let mut seen: Vec<Vec<(String, Vec<String>, bool)>> = vec![Vec::new(); tokens.len()];
+    for (t, id, task) in v3 {
+        let joined = rt
+            .block_on(task)?
+            .map_err(|e| format!("v3 member {id}: {e}"))?;
+        seen[t].push(match joined {
+            Joined::Founder(c) => (id, c, true),
+            Joined::Full(c) => (id, c, false),
+        });
+    }
+    for (t, id, thread) in v2 {
+        let outcome = thread
+            .join()
+            .unwrap()
+            .map_err(|e| format!("v2 member {id}: {e}"))?;
+        seen[t].push(match outcome {
+            Outcome::Founder(c) => (id, c, true),
+            Outcome::Proxy(c, _) => (id, c, false),
+            Outcome::Duplicate => return Err(format!("v2 member {id}: duplicate id").into()),
+        });
+    }
+    let mut members = 0;
+    for (t, (_, size)) in tokens.iter().enumerate() {
+        let cluster = &seen[t][0].1;
+        assert_eq!(cluster.len(), *size, "token {t}: {:?}", seen[t]);
+        for (id, c, founder) in &seen[t] {
+            assert_eq!(c, cluster, "token {t}: member {id} saw another cluster");
+            assert_eq!(*founder, cluster.contains(id), "token {t}: {id}");
+        }
+        assert_eq!(seen[t].iter().filter(|s| s.2).count(), *size);
+        members += seen[t].len();
+    }
+    assert_eq!(members, (1..=5).map(|s| 3 * (s + 2)).sum::<usize>());
+    drop(n);
+    Ok(())
+}
+
 /// A protobuf `PutRequest` (key = field 1, value = field 2), written by hand.
 fn put_message(key: &[u8], value: &[u8]) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -588,7 +662,7 @@ fn hostile_grpc_input_gets_clear_errors_and_changes_nothing() -> Result<(), Fail
 }
 
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 7] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 8] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -616,6 +690,10 @@ fn main() {
         (
             "a_member_reads_the_same_here_as_from_a_real_etcd_3_5",
             a_member_reads_the_same_here_as_from_a_real_etcd_3_5,
+        ),
+        (
+            "racing_v3_and_v2_members_agree_on_the_first_size",
+            racing_v3_and_v2_members_agree_on_the_first_size,
         ),
     ];
     rendezvous_e2e::run_native(&cases)
