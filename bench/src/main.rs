@@ -7,6 +7,7 @@
 //! wakeup, memory, sizes, render, scale) runs only those and writes nothing.
 
 mod load;
+mod load_v3;
 mod measure;
 mod plot;
 mod services;
@@ -74,13 +75,14 @@ fn main() {
     let chosen = |step: &str| steps.is_empty() || steps.split(',').any(|s| s.trim() == step);
     let mut out = serde_json::Map::new();
     type Step<'a> = Box<dyn Fn() -> Value + 'a>;
-    let all: [(&str, &str, Step); 8] = [
+    let all: [(&str, &str, Step); 9] = [
         (
             "bootstrap",
             "bootstrap_seconds",
             Box::new(|| steps::bootstrap(&s, runs, &dir)),
         ),
         ("load", "load", Box::new(|| steps::load(&s, rt))),
+        ("v3", "v3_load", Box::new(|| steps::v3(&s, rt, &root, &dir))),
         (
             "rates",
             "requests_per_second",

@@ -20,6 +20,8 @@ pub const CLASSIC: &str = "http://127.0.0.1:29087";
 
 /// Settings of this project's services under load: minting and waits are not what is measured.
 pub const VARS: [(&str, &str); 2] = [("MINTS_PER_MINUTE", "10000000"), ("MAX_WAITS", "4096")];
+/// The native server's gRPC listener (etcd's v3 API), for the v3 load table.
+pub const NATIVE_GRPC: &str = "127.0.0.1:18804";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -107,7 +109,8 @@ impl Services {
         let classic = Group::spawn(cmd, &dir.join("classic.log"), "etcd-discovery");
         let wrangler = Service::start_at(Shell::Worker, 18798, &dir.join("wrangler"), &VARS);
         let workerd = Workerd::start(18799, &dir.join("workerd"), &VARS);
-        let native = Service::start_at(Shell::Native, 18800, &dir.join("native"), &VARS);
+        let native_vars = [VARS[0], VARS[1], ("GRPC_LISTEN", NATIVE_GRPC)];
+        let native = Service::start_at(Shell::Native, 18800, &dir.join("native"), &native_vars);
         rendezvous_e2e::eventually("the classic stack", Duration::from_secs(30), || {
             rendezvous_e2e::http::try_send("GET", &format!("{CLASSIC}/new?size=3"), None, None)
                 .ok()

@@ -178,6 +178,62 @@ pub fn load(s: &Services, rt: &Runtime) -> Value {
     Value::Object(out)
 }
 
+/// v3 discovery: simulated etcd 3.6+ members against the native server's gRPC listener and
+/// against a real etcd 3.5 used directly as the v3 endpoint (what users of etcd 3.7 otherwise
+/// run), size-3 tokens, 10/50/200 at once. Target: at least etcd's rate.
+pub fn v3(s: &Services, rt: &Runtime, root: &Path, dir: &Path) -> Value {
+    let _etcd = crate::load_v3::start_etcd(root, dir, rt);
+    settle();
+    println!("\n## v3 discovery load: simulated etcd 3.6+ members (etcd's joinCluster sequence over gRPC), size-3 tokens");
+    println!(
+        "{:<42} {:>7} {:>6} {:>12} {:>8} {:>8} {:>6} {:>10}",
+        "", "at once", "tokens", "bootstraps/s", "p50 ms", "p99 ms", "failed", "vs etcd"
+    );
+    let mut out = serde_json::Map::new();
+    for (round, at_once) in [10usize, 50, 200].into_iter().enumerate() {
+        let tokens = (4 * at_once).max(100);
+        let on_etcd = crate::load_v3::mint_on_etcd(rt, tokens, 3, round);
+        let etcd = crate::load_v3::bootstraps(rt, crate::load_v3::ETCD_V3, on_etcd, 3, at_once);
+        let here: Vec<String> = s
+            .mint_many(Kind::Native, tokens, 3)
+            .iter()
+            .map(|u| u.rsplit('/').next().unwrap_or_default().to_string())
+            .collect();
+        let native = crate::load_v3::bootstraps(rt, crate::services::NATIVE_GRPC, here, 3, at_once);
+        for (label, l) in [
+            ("etcd 3.5 as the v3 endpoint", &etcd),
+            ("native (gRPC)", &native),
+        ] {
+            println!(
+                "{label:<42} {at_once:>7} {tokens:>6} {:>12.1} {:>8.1} {:>8.1} {:>6} {:>9.2}x",
+                l.rate(),
+                pct(&l.latencies, 0.5) * 1000.0,
+                pct(&l.latencies, 0.99) * 1000.0,
+                l.failed,
+                l.rate() / etcd.rate(),
+            );
+            if let Some(e) = &l.first_error {
+                println!(
+                    "    first failure: {}",
+                    e.chars().take(140).collect::<String>()
+                );
+            }
+        }
+        println!(
+            "    target at {at_once}: native >= etcd 3.5 {} ({:.2}x)",
+            verdict(native.rate() >= etcd.rate()),
+            native.rate() / etcd.rate()
+        );
+        out.insert(
+            format!("v3_{at_once}"),
+            json!({"tokens": tokens,
+                   "etcd": {"wall_s": etcd.wall, "failed": etcd.failed, "latencies_s": etcd.latencies},
+                   "native": {"wall_s": native.wall, "failed": native.failed, "latencies_s": native.latencies}}),
+        );
+    }
+    Value::Object(out)
+}
+
 /// The cost of one request: wrk reading one token's listing (three members), and each of this
 /// project's runtimes answering `/health`, which does no work of ours.
 pub fn rates(s: &Services) -> Value {

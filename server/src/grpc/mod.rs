@@ -97,7 +97,16 @@ pub async fn serve(
     tokens: Arc<Tokens>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Small answers must leave at once: without TCP_NODELAY, Nagle's algorithm and the peer's
+    // delayed ACK hold each for up to 40 ms.
+    let incoming = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        |conn| {
+            conn.inspect(|c| {
+                let _ = c.set_nodelay(true);
+            })
+        },
+    );
     let mut server = Server::builder();
     if let Some(identity) = identity {
         server = server
