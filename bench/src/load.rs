@@ -158,23 +158,42 @@ pub fn bootstraps(
     size: usize,
     at_once: usize,
 ) -> Load {
-    let tokens = urls.len();
+    run_tokens(rt, urls, size, at_once, |t, m, url| async move {
+        let peer = format!("http://10.{}.{}.{}:2380", t / 250 % 250, t % 250, m);
+        let (r, sent) = member(&url, &format!("t{t}m{m}"), &peer).await;
+        (r.map(|_| ()), sent)
+    })
+}
+
+/// Runs `size` members on every token (a token's members start together), at most `at_once`
+/// tokens at a time. `member(t, m, token)` is member `m` of token `t`: its result and the
+/// requests it sent. Only members that succeed count toward the latencies.
+pub fn run_tokens<F, Fut>(
+    rt: &tokio::runtime::Runtime,
+    tokens: Vec<String>,
+    size: usize,
+    at_once: usize,
+    member: F,
+) -> Load
+where
+    F: Fn(usize, usize, String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (Result<(), String>, u64)> + Send + 'static,
+{
+    let count = tokens.len();
     rt.block_on(async move {
         let slots = Arc::new(Semaphore::new(at_once.max(1)));
         let start = Instant::now();
         let mut tasks = Vec::new();
-        for (t, url) in urls.into_iter().enumerate() {
-            let slots = slots.clone();
+        for (t, token) in tokens.into_iter().enumerate() {
+            let (slots, member) = (slots.clone(), member.clone());
             tasks.push(tokio::spawn(async move {
                 let _slot = slots.acquire_owned().await.expect("open");
                 let members: Vec<_> = (0..size)
                     .map(|m| {
-                        let url = url.clone();
+                        let run = member(t, m, token.clone());
                         tokio::spawn(async move {
                             let begun = Instant::now();
-                            let peer =
-                                format!("http://10.{}.{}.{}:2380", t / 250 % 250, t % 250, m);
-                            let (r, sent) = member(&url, &format!("t{t}m{m}"), &peer).await;
+                            let (r, sent) = run.await;
                             (begun.elapsed().as_secs_f64(), r, sent)
                         })
                     })
@@ -187,8 +206,8 @@ pub fn bootstraps(
             }));
         }
         let mut load = Load {
-            tokens,
-            members: tokens * size,
+            tokens: count,
+            members: count * size,
             wall: 0.0,
             latencies: Vec::new(),
             failed: 0,
@@ -199,7 +218,7 @@ pub fn bootstraps(
             for (latency, result, sent) in task.await.expect("a token task") {
                 load.requests += sent;
                 match result {
-                    Ok(_) => load.latencies.push(latency),
+                    Ok(()) => load.latencies.push(latency),
                     Err(e) => {
                         load.failed += 1;
                         load.first_error.get_or_insert(e);

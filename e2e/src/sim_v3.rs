@@ -5,6 +5,7 @@
 //! fail with "cluster is full" (3.6 has no proxies). Errors end it, as they would end etcd's
 //! attempt.
 
+use shared::v3::key::prefix_end;
 use tokio_stream::StreamExt;
 
 /// etcd's v3 messages and client (built from the server's proto/ subset).
@@ -31,15 +32,25 @@ pub enum Joined {
     Full(Vec<String>),
 }
 
-fn prefix_end(key: &[u8]) -> Vec<u8> {
-    let mut end = key.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return end;
-        }
-    }
-    vec![0]
+/// One range: the keys from `key` (to `range_end`, if any) with their create revisions, and
+/// the header's revision.
+async fn range(
+    kv: &mut KvClient<tonic::transport::Channel>,
+    key: &[u8],
+    range_end: Vec<u8>,
+    what: &str,
+) -> Result<(Vec<mvccpb::KeyValue>, i64), String> {
+    let req = RangeRequest {
+        key: key.to_vec(),
+        range_end,
+        ..RangeRequest::default()
+    };
+    let r = kv
+        .range(req)
+        .await
+        .map_err(|s| format!("{what}: {s}"))?
+        .into_inner();
+    Ok((r.kvs, r.header.map_or(0, |h| h.revision)))
 }
 
 /// Runs one member with id `id` (hex) and value `name=peerURL` against `endpoint`.
@@ -53,51 +64,23 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     let members = format!("{registry}/members").into_bytes();
     let mine = format!("{registry}/members/{id}").into_bytes();
 
-    let read_size = |kv: &mut KvClient<_>| {
-        let req = RangeRequest {
-            key: size_key.clone(),
-            ..RangeRequest::default()
-        };
-        let mut kv = kv.clone();
-        async move {
-            let r = kv
-                .range(req)
-                .await
-                .map_err(|s| format!("size: {s}"))?
-                .into_inner();
-            let kv = r.kvs.first().ok_or("size not found")?;
-            std::str::from_utf8(&kv.value)
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| "bad size key".to_string())
-        }
+    let read_size = |kvs: Vec<mvccpb::KeyValue>| {
+        let kv = kvs.first().ok_or("size not found")?;
+        std::str::from_utf8(&kv.value)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| "bad size key".to_string())
     };
-    let list = |kv: &mut KvClient<_>| {
-        let req = RangeRequest {
-            key: members.clone(),
-            range_end: prefix_end(&members),
-            ..RangeRequest::default()
-        };
-        let mut kv = kv.clone();
-        async move {
-            let r = kv
-                .range(req)
-                .await
-                .map_err(|s| format!("members: {s}"))?
-                .into_inner();
-            let revision = r.header.map_or(0, |h| h.revision);
-            let found: Vec<(Vec<u8>, i64)> = r
-                .kvs
-                .into_iter()
-                .map(|k| (k.key, k.create_revision))
-                .collect();
-            Ok::<_, String>((found, revision))
-        }
+    let list = |kvs: Vec<mvccpb::KeyValue>| -> Vec<(Vec<u8>, i64)> {
+        kvs.into_iter()
+            .map(|k| (k.key, k.create_revision))
+            .collect()
     };
+    let members_end = prefix_end(&members);
 
-    let size = read_size(&mut kv).await?;
-    list(&mut kv).await?;
+    let size = read_size(range(&mut kv, &size_key, Vec::new(), "size").await?.0)?;
+    range(&mut kv, &members, members_end.clone(), "members").await?;
     kv.put(PutRequest {
         key: mine.clone(),
         value: value.as_bytes().to_vec(),
@@ -105,8 +88,12 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     })
     .await
     .map_err(|s| format!("put: {s}"))?;
-    let size = read_size(&mut kv).await.unwrap_or(size);
-    let (mut known, revision) = list(&mut kv).await?;
+    let size = match range(&mut kv, &size_key, Vec::new(), "size").await {
+        Ok((kvs, _)) => read_size(kvs).unwrap_or(size),
+        Err(_) => size,
+    };
+    let (kvs, revision) = range(&mut kv, &members, members_end.clone(), "members").await?;
+    let mut known = list(kvs);
 
     if known.len() < size {
         let mut watch = WatchClient::connect(url)
@@ -115,7 +102,7 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
         let create = WatchRequest {
             request_union: Some(RequestUnion::CreateRequest(WatchCreateRequest {
                 key: members.clone(),
-                range_end: prefix_end(&members),
+                range_end: members_end,
                 start_revision: revision + 1,
                 ..WatchCreateRequest::default()
             })),
