@@ -51,6 +51,8 @@ fi
 apt_missing=()
 if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
+  # etcdctl 3.4, a second real v3 client to judge the gRPC API by.
+  command -v etcdctl >/dev/null 2>&1 || apt_missing+=(etcd-client)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
   # openssl makes the certificate the gRPC TLS test serves.
