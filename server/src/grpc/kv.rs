@@ -45,15 +45,12 @@ impl Kv for KvService {
     async fn put(&self, req: Request<PutRequest>) -> Result<Response<PutResponse>, Status> {
         let req = req.into_inner();
         let scope = scope(&req.key, &[]).map_err(status)?;
-        if req.ignore_value || req.ignore_lease {
-            return Err(Status::invalid_argument(
-                "ignore_value and ignore_lease are not served here",
-            ));
-        }
         let ask = v3::PutRequest {
             value: req.value,
             lease: req.lease,
             prev_kv: req.prev_kv,
+            ignore_value: req.ignore_value,
+            ignore_lease: req.ignore_lease,
         };
         let found = self
             .tokens

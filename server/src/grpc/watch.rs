@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use shared::v2::RawRequest;
 use shared::v3::key::{scope, Scope};
-use shared::v3::{self, WatchEvent};
+use shared::v3::{self, Refusal, WatchEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -47,28 +47,35 @@ impl Watch for WatchService {
     }
 }
 
+/// A create that ends at once: refused, or on a token that does not exist.
+fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
+    WatchResponse {
+        header: header(0),
+        watch_id: id,
+        created: true,
+        canceled: true,
+        cancel_reason: reason,
+        ..WatchResponse::default()
+    }
+}
+
 /// Reads one client's watch requests until it hangs up; its watches end with it.
 async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: Sender) {
     let mut watches: HashMap<i64, JoinHandle<()>> = HashMap::new();
     let mut next_id = 0i64;
     while let Ok(Some(msg)) = incoming.message().await {
-        let revision = 0;
-        match msg.request_union {
+        let answer = match msg.request_union {
             Some(RequestUnion::CreateRequest(c)) => {
                 let id = if c.watch_id != 0 { c.watch_id } else { next_id };
                 next_id = next_id.max(id) + 1;
                 let scope = match scope(&c.key, &c.range_end) {
                     Ok(s) => s,
                     Err(r) => {
-                        let refused = WatchResponse {
-                            header: header(revision),
-                            watch_id: id,
-                            created: true,
-                            canceled: true,
-                            cancel_reason: r.message,
-                            ..WatchResponse::default()
-                        };
-                        if tx.send(Ok(refused)).await.is_err() {
+                        if tx
+                            .send(Ok(refused_at_creation(id, r.message)))
+                            .await
+                            .is_err()
+                        {
                             break;
                         }
                         continue;
@@ -77,14 +84,7 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                 let now = match tokens.read(scope.token, |reg| reg.index()).await {
                     Ok(Some(index)) => index,
                     Ok(None) => {
-                        let gone = WatchResponse {
-                            header: header(revision),
-                            watch_id: id,
-                            created: true,
-                            canceled: true,
-                            cancel_reason: shared::v3::Refusal::not_minted(&scope).message,
-                            ..WatchResponse::default()
-                        };
+                        let gone = refused_at_creation(id, Refusal::not_minted(&scope).message);
                         if tx.send(Ok(gone)).await.is_err() {
                             break;
                         }
@@ -95,8 +95,17 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                         break;
                     }
                 };
+                let has = |f: FilterType| c.filters.contains(&(f as i32));
+                let watch = v3::Watch::new(
+                    c.start_revision,
+                    now,
+                    has(FilterType::Noput),
+                    has(FilterType::Nodelete),
+                    c.prev_kv,
+                );
+                // Created is sent before the watch can send its first events.
                 let created = WatchResponse {
-                    header: header(rev(now)),
+                    header: header(v3::revision(now)),
                     watch_id: id,
                     created: true,
                     ..WatchResponse::default()
@@ -104,48 +113,33 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                 if tx.send(Ok(created)).await.is_err() {
                     break;
                 }
-                // From start_revision (inclusive), or from now.
-                let after = u64::try_from(c.start_revision.saturating_sub(1))
-                    .ok()
-                    .filter(|_| c.start_revision > 0)
-                    .unwrap_or(now);
-                let shown = Shown {
-                    prev_kv: c.prev_kv,
-                    puts: !c.filters.contains(&(FilterType::Noput as i32)),
-                    deletes: !c.filters.contains(&(FilterType::Nodelete as i32)),
-                };
-                let task =
-                    tokio::spawn(follow(tokens.clone(), scope, id, after, shown, tx.clone()));
+                let task = tokio::spawn(follow(tokens.clone(), scope, id, watch, tx.clone()));
                 if let Some(old) = watches.insert(id, task) {
                     old.abort();
                 }
+                continue;
             }
             Some(RequestUnion::CancelRequest(c)) => {
                 if let Some(task) = watches.remove(&c.watch_id) {
                     task.abort();
                 }
-                let canceled = WatchResponse {
-                    header: header(revision),
+                WatchResponse {
+                    header: header(0),
                     watch_id: c.watch_id,
                     canceled: true,
                     ..WatchResponse::default()
-                };
-                if tx.send(Ok(canceled)).await.is_err() {
-                    break;
                 }
             }
-            Some(RequestUnion::ProgressRequest(_)) => {
-                // etcd answers progress with watch id -1 and the revision reached.
-                let progress = WatchResponse {
-                    header: header(revision),
-                    watch_id: -1,
-                    ..WatchResponse::default()
-                };
-                if tx.send(Ok(progress)).await.is_err() {
-                    break;
-                }
-            }
-            None => {}
+            // etcd answers progress with watch id -1 and the revision reached.
+            Some(RequestUnion::ProgressRequest(_)) => WatchResponse {
+                header: header(0),
+                watch_id: -1,
+                ..WatchResponse::default()
+            },
+            None => continue,
+        };
+        if tx.send(Ok(answer)).await.is_err() {
+            break;
         }
     }
     for (_, task) in watches {
@@ -153,29 +147,7 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
     }
 }
 
-fn rev(index: u64) -> i64 {
-    i64::try_from(index).unwrap_or(i64::MAX)
-}
-
-/// What a watch asked to be sent: previous values, and which kinds of events (etcd's filters).
-#[derive(Clone, Copy)]
-struct Shown {
-    prev_kv: bool,
-    puts: bool,
-    deletes: bool,
-}
-
-impl Shown {
-    fn wants(self, e: &WatchEvent) -> bool {
-        if e.delete {
-            self.deletes
-        } else {
-            self.puts
-        }
-    }
-}
-
-fn event(e: WatchEvent, shown: Shown) -> Event {
+fn event(e: WatchEvent) -> Event {
     Event {
         r#type: if e.delete {
             EventType::Delete
@@ -183,48 +155,33 @@ fn event(e: WatchEvent, shown: Shown) -> Event {
             EventType::Put
         } as i32,
         kv: Some(kv(e.kv)),
-        prev_kv: e.prev_kv.filter(|_| shown.prev_kv).map(kv),
+        prev_kv: e.prev_kv.map(kv),
     }
 }
 
-/// Sends the changes to `scope` after revision `after`, as they come, until the client goes.
-async fn follow(
-    tokens: Arc<Tokens>,
-    scope: Scope,
-    id: i64,
-    mut after: u64,
-    shown: Shown,
-    tx: Sender,
-) {
+/// Sends the changes to `scope` the watch asked for, as they come, until the client goes.
+async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut watch: v3::Watch, tx: Sender) {
     loop {
         let read = tokens
-            .read(scope.token, |reg| {
-                (reg.index(), v3::events_after(reg, &scope.target, after))
-            })
+            .read(scope.token, |reg| watch.next(reg, &scope.target))
             .await;
         match read {
-            Ok(Some((index, events))) => {
-                let events: Vec<Event> = events
-                    .into_iter()
-                    .filter(|e| shown.wants(e))
-                    .map(|e| event(e, shown))
-                    .collect();
+            Ok(Some(events)) => {
                 if !events.is_empty() {
                     let changed = WatchResponse {
-                        header: header(rev(index)),
+                        header: header(v3::revision(watch.after)),
                         watch_id: id,
-                        events,
+                        events: events.into_iter().map(event).collect(),
                         ..WatchResponse::default()
                     };
                     if tx.send(Ok(changed)).await.is_err() {
                         return;
                     }
                 }
-                after = index;
             }
             Ok(None) => {
                 let ended = WatchResponse {
-                    header: header(rev(after)),
+                    header: header(v3::revision(watch.after)),
                     watch_id: id,
                     canceled: true,
                     cancel_reason: "the token has ended".into(),
@@ -242,7 +199,7 @@ async fn follow(
             return;
         }
         // The registry's own wait: it returns at the next change after `after` (or idle).
-        let query = format!("recursive=true&wait=true&waitIndex={}", after + 1);
+        let query = format!("recursive=true&wait=true&waitIndex={}", watch.after + 1);
         let wait = RawRequest {
             method: "GET",
             key: "",

@@ -75,7 +75,8 @@ pub struct Kv {
     pub value: Vec<u8>,
 }
 
-fn rev(index: u64) -> i64 {
+/// A registry index as a v3 revision (etcd's are signed).
+pub fn revision(index: u64) -> i64 {
     i64::try_from(index).unwrap_or(i64::MAX)
 }
 
@@ -91,8 +92,8 @@ fn version(history: &[Event], name: &str, created: u64, index: u64) -> i64 {
 fn kv(reg: &Registry, name: &str, s: &Stored) -> Kv {
     Kv {
         key: v3_key(reg.token(), name),
-        create_revision: rev(s.created),
-        mod_revision: rev(s.modified),
+        create_revision: revision(s.created),
+        mod_revision: revision(s.modified),
         version: version(reg.history(), name, s.created, s.modified),
         value: s.value.clone().into_bytes(),
     }
@@ -139,7 +140,7 @@ pub fn range(reg: &Registry, scope: &Scope, req: &RangeRequest) -> Result<RangeR
     if !reg.is_minted() {
         return Err(Refusal::not_minted(scope));
     }
-    let now = rev(reg.index());
+    let now = revision(reg.index());
     let mut kvs = if req.revision <= 0 || req.revision == now {
         current(reg, &scope.target)
     } else if req.revision > now {
@@ -182,11 +183,14 @@ pub fn range(reg: &Registry, scope: &Scope, req: &RangeRequest) -> Result<RangeR
 }
 
 /// `KV.Put` of one key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PutRequest {
     pub value: Vec<u8>,
     pub lease: i64,
     pub prev_kv: bool,
+    /// etcd's "keep the current value" and "keep the current lease": not served.
+    pub ignore_value: bool,
+    pub ignore_lease: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,6 +236,12 @@ pub fn put(reg: &mut Registry, scope: &Scope, req: &PutRequest, now: u64) -> Put
             ))
         }
     };
+    if req.ignore_value || req.ignore_lease {
+        return refuse(Refusal::new(
+            Code::InvalidArgument,
+            "ignore_value and ignore_lease are not served here",
+        ));
+    }
     if req.lease != 0 {
         return refuse(Refusal::new(
             Code::InvalidArgument,
@@ -273,7 +283,7 @@ pub fn put(reg: &mut Registry, scope: &Scope, req: &PutRequest, now: u64) -> Put
     let written = reg.write(&write, now);
     let response = match &written.result {
         Ok(index) => Ok(PutResponse {
-            revision: rev(*index),
+            revision: revision(*index),
             prev_kv: before.filter(|_| req.prev_kv),
         }),
         Err(e) => Err(refused(e)),
@@ -289,6 +299,55 @@ pub struct WatchEvent {
     pub prev_kv: Option<Kv>,
 }
 
+/// What one watch asked for (`WatchCreateRequest`): where it starts, which kinds of events
+/// (etcd's NOPUT and NODELETE filters), and whether previous values come with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    /// The revision after which events are sent: `start_revision - 1`, or the revision now
+    /// when it gave none.
+    pub after: u64,
+    pub puts: bool,
+    pub deletes: bool,
+    pub prev_kv: bool,
+}
+
+impl Watch {
+    /// A watch from `start_revision` (0 or less: from now, the registry being at `now`).
+    pub fn new(
+        start_revision: i64,
+        now: u64,
+        no_put: bool,
+        no_delete: bool,
+        prev_kv: bool,
+    ) -> Watch {
+        let after = u64::try_from(start_revision)
+            .ok()
+            .filter(|r| *r > 0)
+            .map_or(now, |r| r - 1);
+        Watch {
+            after,
+            puts: !no_put,
+            deletes: !no_delete,
+            prev_kv,
+        }
+    }
+
+    /// The changes to `target` this watch has not sent yet, as it asked for them, and moves it
+    /// past them (to the registry's revision now).
+    pub fn next(&mut self, reg: &Registry, target: &Target) -> Vec<WatchEvent> {
+        let events = events_after(reg, target, self.after)
+            .into_iter()
+            .filter(|e| if e.delete { self.deletes } else { self.puts })
+            .map(|e| WatchEvent {
+                prev_kv: e.prev_kv.filter(|_| self.prev_kv),
+                ..e
+            })
+            .collect();
+        self.after = reg.index();
+        events
+    }
+}
+
 /// The changes to `target` after revision `after`, oldest first: what a watch from
 /// `after + 1` sends. The whole history is kept, so no watch ever meets a compaction.
 pub fn events_after(reg: &Registry, target: &Target, after: u64) -> Vec<WatchEvent> {
@@ -301,8 +360,8 @@ pub fn events_after(reg: &Registry, target: &Target, after: u64) -> Vec<WatchEve
             let key = v3_key(token, &e.key);
             let prev_kv = e.prev.as_ref().map(|p| Kv {
                 key: key.clone(),
-                create_revision: rev(p.created),
-                mod_revision: rev(p.modified),
+                create_revision: revision(p.created),
+                mod_revision: revision(p.modified),
                 version: version(history, &e.key, p.created, p.modified),
                 value: p.value.clone().into_bytes(),
             });
@@ -313,8 +372,8 @@ pub fn events_after(reg: &Registry, target: &Target, after: u64) -> Vec<WatchEve
             let kv = match (&e.node, delete) {
                 (Some(s), false) => Kv {
                     key,
-                    create_revision: rev(s.created),
-                    mod_revision: rev(e.index),
+                    create_revision: revision(s.created),
+                    mod_revision: revision(e.index),
                     version: version(history, &e.key, s.created, e.index),
                     value: s.value.clone().into_bytes(),
                 },
@@ -322,7 +381,7 @@ pub fn events_after(reg: &Registry, target: &Target, after: u64) -> Vec<WatchEve
                 _ => Kv {
                     key,
                     create_revision: 0,
-                    mod_revision: rev(e.index),
+                    mod_revision: revision(e.index),
                     version: 0,
                     value: Vec::new(),
                 },

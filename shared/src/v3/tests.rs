@@ -32,8 +32,8 @@ fn put_member(
 ) -> Result<PutResponse, Refusal> {
     let req = PutRequest {
         value: value.as_bytes().to_vec(),
-        lease: 0,
         prev_kv,
+        ..PutRequest::default()
     };
     put(reg, &one(&format!("/members/{id}")), &req, 2_000).response
 }
@@ -129,8 +129,7 @@ fn refusals_carry_the_code_a_client_understands() {
     );
     let size = PutRequest {
         value: b"5".to_vec(),
-        lease: 0,
-        prev_kv: false,
+        ..PutRequest::default()
     };
     let code = |p: Put| p.response.unwrap_err().code;
     assert_eq!(
@@ -298,5 +297,65 @@ fn watches_replay_the_history_after_a_revision() {
     assert_eq!(
         last[0].prev_kv.as_ref().unwrap().value,
         b"a=http://10.0.0.3:2380"
+    );
+}
+
+#[test]
+fn ignore_value_and_ignore_lease_are_refused() {
+    let mut reg = minted(3, Limits::default());
+    for req in [
+        PutRequest {
+            ignore_value: true,
+            ..PutRequest::default()
+        },
+        PutRequest {
+            ignore_lease: true,
+            ..PutRequest::default()
+        },
+    ] {
+        let r = put(&mut reg, &one("/members/aa"), &req, 0)
+            .response
+            .unwrap_err();
+        assert_eq!(r.code, Code::InvalidArgument, "{}", r.message);
+    }
+    assert_eq!(reg.index(), 1);
+}
+
+#[test]
+fn a_watch_starts_where_asked_filters_and_keeps_its_place() {
+    let mut reg = minted(3, Limits::default());
+    put_member(&mut reg, "aa", "a=http://10.0.0.1:2380", false).unwrap();
+    put_member(&mut reg, "aa", "a=http://10.0.0.9:2380", false).unwrap();
+    let target = members().target;
+    // From revision 2: both puts; previous values only when asked.
+    let mut w = Watch::new(2, reg.index(), false, false, false);
+    let sent = w.next(&reg, &target);
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|e| e.prev_kv.is_none()));
+    assert_eq!(w.after, 3);
+    assert!(w.next(&reg, &target).is_empty(), "nothing new");
+    let mut with_prev = Watch::new(2, reg.index(), false, false, true);
+    assert!(with_prev.next(&reg, &target)[1].prev_kv.is_some());
+    // No start revision: from now.
+    let mut from_now = Watch::new(0, reg.index(), false, false, false);
+    assert!(from_now.next(&reg, &target).is_empty());
+    // NOPUT drops puts, NODELETE deletes.
+    let raw = RawRequest {
+        method: "DELETE",
+        key: "/aa",
+        query: "",
+        content_type: None,
+        body: "",
+    };
+    reg.handle(&raw.parse(0).unwrap(), 5_000);
+    let mut no_put = Watch::new(1, reg.index(), true, false, false);
+    let sent = no_put.next(&reg, &target);
+    assert!(sent.len() == 1 && sent[0].delete, "{sent:?}");
+    let mut no_delete = Watch::new(1, reg.index(), false, true, false);
+    assert!(no_delete.next(&reg, &target).iter().all(|e| !e.delete));
+    assert_eq!(
+        from_now.next(&reg, &target).len(),
+        1,
+        "the delete, after its start"
     );
 }
