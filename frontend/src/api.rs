@@ -85,14 +85,12 @@ pub async fn read_registry(
     via: Option<Via>,
     now_ms: u64,
 ) -> Result<Registry, ReadError> {
+    let size_url = format!("{url}/_config/size");
     let (via, size) = match via {
-        Some(v) => (v, read(&format!("{url}/_config/size"), v).await),
-        None => match get(&format!("{url}/_config/size")).await {
+        Some(v) => (v, read(&size_url, v).await),
+        None => match get(&size_url).await {
             Ok(a) => (Via::Direct, Ok(a)),
-            Err(_) => (
-                Via::Relay,
-                read(&format!("{url}/_config/size"), Via::Relay).await,
-            ),
+            Err(_) => (Via::Relay, read(&size_url, Via::Relay).await),
         },
     };
     let size = size.map_err(ReadError::Unreachable)?;
