@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::{Request, StatusCode};
@@ -92,11 +92,9 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
     let content_type = header(CONTENT_TYPE);
     let mut body = String::new();
     if method == "PUT" {
-        if declared_too_large(header(CONTENT_LENGTH).as_deref()) {
-            return closing(body_too_large());
-        }
-        let limited = Limited::new(req.into_body(), shared::service::MAX_BODY_BYTES + 1);
-        let bytes = match tokio::time::timeout(app.body_timeout, limited.collect()).await {
+        let declared = header(CONTENT_LENGTH);
+        let read = read_body(req.into_body(), declared.as_deref());
+        let bytes = match tokio::time::timeout(app.body_timeout, read).await {
             Err(_) => {
                 return closing(Response::etcd_error(
                     ErrorCode::InvalidForm,
@@ -107,17 +105,15 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
                     408,
                 ))
             }
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return closing(body_too_large())
-            }
-            Ok(Err(e)) => {
+            Ok(BodyRead::TooLarge) => return closing(body_too_large()),
+            Ok(BodyRead::Broken(e)) => {
                 return closing(Response::etcd_error(
                     ErrorCode::InvalidForm,
                     format!("the request body could not be read: {e}"),
                     400,
                 ))
             }
-            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(BodyRead::Body(bytes)) => bytes,
         };
         body = match body_text(Vec::from(bytes)) {
             Ok(text) => text,
@@ -150,6 +146,49 @@ fn hit(gate: &Mutex<shared::mint::Gate>, client: &str) -> Result<(), u64> {
     gate.lock()
         .unwrap_or_else(|e| e.into_inner())
         .hit(client, now_ms())
+}
+
+/// Bytes of an oversized body read and dropped before its 413 is sent. A client is often still
+/// sending when the answer is ready; closing with its data unread makes the kernel reset the
+/// connection, and the client sees a broken pipe instead of the 413. Past this, it does.
+const DRAIN_BYTES: usize = 1024 * 1024;
+
+enum BodyRead {
+    Body(Bytes),
+    TooLarge,
+    Broken(String),
+}
+
+/// A PUT's body, at most `MAX_BODY_BYTES` of it. A larger one (declared, or found so) is read
+/// on and dropped up to `DRAIN_BYTES`, then refused.
+async fn read_body(mut body: Incoming, declared: Option<&str>) -> BodyRead {
+    let declared_len = declared.and_then(|l| l.trim().parse::<usize>().ok());
+    if declared_too_large(declared) && declared_len.is_none_or(|l| l > DRAIN_BYTES) {
+        return BodyRead::TooLarge;
+    }
+    let keep = shared::service::MAX_BODY_BYTES;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return BodyRead::Broken(e.to_string()),
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen > DRAIN_BYTES {
+            return BodyRead::TooLarge;
+        }
+        if seen <= keep {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if seen > keep || declared_too_large(declared) {
+        return BodyRead::TooLarge;
+    }
+    BodyRead::Body(Bytes::from(kept))
 }
 
 /// `/new`: count the client, then store a fresh token.
@@ -250,7 +289,8 @@ fn header_name(name: &'static str) -> HeaderName {
     }
 }
 
-/// An answer after which the connection closes: what is left of the request is not read.
+/// An answer after which the connection closes: the request cannot be read on (too large,
+/// too slow, or broken).
 fn closing(r: Response) -> Answer {
     let mut resp = write(r);
     resp.headers_mut()
