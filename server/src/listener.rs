@@ -103,3 +103,36 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 pub fn bound(listener: &TcpListener) -> Option<SocketAddr> {
     listener.local_addr().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    /// More dials than tokio's default queue of 1024, none accepted yet: each must still
+    /// connect at once, not wait out a dropped SYN. Both listeners, HTTP and gRPC.
+    #[tokio::test]
+    async fn a_burst_of_dials_waits_in_the_queue() {
+        crate::raise_open_file_limit();
+        let any = "127.0.0.1:0".parse().unwrap();
+        let listeners = [
+            ("http", super::bind(any).expect("bound")),
+            ("grpc", crate::grpc::bind(any).expect("bound")),
+        ];
+        for (name, listener) in listeners {
+            let addr = listener.local_addr().unwrap();
+            let dials = tokio::task::spawn_blocking(move || {
+                (0..1500)
+                    .map(|i| {
+                        TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                            .map_err(|e| format!("{name} dial {i}: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .unwrap();
+            assert_eq!(dials.map(|d| d.len()), Ok(1500));
+            drop(listener);
+        }
+    }
+}

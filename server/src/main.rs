@@ -89,7 +89,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
         _ => None,
     };
     let grpc_listener = match cli.grpc_listen {
-        Some(addr) => match grpc::bind(addr).await {
+        Some(addr) => match grpc::bind(addr) {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!("rendezvous: {e}");

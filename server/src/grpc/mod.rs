@@ -72,11 +72,11 @@ fn unavailable(why: String) -> tonic::Status {
     tonic::Status::unavailable(format!("temporarily unavailable: {why}"))
 }
 
-/// The gRPC listener, bound at start so that a taken port stops the server at once.
-pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
-    tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen for gRPC on {listen}: {e}"))
+/// The gRPC listener, bound at start so that a taken port stops the server at once, with the
+/// HTTP listener's deep queue: members of many clusters dial at once, and each one the kernel
+/// turns away waits a second to dial again.
+pub fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    crate::listener::bind(listen).map_err(|e| format!("cannot listen for gRPC on {listen}: {e}"))
 }
 
 /// The TLS identity from a certificate chain and its key (PEM files), read at start.
