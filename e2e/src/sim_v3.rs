@@ -55,10 +55,13 @@ async fn range(
 
 /// Runs one member with id `id` (hex) and value `name=peerURL` against `endpoint`.
 pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Result<Joined, String> {
-    let url = format!("http://{endpoint}");
-    let mut kv = KvClient::connect(url.clone())
+    // One connection for every call, as etcd's client shares one gRPC channel.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{endpoint}"))
+        .map_err(|e| format!("endpoint: {e}"))?
+        .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    let mut kv = KvClient::new(channel.clone());
     let registry = format!("/_etcd/registry/{token}");
     let size_key = format!("{registry}/_config/size").into_bytes();
     let members = format!("{registry}/members").into_bytes();
@@ -96,9 +99,7 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     let mut known = list(kvs);
 
     if known.len() < size {
-        let mut watch = WatchClient::connect(url)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+        let mut watch = WatchClient::new(channel);
         let create = WatchRequest {
             request_union: Some(RequestUnion::CreateRequest(WatchCreateRequest {
                 key: members.clone(),
