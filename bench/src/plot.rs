@@ -1,6 +1,6 @@
 //! The README's plot, as SVG: real bootstrap medians (with min-max whiskers), simulated
-//! bootstraps per second, and request rates. Rates span two orders of magnitude between the
-//! shells, so those two panels use a log scale.
+//! bootstraps per second (v2, and v3 over gRPC), and request rates. The v2 rates span two
+//! orders of magnitude between the shells, so those two panels use a log scale.
 
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ fn log_height(v: f64, max: f64, ph: f64) -> f64 {
 }
 
 pub fn svg(r: &Value) -> String {
-    let (w, h) = (1100.0, 680.0);
+    let (w, h) = (1100.0, 960.0);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     s += &bootstrap(&r["bootstrap_seconds"]);
     s += &load(&r["load"]);
@@ -43,6 +43,7 @@ pub fn svg(r: &Value) -> String {
         s += &format!("<rect x=\"{x}\" y=\"360\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"370\">{label}</text>\n", x + 16.0);
     }
     s += &rates(&r["requests_per_second"]);
+    s += &v3(&r["v3_load"]);
     s += "</svg>\n";
     s
 }
@@ -150,6 +151,52 @@ fn rates(r: &Value) -> String {
             316.0 + bw,
             y + 15.0
         );
+    }
+    s
+}
+
+/// Bottom: v3 bootstraps per second over gRPC, the native server beside an etcd 3.5 used as
+/// the endpoint (linear: the two are within a small factor).
+fn v3(l: &Value) -> String {
+    let sides = [
+        ("etcd", "etcd 3.5 as the v3 endpoint", "#cf222e"),
+        ("native", "native server (gRPC)", "#1a7f37"),
+    ];
+    let rate = |side: &str, t: usize| -> f64 {
+        let v = &l[format!("v3_{t}")];
+        v["tokens"].as_f64().unwrap_or(0.0) / v[side]["wall_s"].as_f64().unwrap_or(f64::INFINITY)
+    };
+    let loads = [10usize, 50, 200];
+    let max = sides
+        .iter()
+        .flat_map(|(k, _, _)| loads.map(|t| rate(k, t)))
+        .fold(10.0, f64::max);
+    let mut s = String::from("<text x=\"20\" y=\"700\" font-size=\"14\" font-weight=\"bold\">v3 discovery: simulated etcd 3.6+ bootstraps per second over gRPC, size 3</text>\n");
+    let (y0, ph) = (910.0, 170.0);
+    for (g, t) in loads.iter().enumerate() {
+        for (i, (k, _, color)) in sides.iter().enumerate() {
+            let v = rate(k, *t);
+            let x = 60.0 + g as f64 * 150.0 + i as f64 * 50.0;
+            let bh = (v / max * ph).max(1.0);
+            s += &format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"44\" height=\"{bh}\" fill=\"{color}\"/>\n",
+                y0 - bh
+            );
+            s += &format!(
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{v:.0}</text>\n",
+                x + 22.0,
+                y0 - bh - 4.0
+            );
+        }
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens at once</text>\n",
+            60.0 + g as f64 * 150.0 + 47.0,
+            y0 + 18.0
+        );
+    }
+    for (i, (_, label, color)) in sides.iter().enumerate() {
+        let y = 740.0 + i as f64 * 24.0;
+        s += &format!("<rect x=\"560\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"578\" y=\"{}\">{label}</text>\n", y + 10.0);
     }
     s
 }
