@@ -70,11 +70,19 @@ fn refused(args: &[&str], code: &str) -> String {
 }
 
 fn start(case: &str) -> (Service, String, String) {
+    start_with(case, &[])
+}
+
+/// A native server with gRPC on and `settings`, and a size-3 token: (server, token URL, the
+/// token's v3 prefix).
+fn start_with(case: &str, settings: &[(&str, &str)]) -> (Service, String, String) {
+    let mut vars = vec![("GRPC_LISTEN", GRPC)];
+    vars.extend_from_slice(settings);
     let n = Service::start_at(
         Shell::Native,
         HTTP,
         &scratch(&format!("v3-{case}")).join("state"),
-        &[("GRPC_LISTEN", GRPC)],
+        &vars,
     );
     let url = get(&format!("{}/new?size=3", n.base())).body;
     let token = url.rsplit('/').next().unwrap().to_string();
@@ -677,8 +685,97 @@ fn hostile_grpc_input_gets_clear_errors_and_changes_nothing() -> Result<(), Fail
     Ok(())
 }
 
+/// `etcdctl watch --prefix <prefix>/members` running on, its output in files under `dir`.
+struct Watcher {
+    child: std::process::Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Watcher {
+    fn start(dir: &std::path::Path, name: &str, prefix: &str) -> Watcher {
+        let (out, err) = (
+            dir.join(format!("{name}.out")),
+            dir.join(format!("{name}.err")),
+        );
+        let child = Command::new(etcdctl_bin())
+            .args(["--endpoints", GRPC, "watch", "--prefix"])
+            .arg(format!("{prefix}/members"))
+            .env("ETCDCTL_API", "3")
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .expect("etcdctl runs");
+        Watcher { child, out, err }
+    }
+
+    /// Whether it has ended (the server canceled its watch).
+    fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    fn printed(&self) -> (String, String) {
+        let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        (read(&self.out), read(&self.err))
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn watches_beyond_the_tokens_waits_limit_are_refused() -> Result<(), Failed> {
+    let (n, _url, prefix) = start_with("watch-limit", &[("MAX_WAITS", "2")]);
+    let dir = scratch("v3-watch-limit-out");
+    let mut watchers: Vec<Watcher> = (0..3)
+        .map(|i| Watcher::start(&dir, &format!("w{i}"), &prefix))
+        .collect();
+    // Three watches, room for two: one ends (refused at creation, or canceled when its wait
+    // found the room taken), the other two stay.
+    let refused = rendezvous_e2e::eventually("one watch refused", Duration::from_secs(15), || {
+        watchers.iter_mut().position(Watcher::ended)
+    });
+    let (_, err) = watchers[refused].printed();
+    assert!(err.contains("too many watches"), "{err}");
+    assert!(err.contains("2 waits and watches"), "{err}");
+    std::thread::sleep(Duration::from_millis(1000));
+    watchers.remove(refused);
+    assert!(
+        watchers.iter_mut().all(|w| !w.ended()),
+        "the two within the limit stay"
+    );
+    // One leaves: its room is free again, and the next watch hears the next member.
+    drop(watchers.remove(0));
+    let next = rendezvous_e2e::eventually("a watch admitted", Duration::from_secs(15), || {
+        let mut w = Watcher::start(&dir, "next", &prefix);
+        std::thread::sleep(Duration::from_millis(700));
+        (!w.ended()).then_some(w)
+    });
+    ok(&[
+        "put",
+        &format!("{prefix}/members/aa"),
+        "a=http://10.0.0.1:2380",
+    ]);
+    rendezvous_e2e::eventually(
+        "the new watch to see the put",
+        Duration::from_secs(10),
+        || {
+            next.printed()
+                .0
+                .contains("a=http://10.0.0.1:2380")
+                .then_some(())
+        },
+    );
+    assert!(watchers[0].printed().0.contains("a=http://10.0.0.1:2380"));
+    drop(n);
+    Ok(())
+}
+
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 8] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 9] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -710,6 +807,10 @@ fn main() {
         (
             "racing_v3_and_v2_members_agree_on_the_first_size",
             racing_v3_and_v2_members_agree_on_the_first_size,
+        ),
+        (
+            "watches_beyond_the_tokens_waits_limit_are_refused",
+            watches_beyond_the_tokens_waits_limit_are_refused,
         ),
     ];
     // Every case with each etcdctl; the racing members and raw frames need no judge, but the

@@ -81,8 +81,18 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                         continue;
                     }
                 };
-                let now = match tokens.read(scope.token, |reg| reg.index()).await {
-                    Ok(Some(index)) => index,
+                let now = match tokens.read(scope.token, v3::admit_watch).await {
+                    Ok(Some(Ok(index))) => index,
+                    Ok(Some(Err(refused))) => {
+                        if tx
+                            .send(Ok(refused_at_creation(id, refused.message)))
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
+                        continue;
+                    }
                     Ok(None) => {
                         let gone = refused_at_creation(id, Refusal::not_minted(&scope).message);
                         if tx.send(Ok(gone)).await.is_err() {
@@ -209,8 +219,22 @@ async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut watch: v3::Watch
         };
         let asked = tokio::time::Instant::now();
         let answer = tokens.keys(scope.token, wait).await;
-        if answer.status >= 400 {
-            // Too many waits parked on this token (429), or trouble: try again shortly.
+        if answer.status == 429 {
+            // The token holds as many waits as it may (others came first): this watch ends,
+            // and the member tries again later, as it does after any error.
+            let most = tokens.read(scope.token, |reg| reg.limits().max_waits).await;
+            let refused = v3::too_many_watches(most.ok().flatten().unwrap_or_default());
+            let ended = WatchResponse {
+                header: header(v3::revision(watch.after)),
+                watch_id: id,
+                canceled: true,
+                cancel_reason: refused.message,
+                ..WatchResponse::default()
+            };
+            let _ = tx.send(Ok(ended)).await;
+            return;
+        } else if answer.status >= 400 {
+            // Trouble (503): try again shortly.
             tokio::time::sleep(Duration::from_secs(1)).await;
         } else if answer.body.is_empty() && asked.elapsed() < Duration::from_millis(100) {
             // Ended idle at once: the server is stopping. Do not spin while it does.

@@ -311,6 +311,24 @@ pub struct Watch {
     pub prev_kv: bool,
 }
 
+/// Room for one more watch on the token: its watches park as waits, and share the waits'
+/// limit with v2 members. The revision now, when there is room.
+pub fn admit_watch(reg: &Registry) -> Result<u64, Refusal> {
+    let most = reg.limits().max_waits;
+    if reg.parked_waits() >= most {
+        return Err(too_many_watches(most));
+    }
+    Ok(reg.index())
+}
+
+/// A watch refused (or ended) because the token holds as many waits and watches as it may.
+pub fn too_many_watches(most: usize) -> Refusal {
+    Refusal::new(
+        Code::ResourceExhausted,
+        format!("too many watches: this token already holds {most} waits and watches, the most this service keeps at once; try again later"),
+    )
+}
+
 impl Watch {
     /// A watch from `start_revision` (0 or less: from now, the registry being at `now`).
     pub fn new(

@@ -359,3 +359,32 @@ fn a_watch_starts_where_asked_filters_and_keeps_its_place() {
         "the delete, after its start"
     );
 }
+
+#[test]
+fn watches_share_the_tokens_waits_limit() {
+    let mut reg = minted(
+        3,
+        Limits {
+            max_waits: 2,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(admit_watch(&reg), Ok(1));
+    let wait = RawRequest {
+        method: "GET",
+        key: "",
+        query: "recursive=true&wait=true",
+        content_type: None,
+        body: "",
+    };
+    for _ in 0..2 {
+        let parked = reg.handle(&wait.parse(0).unwrap(), 2_000);
+        assert!(matches!(parked.answer, crate::registry::Answer::Parked(_)));
+    }
+    let refused = admit_watch(&reg).unwrap_err();
+    assert_eq!(refused.code, Code::ResourceExhausted);
+    assert!(
+        refused.message.contains("2 waits and watches"),
+        "{refused:?}"
+    );
+}
