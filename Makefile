@@ -5,6 +5,8 @@
 PORT ?= 8787
 STATE ?= state
 NATIVE_STATE ?= state-native
+# make serve's etcd v3 API (gRPC) for etcd 3.6+ members: etcdctl's default port.
+GRPC_PORT ?= 2379
 
 # wrangler offline: no telemetry, no banner, no calls home.
 export WRANGLER_SEND_METRICS := false
@@ -26,8 +28,9 @@ dev: setup-dev
 serve: setup-dev
 	./scripts/build.sh app
 	cargo build --profile native -p rendezvous
-	@echo "Serving on http://127.0.0.1:$(PORT)  (store in ./$(NATIVE_STATE); Ctrl-C stops)"
-	target/native/rendezvous --listen 127.0.0.1:$(PORT) --data-dir $(NATIVE_STATE) --assets frontend/dist
+	@echo "Serving on http://127.0.0.1:$(PORT), etcd's v3 API on 127.0.0.1:$(GRPC_PORT)  (store in ./$(NATIVE_STATE); Ctrl-C stops)"
+	target/native/rendezvous --listen 127.0.0.1:$(PORT) --grpc-listen 127.0.0.1:$(GRPC_PORT) \
+	  --data-dir $(NATIVE_STATE) --assets frontend/dist
 
 ## Every check and test: format, lints, unit tests, and against both shells (the Worker under
 ## wrangler, the native server) the HTTP API, hostile input, races and crashes, real etcd
