@@ -404,6 +404,9 @@ struct MemberView {
     revision: i64,
     /// etcdctl's watch lines.
     watched: Vec<String>,
+    /// The relative revision a progress request reports on a watching stream (etcdctl's
+    /// interactive `progress`; clientv3 shows none whose revision is 0).
+    progress: Option<i64>,
 }
 
 fn as_a_member_reads(endpoint: &str, prefix: &str) -> MemberView {
@@ -466,7 +469,32 @@ fn as_a_member_reads(endpoint: &str, prefix: &str) -> MemberView {
         members: kvs,
         revision: head,
         watched: events,
+        progress: progress(&at, prefix, base),
     }
+}
+
+/// What `progress` prints in `etcdctl watch -i` after a watch on the members from `base + 1`,
+/// relative to `base`.
+fn progress(at: &str, prefix: &str, base: i64) -> Option<i64> {
+    use std::io::Write;
+    let mut watch = Command::new(etcdctl_bin())
+        .args([at, "watch", "-i"])
+        .env("ETCDCTL_API", "3")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = watch.stdin.take().unwrap();
+    writeln!(stdin, "watch --prefix {prefix}/members/ --rev={}", base + 1).unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    writeln!(stdin, "progress").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    watch.kill().unwrap();
+    let out = String::from_utf8(watch.wait_with_output().unwrap().stdout).unwrap();
+    let (_, after) = out.split_once("progress notify: ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    Some(digits.parse::<i64>().ok()? - base)
 }
 
 fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> {
@@ -524,9 +552,10 @@ fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> 
     let here = as_a_member_reads(ours, &prefix);
     assert_eq!(
         here, theirs,
-        "(members, header revision, watch events): ours vs etcd 3.5"
+        "(members, header revision, watch events, progress): ours vs etcd 3.5"
     );
     assert_eq!(theirs.members.len(), 4, "{theirs:?}");
+    assert_eq!(theirs.progress, Some(5), "after the five puts: {theirs:?}");
     assert_eq!(
         theirs.watched.len(),
         15 + 1 + 17,

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,9 +60,15 @@ fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
     }
 }
 
+/// One watch of a stream: its task, and the revision up to which it has sent every event.
+struct Running {
+    task: JoinHandle<()>,
+    sent: Arc<AtomicU64>,
+}
+
 /// Reads one client's watch requests until it hangs up; its watches end with it.
 async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: Sender) {
-    let mut watches: HashMap<i64, JoinHandle<()>> = HashMap::new();
+    let mut watches: HashMap<i64, Running> = HashMap::new();
     let mut next_id = 0i64;
     while let Ok(Some(msg)) = incoming.message().await {
         let answer = match msg.request_union {
@@ -123,15 +130,23 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                 if tx.send(Ok(created)).await.is_err() {
                     break;
                 }
-                let task = tokio::spawn(follow(tokens.clone(), scope, id, watch, tx.clone()));
-                if let Some(old) = watches.insert(id, task) {
-                    old.abort();
+                let sent = Arc::new(AtomicU64::new(watch.after));
+                let task = tokio::spawn(follow(
+                    tokens.clone(),
+                    scope,
+                    id,
+                    watch,
+                    sent.clone(),
+                    tx.clone(),
+                ));
+                if let Some(old) = watches.insert(id, Running { task, sent }) {
+                    old.task.abort();
                 }
                 continue;
             }
             Some(RequestUnion::CancelRequest(c)) => {
-                if let Some(task) = watches.remove(&c.watch_id) {
-                    task.abort();
+                if let Some(w) = watches.remove(&c.watch_id) {
+                    w.task.abort();
                 }
                 WatchResponse {
                     header: header(0),
@@ -140,20 +155,23 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                     ..WatchResponse::default()
                 }
             }
-            // etcd answers progress with watch id -1 and the revision reached.
-            Some(RequestUnion::ProgressRequest(_)) => WatchResponse {
-                header: header(0),
-                watch_id: -1,
-                ..WatchResponse::default()
-            },
+            // etcd answers progress with watch id -1 and the revision every watch has reached.
+            Some(RequestUnion::ProgressRequest(_)) => {
+                let sent = watches.values().map(|w| w.sent.load(Ordering::Acquire));
+                WatchResponse {
+                    header: header(v3::progress(sent).unwrap_or(0)),
+                    watch_id: -1,
+                    ..WatchResponse::default()
+                }
+            }
             None => continue,
         };
         if tx.send(Ok(answer)).await.is_err() {
             break;
         }
     }
-    for (_, task) in watches {
-        task.abort();
+    for w in watches.into_values() {
+        w.task.abort();
     }
 }
 
@@ -169,8 +187,16 @@ fn event(e: WatchEvent) -> Event {
     }
 }
 
-/// Sends the changes to `scope` the watch asked for, as they come, until the client goes.
-async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut watch: v3::Watch, tx: Sender) {
+/// Sends the changes to `scope` the watch asked for, as they come, until the client goes;
+/// `sent` follows the revision up to which every event has gone into the stream.
+async fn follow(
+    tokens: Arc<Tokens>,
+    scope: Scope,
+    id: i64,
+    mut watch: v3::Watch,
+    sent: Arc<AtomicU64>,
+    tx: Sender,
+) {
     loop {
         let read = tokens
             .read(scope.token, |reg| watch.next(reg, &scope.target))
@@ -188,6 +214,7 @@ async fn follow(tokens: Arc<Tokens>, scope: Scope, id: i64, mut watch: v3::Watch
                         return;
                     }
                 }
+                sent.store(watch.after, Ordering::Release);
             }
             Ok(None) => {
                 let ended = WatchResponse {

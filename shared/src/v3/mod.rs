@@ -311,6 +311,13 @@ pub struct Watch {
     pub prev_kv: bool,
 }
 
+/// The revision a progress answer (`RequestProgress`) reports for a stream whose watches have
+/// each sent every event up to its own `sent`: the least of them, since every watch on the stream
+/// must be past it. None with no watch: there is no revision to report.
+pub fn progress(sent: impl IntoIterator<Item = u64>) -> Option<i64> {
+    sent.into_iter().min().map(revision)
+}
+
 /// Room for one more watch on the token: its watches park as waits, and share the waits'
 /// limit with v2 members. The revision now, when there is room.
 pub fn admit_watch(reg: &Registry) -> Result<u64, Refusal> {
@@ -351,7 +358,7 @@ impl Watch {
     }
 
     /// The changes to `target` this watch has not sent yet, as it asked for them, and moves it
-    /// past them (to the registry's revision now).
+    /// past them (to the registry's revision now, unless it starts later than that).
     pub fn next(&mut self, reg: &Registry, target: &Target) -> Vec<WatchEvent> {
         let events = events_after(reg, target, self.after)
             .into_iter()
@@ -361,7 +368,7 @@ impl Watch {
                 ..e
             })
             .collect();
-        self.after = reg.index();
+        self.after = self.after.max(reg.index());
         events
     }
 }

@@ -388,3 +388,30 @@ fn watches_share_the_tokens_waits_limit() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_watch_from_a_later_revision_waits_for_it() {
+    let mut reg = minted(3, Limits::default());
+    let target = members().target;
+    // Revision 1 is the size; the watch starts at 4.
+    let mut w = Watch::new(4, reg.index(), false, false, false);
+    put_member(&mut reg, "aa", "a=http://10.0.0.1:2380", false).unwrap();
+    assert!(
+        w.next(&reg, &target).is_empty(),
+        "revision 2 is before its start"
+    );
+    assert_eq!(w.after, 3, "still waiting for 4");
+    put_member(&mut reg, "bb", "b=http://10.0.0.2:2380", false).unwrap();
+    put_member(&mut reg, "cc", "c=http://10.0.0.3:2380", false).unwrap();
+    let sent = w.next(&reg, &target);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].kv.mod_revision, 4);
+    assert_eq!(w.after, 4);
+}
+
+#[test]
+fn progress_reports_the_revision_every_watch_has_reached() {
+    assert_eq!(progress([7, 3, 9]), Some(3));
+    assert_eq!(progress([5]), Some(5));
+    assert_eq!(progress([]), None);
+}
