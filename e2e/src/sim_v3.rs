@@ -53,7 +53,48 @@ async fn range(
     Ok((r.kvs, r.header.map_or(0, |h| h.revision)))
 }
 
-/// Runs one member with id `id` (hex) and value `name=peerURL` against `endpoint`.
+/// The members known so far, as etcd's `clusterInfo` keeps them: key and create revision, one
+/// entry per key, values without a `=` skipped, in create-revision order.
+#[derive(Default)]
+struct Known(Vec<(Vec<u8>, i64)>);
+
+impl Known {
+    fn add(&mut self, kv: mvccpb::KeyValue) {
+        if !kv.value.contains(&b'=') || self.0.iter().any(|(k, _)| *k == kv.key) {
+            return;
+        }
+        self.0.push((kv.key, kv.create_revision));
+        self.0.sort_by_key(|(_, rev)| *rev);
+    }
+
+    /// The first `size` member ids.
+    fn cluster(&self, size: usize) -> Vec<String> {
+        self.0
+            .iter()
+            .take(size)
+            .map(|(key, _)| {
+                String::from_utf8_lossy(key)
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// etcd's `checkCluster` verdict: full when `size` others come before `mine` (or are all
+    /// there is, before it has registered).
+    fn full_without(&self, mine: &[u8], size: usize) -> bool {
+        let before = self.0.iter().take_while(|(k, _)| *k != mine).count();
+        before >= size
+    }
+}
+
+/// Runs one member with id `id` (hex) and value `name=peerURL` against `endpoint`, as
+/// `joinCluster` does: `checkCluster` (size, members, and "cluster is full" if `size` others
+/// are there already), `registerSelf`, `checkCluster` again, then `waitPeers` from the listing's
+/// revision + 1 until `size` are known, watching again whenever a watch ends (as etcd does).
+/// Where etcd would retry an error after a back-off, the simulated member fails instead.
 pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Result<Joined, String> {
     // One connection for every call, as etcd's client shares one gRPC channel.
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{endpoint}"))
@@ -65,25 +106,36 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     let registry = format!("/_etcd/registry/{token}");
     let size_key = format!("{registry}/_config/size").into_bytes();
     let members = format!("{registry}/members").into_bytes();
+    let members_end = prefix_end(&members);
     let mine = format!("{registry}/members/{id}").into_bytes();
 
-    let read_size = |kvs: Vec<mvccpb::KeyValue>| {
-        let kv = kvs.first().ok_or("size not found")?;
-        std::str::from_utf8(&kv.value)
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(|| "bad size key".to_string())
+    // checkCluster: the size (missing or bad ends it), then the members and their revision.
+    let check = |mut kv: KvClient<tonic::transport::Channel>| {
+        let (size_key, members, members_end) =
+            (size_key.clone(), members.clone(), members_end.clone());
+        async move {
+            let (kvs, _) = range(&mut kv, &size_key, Vec::new(), "size").await?;
+            let size = kvs
+                .first()
+                .ok_or("discovery: size key not found")?
+                .value
+                .clone();
+            let size = std::str::from_utf8(&size)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .ok_or("discovery: size key is bad")?;
+            let (kvs, revision) = range(&mut kv, &members, members_end, "members").await?;
+            let mut known = Known::default();
+            kvs.into_iter().for_each(|k| known.add(k));
+            Ok::<_, String>((size, known, revision))
+        }
     };
-    let list = |kvs: Vec<mvccpb::KeyValue>| -> Vec<(Vec<u8>, i64)> {
-        kvs.into_iter()
-            .map(|k| (k.key, k.create_revision))
-            .collect()
-    };
-    let members_end = prefix_end(&members);
 
-    let size = read_size(range(&mut kv, &size_key, Vec::new(), "size").await?.0)?;
-    range(&mut kv, &members, members_end.clone(), "members").await?;
+    let (size, known, _) = check(kv.clone()).await?;
+    if known.full_without(&mine, size) {
+        return Ok(Joined::Full(known.cluster(size)));
+    }
     kv.put(PutRequest {
         key: mine.clone(),
         value: value.as_bytes().to_vec(),
@@ -91,19 +143,17 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     })
     .await
     .map_err(|s| format!("put: {s}"))?;
-    let size = match range(&mut kv, &size_key, Vec::new(), "size").await {
-        Ok((kvs, _)) => read_size(kvs).unwrap_or(size),
-        Err(_) => size,
-    };
-    let (kvs, revision) = range(&mut kv, &members, members_end.clone(), "members").await?;
-    let mut known = list(kvs);
+    let (size, mut known, revision) = check(kv).await?;
+    if known.full_without(&mine, size) {
+        return Ok(Joined::Full(known.cluster(size)));
+    }
 
-    if known.len() < size {
-        let mut watch = WatchClient::new(channel);
+    let mut watch = WatchClient::new(channel);
+    while known.0.len() < size {
         let create = WatchRequest {
             request_union: Some(RequestUnion::CreateRequest(WatchCreateRequest {
                 key: members.clone(),
-                range_end: members_end,
+                range_end: members_end.clone(),
                 start_revision: revision + 1,
                 ..WatchCreateRequest::default()
             })),
@@ -113,36 +163,19 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
             .await
             .map_err(|s| format!("watch: {s}"))?
             .into_inner();
-        while known.len() < size {
-            let answer = answers
-                .next()
-                .await
-                .ok_or("the watch ended")?
-                .map_err(|s| format!("watch: {s}"))?;
-            if answer.canceled {
-                return Err(format!("watch canceled: {}", answer.cancel_reason));
-            }
-            for e in answer.events {
-                if let Some(k) = e.kv {
-                    if !known.iter().any(|(key, _)| *key == k.key) {
-                        known.push((k.key, k.create_revision));
-                    }
-                }
+        // Until this watch ends (canceled, or its stream closed): then the loop watches again.
+        while let Some(Ok(answer)) = answers.next().await {
+            answer
+                .events
+                .into_iter()
+                .flat_map(|e| e.kv)
+                .for_each(|k| known.add(k));
+            if known.0.len() >= size || answer.canceled {
+                break;
             }
         }
     }
-    known.sort_by_key(|(_, rev)| *rev);
-    let cluster: Vec<String> = known
-        .iter()
-        .take(size)
-        .map(|(key, _)| {
-            String::from_utf8_lossy(key)
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
+    let cluster = known.cluster(size);
     Ok(if cluster.iter().any(|c| c == id) {
         Joined::Founder(cluster)
     } else {

@@ -635,6 +635,21 @@ fn racing_v3_and_v2_members_agree_on_the_first_size() -> Result<(), Failed> {
         members += seen[t].len();
     }
     assert_eq!(members, (1..=5).map(|s| 3 * (s + 2)).sum::<usize>());
+    // A member that comes once a token is full fails before registering, as etcd's first
+    // checkCluster has it: the registry gains no key.
+    let (url, size) = &tokens[4];
+    let token = url.rsplit('/').next().unwrap();
+    let before = get(url).body;
+    let late = rt
+        .block_on(sim_v3::member(
+            GRPC,
+            token,
+            "00000000000000ff",
+            "late=http://10.9.9.9:2380",
+        ))
+        .map_err(|e| format!("late member: {e}"))?;
+    assert_eq!(late, Joined::Full(seen[4][0].1.clone()), "size {size}");
+    assert_eq!(get(url).body, before, "the late member wrote nothing");
     drop(n);
     Ok(())
 }
@@ -803,8 +818,54 @@ fn watches_beyond_the_tokens_waits_limit_are_refused() -> Result<(), Failed> {
     Ok(())
 }
 
+/// etcd's discovery watches again as soon as its watch ends (`waitPeers` has no back-off): a
+/// client doing that on a refused watch is answered about once a second, not in a tight loop.
+fn a_watch_asked_again_at_once_is_refused_once_a_second() -> Result<(), Failed> {
+    use rendezvous_e2e::sim_v3::etcdserverpb::watch_client::WatchClient;
+    use rendezvous_e2e::sim_v3::etcdserverpb::watch_request::RequestUnion;
+    use rendezvous_e2e::sim_v3::etcdserverpb::{WatchCreateRequest, WatchRequest};
+    use tokio_stream::StreamExt;
+
+    let (n, _, _) = start("watch-pause");
+    let never_minted = b"/_etcd/registry/00000000000000000000000000000000/members".to_vec();
+    let create = || WatchRequest {
+        request_union: Some(RequestUnion::CreateRequest(WatchCreateRequest {
+            key: never_minted.clone(),
+            range_end: shared::v3::key::prefix_end(&never_minted),
+            ..WatchCreateRequest::default()
+        })),
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let refusals = rt.block_on(async {
+        let mut watch = WatchClient::connect(format!("http://{GRPC}")).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.send(create()).await?;
+        let mut answers = watch
+            .watch(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        let until = tokio::time::Instant::now() + Duration::from_millis(3500);
+        let mut refusals = 0;
+        while let Ok(Some(answer)) = tokio::time::timeout_at(until, answers.next()).await {
+            let answer = answer?;
+            assert!(answer.canceled, "{answer:?}");
+            assert!(answer.cancel_reason.contains("never minted"), "{answer:?}");
+            refusals += 1;
+            tx.send(create()).await?;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(refusals)
+    });
+    let refusals = refusals.map_err(|e| e.to_string())?;
+    assert!(
+        (2..=4).contains(&refusals),
+        "{refusals} refusals in 3.5 s of asking again at once"
+    );
+    drop(n);
+    Ok(())
+}
+
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 9] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 10] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -840,6 +901,10 @@ fn main() {
         (
             "watches_beyond_the_tokens_waits_limit_are_refused",
             watches_beyond_the_tokens_waits_limit_are_refused,
+        ),
+        (
+            "a_watch_asked_again_at_once_is_refused_once_a_second",
+            a_watch_asked_again_at_once_is_refused_once_a_second,
         ),
     ];
     // Every case with each etcdctl; the racing members and raw frames need no judge, but the

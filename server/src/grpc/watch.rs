@@ -48,7 +48,7 @@ impl Watch for WatchService {
     }
 }
 
-/// A create that ends at once: refused, or on a token that does not exist.
+/// A create refused: created and canceled in one answer, with the reason.
 fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
     WatchResponse {
         header: header(0),
@@ -58,6 +58,24 @@ fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
         cancel_reason: reason,
         ..WatchResponse::default()
     }
+}
+
+/// A new watch on `key`..`range_end`: its scope and the revision now, or why it is refused;
+/// storage trouble is the outer error.
+async fn admit(
+    tokens: &Tokens,
+    key: &[u8],
+    range_end: &[u8],
+) -> Result<Result<(Scope, u64), Refusal>, String> {
+    let scope = match scope(key, range_end) {
+        Ok(s) => s,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    Ok(match tokens.read(scope.token, v3::admit_watch).await? {
+        Some(Ok(now)) => Ok((scope, now)),
+        Some(Err(refused)) => Err(refused),
+        None => Err(Refusal::not_minted(&scope)),
+    })
 }
 
 /// One watch of a stream: its task, and the revision up to which it has sent every event.
@@ -75,34 +93,15 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
             Some(RequestUnion::CreateRequest(c)) => {
                 let id = if c.watch_id != 0 { c.watch_id } else { next_id };
                 next_id = next_id.max(id) + 1;
-                let scope = match scope(&c.key, &c.range_end) {
-                    Ok(s) => s,
-                    Err(r) => {
-                        if tx
-                            .send(Ok(refused_at_creation(id, r.message)))
-                            .await
-                            .is_err()
-                        {
-                            break;
-                        }
-                        continue;
-                    }
-                };
-                let now = match tokens.read(scope.token, v3::admit_watch).await {
-                    Ok(Some(Ok(index))) => index,
-                    Ok(Some(Err(refused))) => {
+                let (scope, now) = match admit(&tokens, &c.key, &c.range_end).await {
+                    Ok(Ok(admitted)) => admitted,
+                    Ok(Err(refused)) => {
+                        tokio::time::sleep(Duration::from_millis(v3::WATCH_REFUSAL_PAUSE_MS)).await;
                         if tx
                             .send(Ok(refused_at_creation(id, refused.message)))
                             .await
                             .is_err()
                         {
-                            break;
-                        }
-                        continue;
-                    }
-                    Ok(None) => {
-                        let gone = refused_at_creation(id, Refusal::not_minted(&scope).message);
-                        if tx.send(Ok(gone)).await.is_err() {
                             break;
                         }
                         continue;

@@ -318,6 +318,11 @@ pub fn progress(sent: impl IntoIterator<Item = u64>) -> Option<i64> {
     sent.into_iter().min().map(revision)
 }
 
+/// How long a watch refused at creation waits for its answer. etcd's discovery creates its
+/// watch again as soon as one ends (`waitPeers` has no back-off), so a member refused at once
+/// would ask again in a tight loop; this makes it ask once a second.
+pub const WATCH_REFUSAL_PAUSE_MS: u64 = 1_000;
+
 /// Room for one more watch on the token: its watches park as waits, and share the waits'
 /// limit with v2 members. The revision now, when there is room.
 pub fn admit_watch(reg: &Registry) -> Result<u64, Refusal> {
