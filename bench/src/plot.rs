@@ -99,29 +99,62 @@ fn load(l: &Value) -> String {
         .skip(1)
         .flat_map(|(k, _, _)| loads.map(|t| rate(k, t)))
         .fold(10.0, f64::max);
-    let (y0, ph) = (320.0, 250.0);
-    for (g, t) in loads.iter().enumerate() {
-        for (i, (k, _, color)) in KINDS.iter().skip(1).enumerate() {
-            let v = rate(k, *t);
-            let x = 580.0 + g as f64 * 170.0 + i as f64 * 32.0;
-            let bh = log_height(v, max, ph);
+    let layout = Groups {
+        left: 580.0,
+        group: 170.0,
+        step: 32.0,
+        width: 28.0,
+        base: 320.0,
+    };
+    s += &layout.draw(&loads.map(|t| {
+        let bars = KINDS.iter().skip(1).map(|(k, _, color)| {
+            let v = rate(k, t);
+            (v, log_height(v, max, 250.0), *color)
+        });
+        (t, bars.collect())
+    }));
+    s
+}
+
+/// Where grouped bars go: the first group's left edge, each group's width, each bar's step
+/// and width, and the baseline.
+struct Groups {
+    left: f64,
+    group: f64,
+    step: f64,
+    width: f64,
+    base: f64,
+}
+
+impl Groups {
+    /// One group per load (tokens at once) of bars (value, height in pixels, colour), each with
+    /// its value above it and the load below the group.
+    fn draw(&self, groups: &[(usize, Vec<(f64, f64, &str)>)]) -> String {
+        let mut s = String::new();
+        for (g, (t, bars)) in groups.iter().enumerate() {
+            let left = self.left + g as f64 * self.group;
+            for (i, (v, bh, color)) in bars.iter().enumerate() {
+                let x = left + i as f64 * self.step;
+                s += &format!(
+                    "<rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"{color}\"/>\n",
+                    self.base - bh,
+                    self.width
+                );
+                s += &format!(
+                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{v:.0}</text>\n",
+                    x + self.width / 2.0,
+                    self.base - bh - 4.0
+                );
+            }
+            let span = (bars.len() as f64 - 1.0) * self.step + self.width;
             s += &format!(
-                "<rect x=\"{x}\" y=\"{}\" width=\"28\" height=\"{bh}\" fill=\"{color}\"/>\n",
-                y0 - bh
-            );
-            s += &format!(
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{v:.0}</text>\n",
-                x + 14.0,
-                y0 - bh - 4.0
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens at once</text>\n",
+                left + span / 2.0,
+                self.base + 18.0
             );
         }
-        s += &format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens at once</text>\n",
-            580.0 + g as f64 * 170.0 + 78.0,
-            y0 + 18.0
-        );
+        s
     }
-    s
 }
 
 /// Bottom: listing reads per second, beside each runtime's empty `/health` (log scale).
@@ -172,28 +205,20 @@ fn v3(l: &Value) -> String {
         .flat_map(|(k, _, _)| loads.map(|t| rate(k, t)))
         .fold(10.0, f64::max);
     let mut s = String::from("<text x=\"20\" y=\"700\" font-size=\"14\" font-weight=\"bold\">v3 discovery: simulated etcd 3.6+ bootstraps per second over gRPC, size 3</text>\n");
-    let (y0, ph) = (910.0, 170.0);
-    for (g, t) in loads.iter().enumerate() {
-        for (i, (k, _, color)) in sides.iter().enumerate() {
-            let v = rate(k, *t);
-            let x = 60.0 + g as f64 * 150.0 + i as f64 * 50.0;
-            let bh = (v / max * ph).max(1.0);
-            s += &format!(
-                "<rect x=\"{x}\" y=\"{}\" width=\"44\" height=\"{bh}\" fill=\"{color}\"/>\n",
-                y0 - bh
-            );
-            s += &format!(
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{v:.0}</text>\n",
-                x + 22.0,
-                y0 - bh - 4.0
-            );
-        }
-        s += &format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{t} tokens at once</text>\n",
-            60.0 + g as f64 * 150.0 + 47.0,
-            y0 + 18.0
-        );
-    }
+    let layout = Groups {
+        left: 60.0,
+        group: 150.0,
+        step: 50.0,
+        width: 44.0,
+        base: 910.0,
+    };
+    s += &layout.draw(&loads.map(|t| {
+        let bars = sides.iter().map(|(k, _, color)| {
+            let v = rate(k, t);
+            (v, (v / max * 170.0).max(1.0), *color)
+        });
+        (t, bars.collect())
+    }));
     for (i, (_, label, color)) in sides.iter().enumerate() {
         let y = 740.0 + i as f64 * 24.0;
         s += &format!("<rect x=\"560\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"578\" y=\"{}\">{label}</text>\n", y + 10.0);
