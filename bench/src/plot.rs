@@ -116,6 +116,9 @@ fn load(l: &Value) -> String {
     s
 }
 
+/// One bar: its value, its height in pixels, its colour.
+type Bar<'a> = (f64, f64, &'a str);
+
 /// Where grouped bars go: the first group's left edge, each group's width, each bar's step
 /// and width, and the baseline.
 struct Groups {
@@ -127,9 +130,9 @@ struct Groups {
 }
 
 impl Groups {
-    /// One group per load (tokens at once) of bars (value, height in pixels, colour), each with
-    /// its value above it and the load below the group.
-    fn draw(&self, groups: &[(usize, Vec<(f64, f64, &str)>)]) -> String {
+    /// One group of bars per load (tokens at once), each bar with its value above it and the
+    /// load below the group.
+    fn draw(&self, groups: &[(usize, Vec<Bar>)]) -> String {
         let mut s = String::new();
         for (g, (t, bars)) in groups.iter().enumerate() {
             let left = self.left + g as f64 * self.group;
