@@ -261,6 +261,11 @@ impl Tokens {
         Ok(())
     }
 
+    /// The limits every token of this server holds to.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Runs `f` on the token's registry (a v3 read). `Ok(None)`: never minted, or ended.
     pub async fn read<T>(
         &self,

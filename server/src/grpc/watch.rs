@@ -48,15 +48,22 @@ impl Watch for WatchService {
     }
 }
 
-/// A create refused: created and canceled in one answer, with the reason.
-fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
+/// Watch `id` ends at `revision`, with the reason (empty when its client canceled it).
+fn canceled(id: i64, revision: i64, reason: String) -> WatchResponse {
     WatchResponse {
-        header: header(0),
+        header: header(revision),
         watch_id: id,
-        created: true,
         canceled: true,
         cancel_reason: reason,
         ..WatchResponse::default()
+    }
+}
+
+/// A create refused: created and canceled in one answer, with the reason.
+fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
+    WatchResponse {
+        created: true,
+        ..canceled(id, 0, reason)
     }
 }
 
@@ -147,12 +154,7 @@ async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: 
                 if let Some(w) = watches.remove(&c.watch_id) {
                     w.task.abort();
                 }
-                WatchResponse {
-                    header: header(0),
-                    watch_id: c.watch_id,
-                    canceled: true,
-                    ..WatchResponse::default()
-                }
+                canceled(c.watch_id, 0, String::new())
             }
             // etcd answers progress with watch id -1 and the revision every watch has reached.
             Some(RequestUnion::ProgressRequest(_)) => {
@@ -216,14 +218,10 @@ async fn follow(
                 sent.store(watch.after, Ordering::Release);
             }
             Ok(None) => {
-                let ended = WatchResponse {
-                    header: header(v3::revision(watch.after)),
-                    watch_id: id,
-                    canceled: true,
-                    cancel_reason: "the token has ended".into(),
-                    ..WatchResponse::default()
-                };
-                let _ = tx.send(Ok(ended)).await;
+                let reason = "the token has ended".to_string();
+                let _ = tx
+                    .send(Ok(canceled(id, v3::revision(watch.after), reason)))
+                    .await;
                 return;
             }
             Err(_) => {
@@ -248,16 +246,10 @@ async fn follow(
         if answer.status == 429 {
             // The token holds as many waits as it may (others came first): this watch ends,
             // and the member tries again later, as it does after any error.
-            let most = tokens.read(scope.token, |reg| reg.limits().max_waits).await;
-            let refused = v3::too_many_watches(most.ok().flatten().unwrap_or_default());
-            let ended = WatchResponse {
-                header: header(v3::revision(watch.after)),
-                watch_id: id,
-                canceled: true,
-                cancel_reason: refused.message,
-                ..WatchResponse::default()
-            };
-            let _ = tx.send(Ok(ended)).await;
+            let refused = v3::too_many_watches(tokens.limits().max_waits);
+            let _ = tx
+                .send(Ok(canceled(id, v3::revision(watch.after), refused.message)))
+                .await;
             return;
         } else if answer.status >= 400 {
             // Trouble (503): try again shortly.
