@@ -90,6 +90,26 @@ impl Known {
     }
 }
 
+/// etcd's `checkCluster` reads: the size (missing or bad ends the member), then the members
+/// under `members` and the listing's revision.
+async fn check_cluster(
+    kv: &mut KvClient<tonic::transport::Channel>,
+    size_key: &[u8],
+    members: &[u8],
+) -> Result<(usize, Known, i64), String> {
+    let (kvs, _) = range(kv, size_key, Vec::new(), "size").await?;
+    let size = kvs.first().ok_or("discovery: size key not found")?;
+    let size = std::str::from_utf8(&size.value)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .ok_or("discovery: size key is bad")?;
+    let (kvs, revision) = range(kv, members, prefix_end(members), "members").await?;
+    let mut known = Known::default();
+    kvs.into_iter().for_each(|k| known.add(k));
+    Ok((size, known, revision))
+}
+
 /// Runs one member with id `id` (hex) and value `name=peerURL` against `endpoint`, as
 /// `joinCluster` does: `checkCluster` (size, members, and "cluster is full" if `size` others
 /// are there already), `registerSelf`, `checkCluster` again, then `waitPeers` from the listing's
@@ -109,30 +129,7 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     let members_end = prefix_end(&members);
     let mine = format!("{registry}/members/{id}").into_bytes();
 
-    // checkCluster: the size (missing or bad ends it), then the members and their revision.
-    let check = |mut kv: KvClient<tonic::transport::Channel>| {
-        let (size_key, members, members_end) =
-            (size_key.clone(), members.clone(), members_end.clone());
-        async move {
-            let (kvs, _) = range(&mut kv, &size_key, Vec::new(), "size").await?;
-            let size = kvs
-                .first()
-                .ok_or("discovery: size key not found")?
-                .value
-                .clone();
-            let size = std::str::from_utf8(&size)
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .ok_or("discovery: size key is bad")?;
-            let (kvs, revision) = range(&mut kv, &members, members_end, "members").await?;
-            let mut known = Known::default();
-            kvs.into_iter().for_each(|k| known.add(k));
-            Ok::<_, String>((size, known, revision))
-        }
-    };
-
-    let (size, known, _) = check(kv.clone()).await?;
+    let (size, known, _) = check_cluster(&mut kv, &size_key, &members).await?;
     if known.full_without(&mine, size) {
         return Ok(Joined::Full(known.cluster(size)));
     }
@@ -143,7 +140,7 @@ pub async fn member(endpoint: &str, token: &str, id: &str, value: &str) -> Resul
     })
     .await
     .map_err(|s| format!("put: {s}"))?;
-    let (size, mut known, revision) = check(kv).await?;
+    let (size, mut known, revision) = check_cluster(&mut kv, &size_key, &members).await?;
     if known.full_without(&mine, size) {
         return Ok(Joined::Full(known.cluster(size)));
     }
