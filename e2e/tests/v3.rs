@@ -69,6 +69,55 @@ fn refused(args: &[&str], code: &str) -> String {
     err
 }
 
+/// An `etcdctl` (a watch) running on with `args`, its output in files under `dir`.
+struct Watcher {
+    child: std::process::Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Watcher {
+    fn start(dir: &std::path::Path, name: &str, args: &[&str]) -> Watcher {
+        let (out, err) = (
+            dir.join(format!("{name}.out")),
+            dir.join(format!("{name}.err")),
+        );
+        let child = Command::new(etcdctl_bin())
+            .args(args)
+            .env("ETCDCTL_API", "3")
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .expect("etcdctl runs");
+        Watcher { child, out, err }
+    }
+
+    /// Whether it has ended (the server canceled its watch).
+    fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// What it has printed so far: (stdout, stderr).
+    fn printed(&self) -> (String, String) {
+        let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        (read(&self.out), read(&self.err))
+    }
+
+    /// Stops it: what it printed on stdout.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.printed().0
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(case: &str) -> (Service, String, String) {
     start_with(case, &[])
 }
@@ -220,18 +269,19 @@ fn a_watch_from_a_revision_sees_later_puts_of_both_protocols() -> Result<(), Fai
         &format!("{prefix}/members/aa"),
         "a=http://10.0.0.1:2380",
     ]);
-    let mut watch = Command::new(etcdctl_bin())
-        .args([
+    let members = format!("{prefix}/members");
+    let watch = Watcher::start(
+        &scratch("v3-watch-out"),
+        "watch",
+        &[
             "--endpoints",
             GRPC,
             "watch",
             "--prefix",
-            &format!("{prefix}/members"),
+            &members,
             "--rev=2",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
+        ],
+    );
     std::thread::sleep(Duration::from_millis(800));
     ok(&[
         "put",
@@ -244,8 +294,7 @@ fn a_watch_from_a_revision_sees_later_puts_of_both_protocols() -> Result<(), Fai
     );
     assert_eq!(r.status, 201);
     std::thread::sleep(Duration::from_millis(1500));
-    watch.kill()?;
-    let out = String::from_utf8(watch.wait_with_output()?.stdout)?;
+    let out = watch.stop();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,
@@ -446,25 +495,21 @@ fn as_a_member_reads(endpoint: &str, prefix: &str) -> MemberView {
     let head = listed["header"]["revision"].as_i64().unwrap() - base;
     // A member's watch from just after the size: every member put since, in order; and an
     // operator's with the previous values.
-    let watched = |extra: Option<&str>| {
-        let mut watch = Command::new(etcdctl_bin())
-            .args([&at, "watch", "--prefix", &format!("{prefix}/members/")])
-            .arg(format!("--rev={}", base + 1))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+    let dir = scratch(&format!("v3-watched-{}", endpoint.replace(':', "-")));
+    let (members, rev) = (format!("{prefix}/members/"), format!("--rev={}", base + 1));
+    let watched = |name: &str, extra: &[&str]| {
+        let args = [&[at.as_str(), "watch", "--prefix", &members, &rev], extra].concat();
+        let watch = Watcher::start(&dir, name, &args);
         std::thread::sleep(Duration::from_millis(1200));
-        watch.kill().unwrap();
-        let out = String::from_utf8(watch.wait_with_output().unwrap().stdout).unwrap();
-        out.lines()
+        watch
+            .stop()
+            .lines()
             .map(|l| l.trim_start_matches(prefix).to_string())
             .collect::<Vec<String>>()
     };
-    let mut events = watched(None);
+    let mut events = watched("plain", &[]);
     events.push("--prev-kv:".into());
-    events.extend(watched(Some("--prev-kv")));
+    events.extend(watched("prev-kv", &["--prev-kv"]));
     MemberView {
         members: kvs,
         revision: head,
@@ -729,53 +774,13 @@ fn hostile_grpc_input_gets_clear_errors_and_changes_nothing() -> Result<(), Fail
     Ok(())
 }
 
-/// `etcdctl watch --prefix <prefix>/members` running on, its output in files under `dir`.
-struct Watcher {
-    child: std::process::Child,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-impl Watcher {
-    fn start(dir: &std::path::Path, name: &str, prefix: &str) -> Watcher {
-        let (out, err) = (
-            dir.join(format!("{name}.out")),
-            dir.join(format!("{name}.err")),
-        );
-        let child = Command::new(etcdctl_bin())
-            .args(["--endpoints", GRPC, "watch", "--prefix"])
-            .arg(format!("{prefix}/members"))
-            .env("ETCDCTL_API", "3")
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
-            .spawn()
-            .expect("etcdctl runs");
-        Watcher { child, out, err }
-    }
-
-    /// Whether it has ended (the server canceled its watch).
-    fn ended(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_some()
-    }
-
-    fn printed(&self) -> (String, String) {
-        let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default();
-        (read(&self.out), read(&self.err))
-    }
-}
-
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn watches_beyond_the_tokens_waits_limit_are_refused() -> Result<(), Failed> {
     let (n, _url, prefix) = start_with("watch-limit", &[("MAX_WAITS", "2")]);
     let dir = scratch("v3-watch-limit-out");
+    let members = format!("{prefix}/members");
+    let args = ["--endpoints", GRPC, "watch", "--prefix", &members];
     let mut watchers: Vec<Watcher> = (0..3)
-        .map(|i| Watcher::start(&dir, &format!("w{i}"), &prefix))
+        .map(|i| Watcher::start(&dir, &format!("w{i}"), &args))
         .collect();
     // Three watches, room for two: one ends (refused at creation, or canceled when its wait
     // found the room taken), the other two stay.
@@ -794,7 +799,7 @@ fn watches_beyond_the_tokens_waits_limit_are_refused() -> Result<(), Failed> {
     // One leaves: its room is free again, and the next watch hears the next member.
     drop(watchers.remove(0));
     let next = rendezvous_e2e::eventually("a watch admitted", Duration::from_secs(15), || {
-        let mut w = Watcher::start(&dir, "next", &prefix);
+        let mut w = Watcher::start(&dir, "next", &args);
         std::thread::sleep(Duration::from_millis(700));
         (!w.ended()).then_some(w)
     });

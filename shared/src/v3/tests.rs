@@ -38,6 +38,19 @@ fn put_member(
     put(reg, &one(&format!("/members/{id}")), &req, 2_000).response
 }
 
+/// A v2 member's key deleted, as a v2 client would.
+fn delete_over_v2(reg: &mut Registry, member: &str) {
+    let key = format!("/{member}");
+    let raw = RawRequest {
+        method: "DELETE",
+        key: &key,
+        query: "",
+        content_type: None,
+        body: "",
+    };
+    reg.handle(&raw.parse(0).unwrap(), 5_000);
+}
+
 fn get(reg: &Registry, scope: &Scope) -> RangeResponse {
     range(reg, scope, &RangeRequest::default()).unwrap()
 }
@@ -282,14 +295,7 @@ fn watches_replay_the_history_after_a_revision() {
         .all(|e| e.kv.key != key("/_config/size")));
 
     // A delete (over v2) is a DELETE event with the revision of the deletion.
-    let raw = RawRequest {
-        method: "DELETE",
-        key: "/aa",
-        query: "",
-        content_type: None,
-        body: "",
-    };
-    reg.handle(&raw.parse(0).unwrap(), 5_000);
+    delete_over_v2(&mut reg, "aa");
     let last = events_after(&reg, &target, 4);
     assert_eq!(last.len(), 1);
     assert!(last[0].delete);
@@ -340,14 +346,7 @@ fn a_watch_starts_where_asked_filters_and_keeps_its_place() {
     let mut from_now = Watch::new(0, reg.index(), false, false, false);
     assert!(from_now.next(&reg, &target).is_empty());
     // NOPUT drops puts, NODELETE deletes.
-    let raw = RawRequest {
-        method: "DELETE",
-        key: "/aa",
-        query: "",
-        content_type: None,
-        body: "",
-    };
-    reg.handle(&raw.parse(0).unwrap(), 5_000);
+    delete_over_v2(&mut reg, "aa");
     let mut no_put = Watch::new(1, reg.index(), true, false, false);
     let sent = no_put.next(&reg, &target);
     assert!(sent.len() == 1 && sent[0].delete, "{sent:?}");
