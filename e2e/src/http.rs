@@ -91,8 +91,20 @@ pub fn try_send(
     })
 }
 
+/// A GET, sent again on a broken connection (a keep-alive connection to a server killed since,
+/// say), as etcd's client does: a read can be repeated safely.
 pub fn get(url: &str) -> Resp {
-    send("GET", url, None, None)
+    let mut tries = 0;
+    loop {
+        match try_send("GET", url, None, None) {
+            Ok(r) => return r,
+            Err(e) if tries >= 20 => panic!("{e} (after {tries} more tries)"),
+            Err(_) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
 }
 
 /// A PUT with a form body, as etcd's client sends it.

@@ -78,7 +78,10 @@ mod tests {
     #[tokio::test]
     async fn answers_wait_for_their_writes() {
         let gate = Arc::new(OutputGate::default());
-        assert!(gate.stored(0));
+        assert!(
+            !gate.stored(1),
+            "nothing is stored before the store says so"
+        );
         let g = gate.clone();
         let waiting = tokio::spawn(async move { g.wait(2).await });
         gate.complete(1, Ok(()));
