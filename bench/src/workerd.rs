@@ -75,11 +75,11 @@ const rendezvous :Workerd.Worker = (
   bindings = [
     (name = "LEDGER", kvNamespace = "ledger"),
     (name = "REGISTRY", durableObjectNamespace = "TokenRegistry"),
-    (name = "MINT_GATE", durableObjectNamespace = "MintGate"),
+    (name = "RATE_LIMITER", durableObjectNamespace = "RateLimiter"),
 {bindings}  ],
   durableObjectNamespaces = [
     (className = "TokenRegistry", uniqueKey = "rendezvous-TokenRegistry", enableSql = true),
-    (className = "MintGate", uniqueKey = "rendezvous-MintGate", enableSql = true),
+    (className = "RateLimiter", uniqueKey = "rendezvous-RateLimiter", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "disk"),
 );

@@ -142,6 +142,14 @@ pub struct Cli {
         help_heading = "Settings (the Worker's [vars])"
     )]
     pub relay_hosts: Option<String>,
+    /// The end-to-end tests' storage hooks (/_test/storage/<token>): never in a deployment
+    /// [default: false]
+    #[arg(
+        long,
+        env = "TEST_STORAGE_HOOKS",
+        help_heading = "Settings (the Worker's [vars])"
+    )]
+    pub test_storage_hooks: Option<String>,
 }
 
 impl Cli {
@@ -160,6 +168,7 @@ impl Cli {
                 "MINTS_PER_MINUTE" => &self.mints_per_minute,
                 "RELAYS_PER_MINUTE" => &self.relays_per_minute,
                 "RELAY_HOSTS" => &self.relay_hosts,
+                "TEST_STORAGE_HOOKS" => &self.test_storage_hooks,
                 _ => return None,
             }
             .clone()
@@ -180,6 +189,7 @@ mod tests {
                 "MAX_SIZE" => "5",
                 "MAX_MEMBERS" => "70",
                 "RELAY_HOSTS" => "http://127.0.0.1:2000",
+                "TEST_STORAGE_HOOKS" => "true",
                 _ => "7",
             };
             let cli = Cli::try_parse_from(["rendezvous", &flag, value])

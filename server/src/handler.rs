@@ -1,6 +1,6 @@
-//! One request: `shared::service::dispatch` decides where it goes and answers what needs no
-//! storage; this file carries out the rest (the app's files, minting, the ledger, keys) and
-//! writes `shared::http::Response` out as hyper's.
+//! One request: `shared::dispatch::dispatch` decides where it goes and answers what needs no
+//! storage; this file carries out the rest (the app's files, minting, the ledger, the relay,
+//! keys) and writes `shared::http::Response` out as hyper's.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -12,18 +12,18 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::{Request, StatusCode};
-use shared::http::Response;
-use shared::lifecycle::TokenState;
-use shared::service::{body_text, body_too_large, declared_too_large, dispatch, Dispatch};
+use shared::dispatch::{dispatch, Dispatch, Hook};
+use shared::http::{Method, Response};
+use shared::mint::Minting;
+use shared::rate::Limiter;
 use shared::token::TOKEN_BYTES;
 use shared::v2::{ErrorCode, RawRequest};
-use shared::{Settings, Token};
+use shared::{body, Settings, Token};
 
 use crate::assets::Assets;
-use crate::clock::now_ms;
+use crate::now::now_ms;
 use crate::relay::Relayer;
-use crate::store::Store;
-use crate::tokens::Tokens;
+use crate::tokens::{Minted, Tokens};
 
 pub type Answer = hyper::Response<Full<Bytes>>;
 
@@ -31,10 +31,9 @@ pub type Answer = hyper::Response<Full<Bytes>>;
 pub struct App {
     pub settings: Settings,
     pub tokens: Arc<Tokens>,
-    pub store: Arc<Store>,
     pub assets: Assets,
-    pub mint_gate: Mutex<shared::mint::Gate>,
-    pub relay_gate: Mutex<shared::mint::Gate>,
+    pub mint_limiter: Mutex<Limiter>,
+    pub relay_limiter: Mutex<Limiter>,
     pub relayer: Relayer,
     pub trusted_proxy_header: Option<HeaderName>,
     pub body_timeout: Duration,
@@ -44,12 +43,12 @@ pub struct App {
 
 pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answer {
     let path = req.uri().path();
-    let method = req.method().as_str();
+    let method = Method::parse(req.method().as_str());
     // Raw paths reach this shell: refuse what URL rules would rewrite onto another path.
     if let Err(why) = shared::route::check_raw_path(method, path) {
         return write(Response::etcd_error(ErrorCode::InvalidField, why, 400));
     }
-    if matches!(method, "GET" | "HEAD") {
+    if method.is_read() {
         if let Some(asset) = app.assets.get(path) {
             let mut resp = hyper::Response::new(Full::new(asset.body.clone()));
             *resp.headers_mut() = asset.headers.clone();
@@ -62,7 +61,7 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answ
         Dispatch::Ledger(token) => ledger(app, token).await,
         Dispatch::Relay(upstream) => {
             let client = client(app, &req, peer);
-            match hit(&app.relay_gate, &client) {
+            match hit(&app.relay_limiter, &client) {
                 Ok(()) => app.relayer.read(upstream).await,
                 Err(secs) => {
                     let per_minute = app.settings.limits.relays_per_minute;
@@ -74,6 +73,7 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answ
             let key = key.to_string();
             return keys(app, req, token, &key).await;
         }
+        Dispatch::Hook { token, hook } => return storage_hook(app, req, token, hook).await,
     };
     write(answer)
 }
@@ -81,7 +81,7 @@ pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Answ
 /// A keys request: a PUT's body is read here (within its size and time), the rest is the
 /// token's.
 async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Answer {
-    let method = req.method().as_str().to_string();
+    let method = Method::parse(req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_string();
     let header = |name| {
         req.headers()
@@ -91,43 +91,54 @@ async fn keys(app: &App, req: Request<Incoming>, token: Token, key: &str) -> Ans
     };
     let content_type = header(CONTENT_TYPE);
     let mut body = String::new();
-    if method == "PUT" {
-        let declared = header(CONTENT_LENGTH);
-        let read = read_body(req.into_body(), declared.as_deref());
+    if method == Method::Put {
+        let declared = header(CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
+        let read = read_body(req.into_body(), declared);
         let bytes = match tokio::time::timeout(app.body_timeout, read).await {
-            Err(_) => {
-                return closing(Response::etcd_error(
-                    ErrorCode::InvalidForm,
-                    format!(
-                        "the request body did not arrive within {} s",
-                        app.body_timeout.as_secs()
-                    ),
-                    408,
-                ))
-            }
-            Ok(BodyRead::TooLarge) => return closing(body_too_large()),
-            Ok(BodyRead::Broken(e)) => {
-                return closing(Response::etcd_error(
-                    ErrorCode::InvalidForm,
-                    format!("the request body could not be read: {e}"),
-                    400,
-                ))
-            }
+            Err(_) => return write(body::timed_out(app.body_timeout.as_secs())),
+            Ok(BodyRead::TooLarge) => return write(body::too_large()),
+            Ok(BodyRead::Broken(e)) => return write(body::broken(&e)),
             Ok(BodyRead::Body(bytes)) => bytes,
         };
-        body = match body_text(Vec::from(bytes)) {
+        body = match body::text(Vec::from(bytes)) {
             Ok(text) => text,
             Err(refused) => return write(refused),
         };
     }
     let request = RawRequest {
-        method: &method,
+        method,
         key,
         query: &query,
         content_type: content_type.as_deref(),
         body: &body,
     };
     let answer = app.tokens.keys(token, request).await;
+    write(answer)
+}
+
+/// The tests' storage hooks (`TEST_STORAGE_HOOKS`), through the server's own store.
+async fn storage_hook(app: &App, req: Request<Incoming>, token: Token, hook: Hook) -> Answer {
+    let answer = match hook {
+        Hook::Stored => match app.tokens.stored(token).await {
+            Ok(keys) => Response::json(200, serde_json::json!({ "keys": keys }).to_string()),
+            Err(why) => Response::unavailable(&why),
+        },
+        Hook::Lose { key } => match app.tokens.lose(token, &key).await {
+            Ok(Some(value)) => Response::text(200, value),
+            Ok(None) => Response::text(404, format!("{key} is not stored for {token}")),
+            Err(why) => Response::unavailable(&why),
+        },
+        Hook::Restore { key } => {
+            let value = match req.into_body().collect().await {
+                Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+                Err(e) => return write(body::broken(&e.to_string())),
+            };
+            match app.tokens.restore(token, &key, &value).await {
+                Ok(()) => Response::text(200, "restored"),
+                Err(why) => Response::unavailable(&why),
+            }
+        }
+    };
     write(answer)
 }
 
@@ -138,20 +149,16 @@ fn client(app: &App, req: &Request<Incoming>, peer: SocketAddr) -> String {
         .as_ref()
         .and_then(|h| req.headers().get(h))
         .and_then(|v| v.to_str().ok())
-        .and_then(shared::mint::client_from_header)
+        .and_then(shared::rate::client_from_header)
         .unwrap_or_else(|| peer.ip().to_string())
 }
 
-fn hit(gate: &Mutex<shared::mint::Gate>, client: &str) -> Result<(), u64> {
-    gate.lock()
+fn hit(limiter: &Mutex<Limiter>, client: &str) -> Result<(), u64> {
+    limiter
+        .lock()
         .unwrap_or_else(|e| e.into_inner())
         .hit(client, now_ms())
 }
-
-/// Bytes of an oversized body read and dropped before its 413 is sent. A client is often still
-/// sending when the answer is ready; closing with its data unread makes the kernel reset the
-/// connection, and the client sees a broken pipe instead of the 413. Past this, it does.
-const DRAIN_BYTES: usize = 1024 * 1024;
 
 enum BodyRead {
     Body(Bytes),
@@ -161,12 +168,11 @@ enum BodyRead {
 
 /// A PUT's body, at most `MAX_BODY_BYTES` of it. A larger one (declared, or found so) is read
 /// on and dropped up to `DRAIN_BYTES`, then refused.
-async fn read_body(mut body: Incoming, declared: Option<&str>) -> BodyRead {
-    let declared_len = declared.and_then(|l| l.trim().parse::<usize>().ok());
-    if declared_too_large(declared) && declared_len.is_none_or(|l| l > DRAIN_BYTES) {
+async fn read_body(mut body: Incoming, declared: Option<u64>) -> BodyRead {
+    if body::declared_past_draining(declared) {
         return BodyRead::TooLarge;
     }
-    let keep = shared::service::MAX_BODY_BYTES;
+    let keep = body::MAX_BODY_BYTES;
     let mut kept = Vec::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -178,14 +184,14 @@ async fn read_body(mut body: Incoming, declared: Option<&str>) -> BodyRead {
             continue;
         };
         seen += data.len();
-        if seen > DRAIN_BYTES {
+        if seen > body::DRAIN_BYTES {
             return BodyRead::TooLarge;
         }
         if seen <= keep {
             kept.extend_from_slice(&data);
         }
     }
-    if seen > keep || declared_too_large(declared) {
+    if seen > keep || body::declared_too_large(declared) {
         return BodyRead::TooLarge;
     }
     BodyRead::Body(Bytes::from(kept))
@@ -194,57 +200,33 @@ async fn read_body(mut body: Incoming, declared: Option<&str>) -> BodyRead {
 /// `/new`: count the client, then store a fresh token.
 async fn mint(app: &App, req: &Request<Incoming>, peer: SocketAddr, size: u64) -> Response {
     let client = client(app, req, peer);
-    if let Err(secs) = hit(&app.mint_gate, &client) {
+    if let Err(secs) = hit(&app.mint_limiter, &client) {
         return shared::mint::refused(&client, &app.settings.limits, secs);
     }
-    let origin = request_origin(req, app.listen);
-    for _ in 0..shared::mint::ATTEMPTS {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        if let Err(e) = getrandom::getrandom(&mut bytes) {
+    let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+    let origin = shared::mint::origin("http", host, &app.listen.to_string());
+    let mut minting = Minting::default();
+    loop {
+        let mut random = [0u8; TOKEN_BYTES];
+        if let Err(e) = getrandom::getrandom(&mut random) {
             return Response::unavailable(&format!("no randomness: {e}"));
         }
-        let token = Token::from_random(bytes);
+        let token = minting.token(random);
         match app.tokens.mint(token, size).await {
-            Ok(true) => return shared::mint::minted(app.settings.origin(&origin), token),
-            Ok(false) => continue,
+            Ok(Minted::Minted) => return shared::mint::minted(&app.settings, &origin, token),
+            Ok(Minted::Taken) => {
+                if let Some(gave_up) = minting.taken() {
+                    return gave_up;
+                }
+            }
             Err(why) => return Response::unavailable(&format!("minting: {why}")),
         }
     }
-    shared::mint::no_free_token()
 }
 
-/// The origin a request came to (`http://<Host>`); a Host that is not a plain host name or
-/// address is not written into a URL: this server's own address is used instead.
-fn request_origin(req: &Request<Incoming>, listen: SocketAddr) -> String {
-    let host = req
-        .headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                })
-        });
-    match host {
-        Some(h) => format!("http://{h}"),
-        None => format!("http://{listen}"),
-    }
-}
-
-/// `/ledger/<token>`: the token's meta, read from the store.
+/// `/ledger/<token>`: the token's meta and registrations.
 async fn ledger(app: &App, token: Token) -> Response {
-    let entries = match app.store.entries(token).await {
-        Ok(e) => e,
-        Err(why) => return Response::unavailable(&format!("ledger: {why}")),
-    };
-    match TokenState::restore(token, app.settings.limits.clone(), entries) {
-        Ok(t) => {
-            let live = t.meta.as_ref().filter(|m| !m.expired(now_ms()));
-            shared::ledger::response(token, live, t.registry.history())
-        }
-        Err(why) => Response::unavailable(&format!("ledger: {why}")),
-    }
+    app.tokens.ledger(token).await
 }
 
 /// Writes the core's answer out as hyper's. Constant header names and values are not copied:
@@ -281,19 +263,11 @@ fn header_name(name: &'static str) -> HeaderName {
         "Access-Control-Max-Age" => ACCESS_CONTROL_MAX_AGE,
         "Retry-After" => RETRY_AFTER,
         "Allow" => ALLOW,
+        "Connection" => CONNECTION,
         "X-Etcd-Index" => HeaderName::from_static("x-etcd-index"),
         "X-Raft-Index" => HeaderName::from_static("x-raft-index"),
         "X-Raft-Term" => HeaderName::from_static("x-raft-term"),
         other => HeaderName::from_bytes(other.as_bytes())
             .unwrap_or(HeaderName::from_static("x-invalid-header-name")),
     }
-}
-
-/// An answer after which the connection closes: the request cannot be read on (too large,
-/// too slow, or broken).
-fn closing(r: Response) -> Answer {
-    let mut resp = write(r);
-    resp.headers_mut()
-        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-    resp
 }

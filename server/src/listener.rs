@@ -113,7 +113,7 @@ mod tests {
     /// connect at once, not wait out a dropped SYN. Both listeners, HTTP and gRPC.
     #[tokio::test]
     async fn a_burst_of_dials_waits_in_the_queue() {
-        crate::raise_open_file_limit();
+        let _ = crate::raise_open_file_limit();
         let any = "127.0.0.1:0".parse().unwrap();
         let listeners = [
             ("http", super::bind(any).expect("bound")),

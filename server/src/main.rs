@@ -5,11 +5,11 @@
 mod alarms;
 mod assets;
 mod cli;
-mod clock;
 mod gate;
 mod grpc;
 mod handler;
 mod listener;
+mod now;
 mod relay;
 mod store;
 mod tokens;
@@ -20,12 +20,14 @@ use std::time::Duration;
 
 use clap::Parser;
 use hyper::header::HeaderName;
+use shared::rate::Limiter;
 use tokio::sync::watch;
 
-use crate::alarms::AlarmClock;
+use crate::alarms::Alarms;
 use crate::assets::Assets;
 use crate::cli::Cli;
 use crate::handler::App;
+use crate::store::sqlite::Sqlite;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
@@ -53,7 +55,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    raise_open_file_limit();
+    if let Err(why) = raise_open_file_limit() {
+        eprintln!("rendezvous: the open-file limit: {why}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Store reads run here, one SQLite connection each: a burst of tokens read at once
@@ -108,15 +112,22 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
             return ExitCode::FAILURE;
         }
     };
-    let store = Arc::new(Store::open(&cli.data_dir));
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(&cli.data_dir));
     let (stop, stopped) = watch::channel(false);
-    let clock = Arc::new(AlarmClock::default());
+    let alarms = Arc::new(Alarms::default());
+    let clock = now::system();
     let tokens = Arc::new(Tokens::new(
         store.clone(),
         settings.limits.clone(),
+        alarms.clone(),
         clock.clone(),
     ));
-    tokio::spawn(clock.run(tokens.clone(), store.clone(), stopped.clone()));
+    match tokens.purge_orphans().await {
+        Ok(0) => {}
+        Ok(n) => eprintln!("rendezvous: deleted {n} tokens with events and no meta"),
+        Err(why) => eprintln!("rendezvous: could not look for tokens without meta: {why}"),
+    }
+    tokio::spawn(alarms.run(tokens.clone(), store.clone(), clock, stopped.clone()));
     tokio::spawn(sweep(tokens.clone(), stopped.clone()));
     tokio::spawn(on_signal(stop, tokens.clone()));
 
@@ -143,16 +154,15 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
     let listen = listener::bound(&listener).unwrap_or(cli.listen);
     eprintln!(
         "rendezvous: serving http://{listen} (store {}, app: {} files)",
-        store.path().display(),
+        store.describe(),
         assets.len()
     );
     let app = Arc::new(App {
-        mint_gate: Mutex::new(shared::mint::Gate::new(settings.limits.mints_per_minute)),
-        relay_gate: Mutex::new(shared::mint::Gate::new(settings.limits.relays_per_minute)),
+        mint_limiter: Mutex::new(Limiter::new(settings.limits.mints_per_minute)),
+        relay_limiter: Mutex::new(Limiter::new(settings.limits.relays_per_minute)),
         relayer: relay::Relayer::new(),
         settings,
         tokens,
-        store: store.clone(),
         assets,
         trusted_proxy_header: proxy_header,
         body_timeout: Duration::from_secs(cli.body_timeout_seconds),
@@ -188,8 +198,8 @@ async fn on_signal(stop: watch::Sender<bool>, tokens: Arc<Tokens>) {
     tokens.end_waits();
 }
 
-/// A few times a second, ends waits held for `WAIT_TIMEOUT_SECONDS`; every few seconds, drops
-/// idle tokens from memory (they are read from the store when next asked for).
+/// A few times a second, ends the waits whose deadline has come; every few seconds, drops idle
+/// tokens from memory (they are read from the store when next asked for).
 async fn sweep(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
     let mut ticks = 0u32;
     loop {
@@ -197,7 +207,7 @@ async fn sweep(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             _ = stopped.wait_for(|s| *s) => return,
         }
-        tokens.end_idle_waits(clock::now_ms());
+        tokens.end_idle_waits();
         ticks += 1;
         if ticks.is_multiple_of(20) {
             tokens.evict_idle();
@@ -205,18 +215,33 @@ async fn sweep(tokens: Arc<Tokens>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-/// Thousands of members at once each hold a socket: take the open-file limit up to what the
-/// system allows this process.
-fn raise_open_file_limit() {
+/// Thousands of members at once each hold a socket: takes the open-file limit up to what the
+/// system allows this process. The limit now, or why it could not be read or raised.
+fn raise_open_file_limit() -> Result<u64, String> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a valid pointer to a local struct.
     unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return Err(format!("getrlimit: {}", std::io::Error::last_os_error()));
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                return Err(format!(
+                    "setrlimit to {}: {} (it stays {})",
+                    lim.rlim_max,
+                    std::io::Error::last_os_error(),
+                    lim.rlim_cur
+                ));
+            }
+            lim = raised;
         }
     }
+    Ok(lim.rlim_cur)
 }

@@ -12,7 +12,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use shared::http::Response;
-use shared::relay::{Answer, Failure, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
+use shared::relay::{Failure, Fetched, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
 
 pub struct Relayer {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
@@ -53,7 +53,7 @@ impl Relayer {
         }
     }
 
-    async fn get(&self, upstream: &Upstream) -> Result<Answer, Failure> {
+    async fn get(&self, upstream: &Upstream) -> Result<Fetched, Failure> {
         let uri: hyper::Uri = upstream
             .to_string()
             .parse()
@@ -89,7 +89,7 @@ impl Relayer {
                 }
             })?
             .to_bytes();
-        Ok(Answer {
+        Ok(Fetched {
             status,
             etcd_index,
             location,

@@ -50,6 +50,33 @@ fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
+/// How long a browser may use a file of the app without asking again: never, since its file
+/// names carry no hash; it revalidates each time (and gets a 304 when nothing changed).
+pub const CACHE_CONTROL: &str = "public, max-age=0, must-revalidate";
+
+/// Every header the app's file `rel` (relative to its folder) is served with, in order: its
+/// content type, `CACHE_CONTROL`, then the `_headers` rules for its path (and for `/`, which
+/// `index.html` answers). A later header of a name replaces an earlier one.
+pub fn headers(rel: &str, rules: &HeaderRules) -> Vec<(String, String)> {
+    let url = format!("/{rel}");
+    let mut all = vec![
+        ("Content-Type".to_string(), content_type(rel).to_string()),
+        ("Cache-Control".to_string(), CACHE_CONTROL.to_string()),
+    ];
+    all.extend(rules.for_path(&url));
+    if rel == "index.html" {
+        all.extend(rules.for_path("/"));
+    }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(all.len());
+    for (name, value) in all {
+        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            Some(h) => h.1 = value,
+            None => out.push((name, value)),
+        }
+    }
+    out
+}
+
 /// The file a request path names, relative to the app's folder: `/` is `index.html`. `None` for
 /// paths no file answers: the service's own, hidden names, and anything that could climb out.
 pub fn file_for(path: &str) -> Option<String> {
@@ -131,6 +158,27 @@ mod tests {
         ] {
             assert_eq!(file_for(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_file_gets_its_type_revalidation_and_its_rules() {
+        let rules = HeaderRules::parse(
+            "/*\n  X-Frame-Options: DENY\n  cache-control: no-cache\n/\n  X-Home: 1\n",
+        );
+        let h = headers("app.wasm", &rules);
+        assert_eq!(
+            h,
+            [
+                ("Content-Type".to_string(), "application/wasm".to_string()),
+                ("Cache-Control".to_string(), "no-cache".to_string()),
+                ("X-Frame-Options".to_string(), "DENY".to_string()),
+            ],
+            "the file's rule replaces the default cache header"
+        );
+        let index = headers("index.html", &HeaderRules::default());
+        assert_eq!(index[1].1, CACHE_CONTROL);
+        let home = headers("index.html", &rules);
+        assert!(home.iter().any(|(n, v)| n == "X-Home" && v == "1"));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! The service's one entry: which handler a request goes to, with the method rules and every
 //! answer that needs no storage decided here. Both shells call `dispatch` first and then only
-//! carry out what it leaves them: minting, the ledger, and keys requests on a token's registry.
+//! carry out what it leaves them: minting, the ledger, the relay, and keys requests on a
+//! token's registry.
 
 use crate::config::{generate, Severity};
-use crate::http::{Response, HOME, ROBOTS};
+use crate::http::{Method, Response, HOME, ROBOTS};
+use crate::mint::size::parse_size;
 use crate::relay::Upstream;
 use crate::route::{route, Route};
 use crate::settings::Settings;
-use crate::size::parse_size;
-use crate::v2::ErrorCode;
 use crate::Token;
 
 /// What a request needs from its shell.
@@ -25,27 +25,62 @@ pub enum Dispatch<'a> {
     /// A keys request on one token's registry (`key` is the path below the token); its method
     /// is one the keys API answers.
     Keys { token: Token, key: &'a str },
+    /// The tests' storage hooks (`TEST_STORAGE_HOOKS` on): a look at, or a change to, what the
+    /// shell's storage holds for a token, through the shell's own storage.
+    Hook { token: Token, hook: Hook },
+}
+
+/// What the tests' storage hooks do (`/_test/storage/<token>[/lose|/restore]?key=K`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hook {
+    /// `GET`: the keys stored for the token, as `{"keys":[...]}`.
+    Stored,
+    /// `POST .../lose?key=K`: removes the entry, as a lost write would; answers its value. The
+    /// token leaves memory, as after a restart.
+    Lose { key: String },
+    /// `POST .../restore?key=K` with the value as the body: stores it as it is.
+    Restore { key: String },
+}
+
+/// Where the storage hooks live.
+const HOOKS: &str = "/_test/storage/";
+
+fn hook<'a>(method: Method, path: &str, query: Option<&str>) -> Option<Dispatch<'a>> {
+    let rest = path.strip_prefix(HOOKS)?;
+    let (segment, what) = rest.split_once('/').unwrap_or((rest, ""));
+    let token = Token::from_segment(segment).ok()?;
+    let key = || crate::form::lossy_value(query.unwrap_or(""), "key");
+    let hook = match (method, what) {
+        (Method::Get, "") => Hook::Stored,
+        (Method::Post, "lose") => Hook::Lose { key: key()? },
+        (Method::Post, "restore") => Hook::Restore { key: key()? },
+        _ => return None,
+    };
+    Some(Dispatch::Hook { token, hook })
 }
 
 /// Routes a request by its method, its path (still percent-encoded) and its query.
 pub fn dispatch<'a>(
-    method: &str,
+    method: Method,
     path: &'a str,
     query: Option<&str>,
     settings: &Settings,
 ) -> Dispatch<'a> {
-    if method == "OPTIONS" {
+    if method == Method::Options {
         return Dispatch::Done(Response::preflight());
     }
+    if settings.test_storage_hooks && path.starts_with(HOOKS) {
+        return hook(method, path, query).unwrap_or_else(|| {
+            Dispatch::Done(Response::text(400, "a storage hook: GET /_test/storage/<token>, POST .../lose?key=K, POST .../restore?key=K"))
+        });
+    }
     let service = match route(path, &settings.prefix) {
-        Route::Keys { token, key } if crate::http::is_keys_method(method) => {
-            return Dispatch::Keys { token, key }
-        }
+        Route::Keys { token, key } if method.is_keys() => return Dispatch::Keys { token, key },
         Route::Keys { .. } => return Dispatch::Done(Response::keys_method_not_allowed()),
         Route::NotFound => return Dispatch::Done(Response::not_found(path)),
         service => service,
     };
-    if !matches!(method, "GET" | "HEAD") {
+    if !method.is_read() {
         return Dispatch::Done(Response::method_not_allowed("GET, HEAD, OPTIONS"));
     }
     let query = query.unwrap_or("");
@@ -54,7 +89,7 @@ pub fn dispatch<'a>(
         Route::Health => Response::text(200, "OK"),
         Route::Robots => Response::text(200, ROBOTS),
         // Minting changes state, so a HEAD (a prefetcher, a link checker) must not.
-        Route::New if method == "HEAD" => Response::method_not_allowed("GET, OPTIONS"),
+        Route::New if method == Method::Head => Response::method_not_allowed("GET, OPTIONS"),
         Route::New => {
             let raw = crate::form::lossy_value(query, "size");
             return match parse_size(raw.as_deref(), settings.limits.max_size) {
@@ -64,7 +99,7 @@ pub fn dispatch<'a>(
         }
         Route::Ledger(token) => return Dispatch::Ledger(token),
         // Reading has no side effect here, but a HEAD would still spend an upstream request.
-        Route::Relay if method == "HEAD" => Response::method_not_allowed("GET, OPTIONS"),
+        Route::Relay if method == Method::Head => Response::method_not_allowed("GET, OPTIONS"),
         Route::Relay => {
             let Some(url) = crate::form::lossy_value(query, "url") else {
                 return Dispatch::Done(Response::text(
@@ -112,34 +147,6 @@ fn config(query: &str, format: Format) -> Response {
     }
 }
 
-/// Largest keys request body read; values are capped far below this (`MAX_VALUE_BYTES`).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// Whether a declared `Content-Length` already rules the body out, before reading it.
-pub fn declared_too_large(content_length: Option<&str>) -> bool {
-    content_length
-        .and_then(|l| l.trim().parse::<usize>().ok())
-        .is_some_and(|l| l > MAX_BODY_BYTES)
-}
-
-/// A keys request's body as text: within `MAX_BODY_BYTES` (413) and UTF-8 (400, code 210).
-pub fn body_text(body: Vec<u8>) -> Result<String, Response> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(body_too_large());
-    }
-    String::from_utf8(body).map_err(|_| {
-        Response::etcd_error(ErrorCode::InvalidForm, "the request body is not UTF-8", 400)
-    })
-}
-
-pub fn body_too_large() -> Response {
-    Response::etcd_error(
-        ErrorCode::InvalidField,
-        format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-        413,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,36 +163,53 @@ mod tests {
     #[test]
     fn service_paths_are_answered_here() {
         let s = Settings::default();
-        assert_eq!(done(dispatch("GET", "/health", None, &s)).body, "OK");
-        assert!(done(dispatch("GET", "/robots.txt", None, &s))
-            .body
-            .contains("Disallow: /"));
-        assert!(done(dispatch("HEAD", "/", None, &s))
+        assert_eq!(
+            done(dispatch(Method::parse("GET"), "/health", None, &s)).body,
+            "OK"
+        );
+        assert!(
+            done(dispatch(Method::parse("GET"), "/robots.txt", None, &s))
+                .body
+                .contains("Disallow: /")
+        );
+        assert!(done(dispatch(Method::parse("HEAD"), "/", None, &s))
             .body
             .contains("/new?size=3"));
-        assert_eq!(done(dispatch("OPTIONS", "/anything", None, &s)).status, 204);
-        assert_eq!(done(dispatch("GET", "/nope", None, &s)).status, 404);
+        assert_eq!(
+            done(dispatch(Method::parse("OPTIONS"), "/anything", None, &s)).status,
+            204
+        );
+        assert_eq!(
+            done(dispatch(Method::parse("GET"), "/nope", None, &s)).status,
+            404
+        );
     }
 
     #[test]
     fn minting_reads_the_size_and_refuses_a_head() {
         let s = Settings::default();
-        assert_eq!(dispatch("GET", "/new", None, &s), Dispatch::Mint(3));
         assert_eq!(
-            dispatch("GET", "/new", Some("size=5"), &s),
+            dispatch(Method::parse("GET"), "/new", None, &s),
+            Dispatch::Mint(3)
+        );
+        assert_eq!(
+            dispatch(Method::parse("GET"), "/new", Some("size=5"), &s),
             Dispatch::Mint(5)
         );
-        let r = done(dispatch("GET", "/new", Some("size=%zz"), &s));
+        let r = done(dispatch(Method::parse("GET"), "/new", Some("size=%zz"), &s));
         assert_eq!(r.status, 400);
         assert!(
             r.body.contains("\"%zz\" is not a whole number"),
             "{}",
             r.body
         );
-        let r = done(dispatch("GET", "/new", Some("size=10"), &s));
+        let r = done(dispatch(Method::parse("GET"), "/new", Some("size=10"), &s));
         assert!(r.body.contains("too large"), "{}", r.body);
-        assert_eq!(done(dispatch("HEAD", "/new", None, &s)).status, 405);
-        let r = done(dispatch("POST", "/new", None, &s));
+        assert_eq!(
+            done(dispatch(Method::parse("HEAD"), "/new", None, &s)).status,
+            405
+        );
+        let r = done(dispatch(Method::parse("POST"), "/new", None, &s));
         assert_eq!(r.header("Allow"), Some("GET, HEAD, OPTIONS"));
     }
 
@@ -196,17 +220,17 @@ mod tests {
         let path = format!("/{HEX}/m1");
         for m in ["GET", "HEAD", "PUT", "DELETE"] {
             assert_eq!(
-                dispatch(m, &path, None, &s),
+                dispatch(Method::parse(m), &path, None, &s),
                 Dispatch::Keys {
                     token: t,
                     key: "/m1"
                 }
             );
         }
-        let r = done(dispatch("POST", &path, None, &s));
+        let r = done(dispatch(Method::parse("POST"), &path, None, &s));
         assert_eq!((r.status, r.header("Allow").is_some()), (405, true));
         assert_eq!(
-            dispatch("GET", &format!("/ledger/{HEX}"), None, &s),
+            dispatch(Method::parse("GET"), &format!("/ledger/{HEX}"), None, &s),
             Dispatch::Ledger(t)
         );
     }
@@ -215,54 +239,88 @@ mod tests {
     fn relay_reads_are_checked_before_any_upstream_request() {
         let s = Settings::default();
         let url = format!("https%3A%2F%2Fdiscovery.etcd.io%2F{HEX}");
-        let Dispatch::Relay(u) = dispatch("GET", "/relay", Some(&format!("url={url}")), &s) else {
+        let Dispatch::Relay(u) = dispatch(
+            Method::parse("GET"),
+            "/relay",
+            Some(&format!("url={url}")),
+            &s,
+        ) else {
             panic!("not relayed")
         };
         assert_eq!(u.to_string(), format!("https://discovery.etcd.io/{HEX}"));
-        let r = done(dispatch("GET", "/relay", None, &s));
+        let r = done(dispatch(Method::parse("GET"), "/relay", None, &s));
         assert!(
             (r.status, r.body.contains("/relay?url=")) == (400, true),
             "{}",
             r.body
         );
         let r = done(dispatch(
-            "GET",
+            Method::Get,
             "/relay",
             Some("url=https://example.com/x"),
             &s,
         ));
         assert_eq!(r.status, 403);
         for method in ["HEAD", "POST", "PUT", "DELETE"] {
-            let r = done(dispatch(method, "/relay", Some(&format!("url={url}")), &s));
+            let r = done(dispatch(
+                Method::parse(method),
+                "/relay",
+                Some(&format!("url={url}")),
+                &s,
+            ));
             assert_eq!(r.status, 405, "{method}");
         }
+    }
+
+    #[test]
+    fn storage_hooks_are_there_only_when_switched_on() {
+        let t = Token::from_segment(HEX).unwrap();
+        let path = format!("/_test/storage/{HEX}");
+        let off = Settings::default();
+        assert_eq!(done(dispatch(Method::Get, &path, None, &off)).status, 404);
+        let on = Settings {
+            test_storage_hooks: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            dispatch(Method::Get, &path, None, &on),
+            Dispatch::Hook {
+                token: t,
+                hook: Hook::Stored
+            }
+        );
+        assert_eq!(
+            dispatch(
+                Method::Post,
+                &format!("{path}/lose"),
+                Some("key=e%2F1"),
+                &on
+            ),
+            Dispatch::Hook {
+                token: t,
+                hook: Hook::Lose { key: "e/1".into() }
+            }
+        );
+        assert_eq!(
+            done(dispatch(Method::Post, &format!("{path}/lose"), None, &on)).status,
+            400
+        );
     }
 
     #[test]
     fn config_texts_or_their_mistakes() {
         let s = Settings::default();
         let q = "bootstrap=static&member=a%3D10.0.0.1&cluster_token=t";
-        let r = done(dispatch("GET", "/butane", Some(q), &s));
+        let r = done(dispatch(Method::parse("GET"), "/butane", Some(q), &s));
         assert_eq!(r.status, 200);
         assert!(r.header("Content-Type").unwrap().contains("yaml"));
-        let r = done(dispatch("GET", "/ignition", Some("platform=mars"), &s));
+        let r = done(dispatch(
+            Method::parse("GET"),
+            "/ignition",
+            Some("platform=mars"),
+            &s,
+        ));
         assert_eq!(r.status, 400);
         assert!(r.body.contains("\"field\":\"platform\""), "{}", r.body);
-    }
-
-    #[test]
-    fn bodies_must_be_small_utf8_text() {
-        assert!(declared_too_large(Some("70000")));
-        assert!(!declared_too_large(Some(" 10 ")));
-        assert!(!declared_too_large(Some("-1")));
-        assert_eq!(body_text(b"value=x".to_vec()), Ok("value=x".to_string()));
-        assert_eq!(
-            body_text(vec![b'a'; MAX_BODY_BYTES + 1])
-                .unwrap_err()
-                .status,
-            413
-        );
-        let r = body_text(vec![0xff, 0xfe]).unwrap_err();
-        assert_eq!((r.status, r.body.contains("210")), (400, true));
     }
 }

@@ -4,8 +4,77 @@
 
 use std::borrow::Cow;
 
-use crate::v2::request::KEY_METHODS;
 use crate::v2::{ErrorCode, EtcdError, Reply};
+
+/// Methods this service answers on keys; anything else is a 405 naming them.
+pub const KEY_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
+
+/// A request's method. Names are case-sensitive (RFC 9110 9.1): `get` is a method this service
+/// does not know, not `GET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Options,
+    Patch,
+    Connect,
+    Trace,
+    /// Any other token.
+    Other,
+}
+
+impl Method {
+    pub fn parse(name: &str) -> Method {
+        match name {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            "PATCH" => Method::Patch,
+            "CONNECT" => Method::Connect,
+            "TRACE" => Method::Trace,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Patch => "PATCH",
+            Method::Connect => "CONNECT",
+            Method::Trace => "TRACE",
+            Method::Other => "a method this service does not know",
+        }
+    }
+
+    /// Whether the keys API answers it at all.
+    pub fn is_keys(self) -> bool {
+        matches!(
+            self,
+            Method::Get | Method::Head | Method::Put | Method::Delete
+        )
+    }
+
+    /// Whether a request with it reads (GET, HEAD): no state changes.
+    pub fn is_read(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
+
+    /// Whether its body is read as the request's (a keys PUT's form).
+    pub fn has_body(self) -> bool {
+        matches!(self, Method::Put | Method::Post | Method::Patch)
+    }
+}
 
 /// Headers a browser tool on another origin may read.
 const EXPOSE: &str = "X-Etcd-Index, X-Raft-Index, X-Raft-Term";
@@ -120,6 +189,18 @@ impl Response {
         }
     }
 
+    /// The same answer, after which the connection closes: the request could not be read to its
+    /// end (too large, too slow, broken), so nothing after it on the connection can be trusted.
+    pub fn closing(self) -> Response {
+        self.with("Connection", "close".into())
+    }
+
+    /// Whether the connection closes after this answer.
+    pub fn closes(&self) -> bool {
+        self.header("Connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    }
+
     /// Sets a header, replacing one of the same name.
     pub fn with(mut self, name: &'static str, value: Value) -> Response {
         match self
@@ -139,11 +220,6 @@ impl Response {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_ref())
     }
-}
-
-/// Whether a method is one the keys API answers at all.
-pub fn is_keys_method(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE")
 }
 
 #[cfg(test)]
@@ -218,6 +294,21 @@ mod tests {
             .unwrap()
             .contains("DELETE"));
         assert_eq!(r.header("Content-Type"), None);
+    }
+
+    #[test]
+    fn methods_are_case_sensitive_tokens() {
+        assert_eq!(Method::parse("GET"), Method::Get);
+        assert_eq!(Method::parse("get"), Method::Other);
+        assert_eq!(Method::parse("PROPFIND"), Method::Other);
+        for m in [Method::Get, Method::Put, Method::Delete, Method::Head] {
+            assert!(m.is_keys());
+            assert_eq!(Method::parse(m.as_str()), m);
+        }
+        assert!(!Method::Post.is_keys() && !Method::Options.is_keys());
+        assert!(Method::Head.is_read() && !Method::Put.is_read());
+        assert!(Response::text(400, "x").closing().closes());
+        assert!(!Response::text(400, "x").closes());
     }
 
     #[test]

@@ -114,7 +114,7 @@ mod tests {
         reg.mint(3, 1_000).unwrap();
         let put = |reg: &mut Registry, key: &str, at: u64| {
             let raw = crate::v2::RawRequest {
-                method: "PUT",
+                method: crate::http::Method::Put,
                 key,
                 query: "prevExist=false",
                 content_type: Some("application/x-www-form-urlencoded"),

@@ -5,7 +5,10 @@
 //! it answers. That keeps the protocol testable with `cargo test` and identical in every shell.
 
 pub mod assets;
+pub mod body;
+pub mod call;
 pub mod config;
+pub mod dispatch;
 pub mod form;
 pub mod http;
 pub mod inspect;
@@ -18,9 +21,7 @@ pub mod rate;
 pub mod registry;
 pub mod relay;
 pub mod route;
-pub mod service;
 pub mod settings;
-pub mod size;
 pub mod time;
 pub mod token;
 pub mod v2;

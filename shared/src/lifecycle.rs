@@ -1,11 +1,14 @@
 //! A token's life: minted with a size, filled by its members, deleted when it expires. What the
-//! shells store for it (the key layout of its meta and events), when its timer must fire, and
-//! the one place that rebuilds it from what was stored.
+//! shells store for it (the key layout of its meta and events), the one place that rebuilds it
+//! from what was stored, and every rule of its life as an effect the shells carry out: what to
+//! store, when to delete it all, when its one stored alarm fires, which parked waits to answer.
 
 use serde::{Deserialize, Serialize};
 
-use crate::registry::{Event, Outcome, Registry, WaitId};
+use crate::http::Response;
+use crate::registry::{Answer, Event, Parked, Registry, WaitId, Written};
 use crate::v2::{RawRequest, Reply};
+use crate::v3::Refusal;
 use crate::{Limits, Token};
 
 /// The storage key of a token's meta.
@@ -60,221 +63,300 @@ pub fn event_entries(events: &[Event]) -> Vec<Entry> {
         .collect()
 }
 
-/// What the token's timer found due.
+/// What the shell must carry out for the core, in this order: store `store` (or delete
+/// everything, `purge`) and move the alarm, all or nothing; only then send `woken`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// New entries, stored together; an entry stored already is a failure (events are never
+    /// rewritten).
+    pub store: Vec<Entry>,
+    /// The token's life is over: delete everything stored for it, its alarm too, and drop it
+    /// from memory.
+    pub purge: bool,
+    /// The token's stored alarm moves to this time (`Some(None)`: no alarm). `None`: unchanged.
+    pub alarm: Option<Option<u64>>,
+    /// Parked waits answered: send once the rest is stored.
+    pub woken: Vec<(WaitId, Reply)>,
+}
+
+impl Effects {
+    /// Whether anything must be written.
+    pub fn writes(&self) -> bool {
+        !self.store.is_empty() || self.purge || self.alarm.is_some()
+    }
+}
+
+/// What was stored for a token, read back.
 #[derive(Debug)]
-pub enum Alarm {
-    /// The token's life is over: delete everything stored for it; parked waits end idle.
-    Purge,
-    /// Member TTLs ran out: store these events, then wake these waits.
-    Expired {
-        events: Vec<Event>,
-        woken: Vec<(WaitId, Reply)>,
+pub enum Restored {
+    Minted(Box<TokenState>),
+    /// Nothing stored: never minted, or deleted.
+    Nothing,
+    /// Events with no meta: no size and no end, so nothing would ever delete it. The shell
+    /// deletes them (and says so in its log), then answers as for a token never minted.
+    Orphaned {
+        events: usize,
     },
 }
 
-/// One token as a shell keeps it in memory: its registry and its meta (`None` until minted).
+/// Why what was stored cannot be read; the shell answers 503 and writes nothing over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreError(pub String);
+
+/// A minted token as a shell keeps it in memory: its registry, its meta, and the alarm time the
+/// shell has stored for it.
 #[derive(Debug, Clone)]
 pub struct TokenState {
-    pub registry: Registry,
-    pub meta: Option<Meta>,
+    registry: Registry,
+    meta: Meta,
+    /// The alarm last handed to the shell; `None` after a restore or once the alarm fired.
+    armed: Option<u64>,
 }
 
 impl TokenState {
-    /// A token nobody minted (or that was deleted): every key reads as not found.
-    pub fn unminted(token: Token, limits: Limits) -> TokenState {
-        TokenState {
-            registry: Registry::new(token, limits),
-            meta: None,
+    /// Mints `token` with `size`: the token, and what to store for it (its meta, its first
+    /// event, its alarm at its end).
+    pub fn mint(token: Token, size: u64, now: u64, limits: &Limits) -> (TokenState, Effects) {
+        let mut registry = Registry::new(token, limits.clone());
+        let mut store = Vec::new();
+        let meta = Meta::new(token, size, now, limits);
+        store.push((META_KEY.to_string(), meta.to_json()));
+        if let Ok(event) = registry.mint(size, now) {
+            store.extend(event_entries(&[event]));
         }
+        let mut state = TokenState {
+            registry,
+            meta,
+            armed: None,
+        };
+        let alarm = state.rearm();
+        let effects = Effects {
+            store,
+            alarm,
+            ..Effects::default()
+        };
+        (state, effects)
     }
 
     /// Rebuilds a token from its stored entries, in any order; keys it does not know are
-    /// passed over. An error says what cannot be read: the shell answers 503 and writes nothing.
+    /// passed over.
     pub fn restore(
         token: Token,
         limits: Limits,
         entries: impl IntoIterator<Item = Entry>,
-    ) -> Result<TokenState, String> {
+    ) -> Result<Restored, RestoreError> {
         let mut events = Vec::new();
         let mut meta = None;
         for (key, text) in entries {
             if key == META_KEY {
                 let m = serde_json::from_str::<Meta>(&text)
-                    .map_err(|e| format!("stored registry unreadable: meta: {e}"))?;
+                    .map_err(|e| RestoreError(format!("stored registry unreadable: meta: {e}")))?;
                 meta = Some(m);
             } else if key.starts_with(EVENT_PREFIX) {
                 let e = serde_json::from_str::<Event>(&text)
-                    .map_err(|e| format!("stored registry unreadable: {key}: {e}"))?;
+                    .map_err(|e| RestoreError(format!("stored registry unreadable: {key}: {e}")))?;
                 events.push(e);
             }
         }
-        let registry = Registry::restore(token, limits, events).map_err(|e| e.0)?;
-        Ok(TokenState { registry, meta })
+        let Some(meta) = meta else {
+            return Ok(if events.is_empty() {
+                Restored::Nothing
+            } else {
+                Restored::Orphaned {
+                    events: events.len(),
+                }
+            });
+        };
+        if meta.token != token.to_string() {
+            return Err(RestoreError(format!(
+                "stored registry unreadable: its meta names token {}",
+                meta.token
+            )));
+        }
+        let registry = Registry::restore(token, limits, events).map_err(|e| RestoreError(e.0))?;
+        if !registry.is_minted() {
+            return Err(RestoreError(
+                "stored registry unreadable: a meta without its size event".into(),
+            ));
+        }
+        Ok(Restored::Minted(Box::new(TokenState {
+            registry,
+            meta,
+            armed: None,
+        })))
     }
 
     pub fn token(&self) -> Token {
         self.registry.token()
     }
 
-    pub fn is_minted(&self) -> bool {
-        self.registry.is_minted()
+    pub fn meta(&self) -> &Meta {
+        &self.meta
     }
 
-    /// Mints the token with `size`: the entries to store (its meta and its first event), or
-    /// `None` when it was minted already (a collision of random tokens).
-    pub fn mint(&mut self, size: u64, now: u64, limits: &Limits) -> Option<(Meta, Vec<Entry>)> {
-        if self.is_minted() {
-            return None;
-        }
-        let event = self.registry.mint(size, now).ok()?;
-        let meta = Meta::new(self.token(), size, now, limits);
-        let mut entries = vec![(META_KEY.to_string(), meta.to_json())];
-        entries.extend(event_entries(&[event]));
-        self.meta = Some(meta.clone());
-        Some((meta, entries))
+    /// The registry as it stands, whatever the time (for tests and the inspector's views).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// Whether the token's life is over at `now`.
     pub fn expired(&self, now: u64) -> bool {
-        self.meta.as_ref().is_some_and(|m| m.expired(now))
+        self.meta.expired(now)
     }
 
-    /// When the token's one timer must fire next: the next member TTL or the token's end,
-    /// whichever comes first. `None` for a token that was never minted.
-    pub fn alarm_at(&self) -> Option<u64> {
-        let meta = self.meta.as_ref()?;
+    /// The registry to read at `now`: `None` once the token's life is over, as if nothing were
+    /// stored (its alarm, or the next request, deletes it).
+    pub fn live(&self, now: u64) -> Option<&Registry> {
+        (!self.expired(now)).then_some(&self.registry)
+    }
+
+    /// When the token's stored alarm must fire: the next member TTL or the token's end,
+    /// whichever comes first.
+    pub fn alarm_at(&self) -> u64 {
         let ttl = self.registry.next_expiry();
-        Some(ttl.map_or(meta.expires_at, |t| t.min(meta.expires_at)))
+        ttl.map_or(self.meta.expires_at, |t| t.min(self.meta.expires_at))
     }
 
-    /// The timer fired at `now`.
-    pub fn alarm(&mut self, now: u64) -> Alarm {
+    /// The soonest of the token's deadlines: its alarm, or a parked wait's end. A shell with
+    /// one timer per token sleeps until this and then calls `on_alarm` or `end_idle_waits`.
+    pub fn next_deadline(&self) -> u64 {
+        let wait = self.registry.next_wait_deadline().unwrap_or(u64::MAX);
+        self.alarm_at().min(wait)
+    }
+
+    /// One keys request at `now`. A token past its end is deleted (`purge`) and answers as one
+    /// never minted.
+    pub fn handle(&mut self, request: RawRequest, now: u64) -> (Answer, Effects) {
         if self.expired(now) {
-            return Alarm::Purge;
+            let limits = self.registry.limits().clone();
+            let answer = unminted(self.token(), &limits, request, now);
+            return (Answer::Reply(answer), self.end());
+        }
+        let outcome = match request.parse(self.registry.index()) {
+            Ok(request) => self.registry.handle(&request, now),
+            Err(e) => crate::registry::Outcome::reply(Reply::error(&e)),
+        };
+        let effects = self.effects(&outcome.events, outcome.woken, false);
+        (outcome.answer, effects)
+    }
+
+    /// A change made for v3 at `now` (`f` is given the registry, or `None` past the token's
+    /// end, when the token is deleted as for any request).
+    pub fn write<T>(
+        &mut self,
+        now: u64,
+        f: impl FnOnce(Option<&mut Registry>, u64) -> (Written, T),
+    ) -> (T, Effects) {
+        if self.expired(now) {
+            let (_, answer) = f(None, now);
+            return (answer, self.end());
+        }
+        let (written, answer) = f(Some(&mut self.registry), now);
+        let effects = self.effects(&written.events, written.woken, false);
+        (answer, effects)
+    }
+
+    /// Parks a v3 watch that has sent everything up to `after` (`shared::v3::watch::park`):
+    /// `Ok(None)` to look again at once (the registry moved on, or the token ended).
+    pub fn park_watch(&mut self, after: u64, now: u64) -> Result<Option<Parked>, Refusal> {
+        if self.expired(now) {
+            return Ok(None);
+        }
+        crate::v3::watch::park(&mut self.registry, after, now)
+    }
+
+    /// The stored alarm fired at `now`: member TTLs expire, or the token ends. The next alarm
+    /// is always stored again, so a stale one cannot fire twice.
+    pub fn on_alarm(&mut self, now: u64) -> Effects {
+        self.armed = None;
+        if self.expired(now) {
+            return self.end();
         }
         let (events, woken) = self.registry.tick(now);
-        Alarm::Expired { events, woken }
+        self.effects(&events, woken, true)
     }
 
-    /// One keys request, read with etcd's rules and answered by the registry at `now`.
-    pub fn handle(&mut self, request: RawRequest, now: u64) -> Outcome {
-        match request.parse(self.registry.index()) {
-            Ok(request) => self.registry.handle(&request, now),
-            Err(e) => Outcome::reply(Reply::error(&e)),
+    /// Ends the parked waits whose deadline has come by `now`, with the idle answer.
+    pub fn end_idle_waits(&mut self, now: u64) -> Vec<(WaitId, Reply)> {
+        self.registry.end_idle_waits(now)
+    }
+
+    /// The soonest time a parked wait ends idle.
+    pub fn next_wait_deadline(&self) -> Option<u64> {
+        self.registry.next_wait_deadline()
+    }
+
+    /// Ends every parked wait with the idle answer: the token leaves memory (a write failed,
+    /// the server stops) and members send their waits again.
+    pub fn end_waits(&mut self) -> Vec<(WaitId, Reply)> {
+        self.registry.end_all_waits()
+    }
+
+    /// Forgets a wait whose client left; the idle answer that ends it.
+    pub fn cancel_wait(&mut self, id: WaitId) -> Reply {
+        self.registry.cancel_wait(id)
+    }
+
+    /// `GET /ledger/<token>` at `now`.
+    pub fn ledger(&self, now: u64) -> Response {
+        let live = (!self.expired(now)).then_some(&self.meta);
+        crate::ledger::response(self.token(), live, self.registry.history())
+    }
+
+    /// The token's end: delete everything, end its waits.
+    fn end(&mut self) -> Effects {
+        Effects {
+            purge: true,
+            woken: self.registry.end_all_waits(),
+            ..Effects::default()
         }
     }
+
+    /// What a change asks of the shell: its events stored, the alarm moved if it did (or
+    /// always, once it fired), then the waits answered.
+    fn effects(&mut self, events: &[Event], woken: Vec<(WaitId, Reply)>, fired: bool) -> Effects {
+        let alarm = if !events.is_empty() || fired {
+            self.rearm()
+        } else {
+            None
+        };
+        Effects {
+            store: event_entries(events),
+            purge: false,
+            alarm,
+            woken,
+        }
+    }
+
+    /// The alarm to store, if it is not the one stored already.
+    fn rearm(&mut self) -> Option<Option<u64>> {
+        let at = self.alarm_at();
+        if self.armed == Some(at) {
+            return None;
+        }
+        self.armed = Some(at);
+        Some(Some(at))
+    }
+}
+
+/// The answer to a keys request on a token with nothing stored (never minted, or deleted).
+pub fn unminted(token: Token, limits: &Limits, request: RawRequest, now: u64) -> Reply {
+    let mut registry = Registry::new(token, limits.clone());
+    let outcome = match request.parse(0) {
+        Ok(request) => registry.handle(&request, now),
+        Err(e) => return Reply::error(&e),
+    };
+    match outcome.answer {
+        Answer::Reply(reply) => reply,
+        // A registry nobody minted parks nothing; should it, the wait ends at once.
+        Answer::Parked(_) => Reply::idle(0),
+    }
+}
+
+/// `GET /ledger/<token>` for a token with nothing stored.
+pub fn ledger_unminted(token: Token) -> Response {
+    crate::ledger::response(token, None, &[])
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::registry::Answer;
-
-    const T: &str = "0123456789abcdef0123456789abcdef";
-
-    fn token() -> Token {
-        Token::from_segment(T).unwrap()
-    }
-
-    fn limits() -> Limits {
-        Limits {
-            token_lifetime_secs: 100,
-            ..Limits::default()
-        }
-    }
-
-    /// A form PUT as etcd sends it.
-    fn put<'a>(key: &'a str, query: &'a str) -> RawRequest<'a> {
-        RawRequest {
-            method: "PUT",
-            key,
-            query,
-            content_type: Some("application/x-www-form-urlencoded"),
-            body: "value=x",
-        }
-    }
-
-    #[test]
-    fn a_minted_token_is_stored_as_meta_and_its_size_event() {
-        let mut t = TokenState::unminted(token(), limits());
-        let (meta, entries) = t.mint(3, 1_000, &limits()).unwrap();
-        assert_eq!(meta.expires_at, 101_000);
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["meta", "e/00000000000000000001"]);
-        assert!(t.mint(5, 2_000, &limits()).is_none(), "minted once");
-        let back = TokenState::restore(token(), limits(), entries.into_iter().rev()).unwrap();
-        assert_eq!(back.meta, Some(meta));
-        assert_eq!(back.registry.size(), Some(3));
-    }
-
-    #[test]
-    fn restoring_replays_every_change_and_skips_unknown_keys() {
-        let mut t = TokenState::unminted(token(), limits());
-        let (_, mut stored) = t.mint(3, 0, &limits()).unwrap();
-        for name in ["a", "b"] {
-            let out = t.handle(put(&format!("/{name}"), "prevExist=false"), 5);
-            stored.extend(event_entries(&out.events));
-        }
-        stored.push(("something/else".into(), "not json".into()));
-        let back = TokenState::restore(token(), limits(), stored).unwrap();
-        assert_eq!(back.registry.index(), 3);
-        assert_eq!(back.registry.members_in_order(), ["a", "b"]);
-    }
-
-    #[test]
-    fn unreadable_entries_are_named() {
-        let e = TokenState::restore(token(), limits(), [("meta".into(), "{".into())]).unwrap_err();
-        assert!(e.contains("meta"), "{e}");
-        let e = TokenState::restore(
-            token(),
-            limits(),
-            [("e/00000000000000000002".into(), "[]".into())],
-        )
-        .unwrap_err();
-        assert!(e.contains("e/00000000000000000002"), "{e}");
-        // A gap in the history: the registry cannot be rebuilt from it.
-        let mut t = TokenState::unminted(token(), limits());
-        let (_, mut stored) = t.mint(3, 0, &limits()).unwrap();
-        for name in ["a", "b"] {
-            let out = t.handle(put(&format!("/{name}"), ""), 5);
-            stored.extend(event_entries(&out.events));
-        }
-        stored.retain(|(k, _)| k != "e/00000000000000000002");
-        let e = TokenState::restore(token(), limits(), stored).unwrap_err();
-        assert!(e.contains("skip"), "{e}");
-    }
-
-    #[test]
-    fn the_alarm_is_the_next_ttl_or_the_end_and_purges_at_the_end() {
-        let mut t = TokenState::unminted(token(), limits());
-        assert_eq!(t.alarm_at(), None, "nothing to time before minting");
-        t.mint(3, 0, &limits()).unwrap();
-        assert_eq!(t.alarm_at(), Some(100_000));
-        t.handle(put("/a", "ttl=5"), 1_000);
-        assert_eq!(t.alarm_at(), Some(6_000));
-        match t.alarm(6_000) {
-            Alarm::Expired { events, .. } => assert_eq!(events.len(), 1),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(t.alarm_at(), Some(100_000));
-        assert!(!t.expired(99_999));
-        assert!(matches!(t.alarm(100_000), Alarm::Purge));
-    }
-
-    #[test]
-    fn a_bad_request_is_answered_with_etcds_error_and_stores_nothing() {
-        let mut t = TokenState::unminted(token(), limits());
-        t.mint(3, 0, &limits()).unwrap();
-        let bad = RawRequest {
-            method: "GET",
-            query: "wait=maybe",
-            ..RawRequest::default()
-        };
-        let out = t.handle(bad, 1);
-        assert!(out.events.is_empty());
-        match out.answer {
-            Answer::Reply(r) => assert_eq!((r.status, r.etcd_index), (400, 1)),
-            other => panic!("{other:?}"),
-        }
-    }
-}
+mod tests;

@@ -263,7 +263,7 @@ fn token_path(path: &str) -> Result<(&str, Token, Read), String> {
 
 /// What the upstream answered, as the shell read it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Answer {
+pub struct Fetched {
     pub status: u16,
     pub etcd_index: Option<String>,
     pub location: Option<String>,
@@ -314,7 +314,7 @@ impl Relay {
 
     /// Takes what one read came to: the upstream's answer relayed as it is, a redirect to
     /// follow, or a refusal.
-    pub fn read(&mut self, read: Result<Answer, Failure>) -> Next {
+    pub fn read(&mut self, read: Result<Fetched, Failure>) -> Next {
         match read {
             Ok(answer) => self.answer(answer),
             Err(Failure::TooLarge) => Next::Done(self.too_large()),
@@ -322,7 +322,7 @@ impl Relay {
         }
     }
 
-    fn answer(&mut self, a: Answer) -> Next {
+    fn answer(&mut self, a: Fetched) -> Next {
         if (300..400).contains(&a.status) {
             return self.redirect(a.status, a.location.as_deref());
         }

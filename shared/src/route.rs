@@ -1,5 +1,6 @@
 //! Which part of the service a request path is for. Pure, so the Worker's router is tested here.
 
+use crate::http::Method;
 use crate::Token;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +77,8 @@ pub fn split_url(url: &str) -> (&str, Option<&str>) {
 /// encoded slash makes one segment read as two. The Worker's runtime resolves such paths before
 /// the Worker sees them; a shell that gets them raw answers 400 with this sentence instead of
 /// guessing. The one path that is not one, `*`, asks an `OPTIONS` of the whole server.
-pub fn check_raw_path(method: &str, path: &str) -> Result<(), String> {
-    if method == "OPTIONS" && path == "*" {
+pub fn check_raw_path(method: Method, path: &str) -> Result<(), String> {
+    if method == Method::Options && path == "*" {
         return Ok(());
     }
     if !path.starts_with('/') {
@@ -185,7 +186,7 @@ mod tests {
             &format!("/{HEX}/..a"),
             "/x/.../y",
         ] {
-            assert_eq!(check_raw_path("PUT", ok), Ok(()), "{ok}");
+            assert_eq!(check_raw_path(Method::parse("PUT"), ok), Ok(()), "{ok}");
         }
         for (bad, why) in [
             ("/a/../b", "dot segment"),
@@ -201,10 +202,10 @@ mod tests {
             ("example.com:443", "not a path"),
             ("", "not a path"),
         ] {
-            let e = check_raw_path("GET", bad).unwrap_err();
+            let e = check_raw_path(Method::parse("GET"), bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
-        assert_eq!(check_raw_path("OPTIONS", "*"), Ok(()));
+        assert_eq!(check_raw_path(Method::parse("OPTIONS"), "*"), Ok(()));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::Limits;
 
 /// Every setting's name, as `[vars]`, environment variables and (lower-case, dashed) flags
 /// spell it.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "PUBLIC_URL",
     "MAX_SIZE",
     "MAX_MEMBERS",
@@ -18,6 +18,7 @@ pub const NAMES: [&str; 11] = [
     "MINTS_PER_MINUTE",
     "RELAYS_PER_MINUTE",
     "RELAY_HOSTS",
+    "TEST_STORAGE_HOOKS",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub struct Settings {
     pub prefix: String,
     /// `RELAY_HOSTS`: where `/relay` may read other services' tokens.
     pub relay_hosts: RelayHosts,
+    /// `TEST_STORAGE_HOOKS`: the end-to-end tests' window on each shell's storage
+    /// (`/_test/storage/<token>`), through which they stage a lost write. Never on in a
+    /// deployment: anyone could damage any token with it.
+    pub test_storage_hooks: bool,
 }
 
 impl Settings {
@@ -47,11 +52,21 @@ impl Settings {
             Some(text) => RelayHosts::parse(&text)?,
             None => RelayHosts::default(),
         };
+        let test_storage_hooks = match lookup("TEST_STORAGE_HOOKS").as_deref().map(str::trim) {
+            None | Some("" | "0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(other) => {
+                return Err(format!(
+                    "TEST_STORAGE_HOOKS {other:?} is not a switch: give true or false"
+                ))
+            }
+        };
         Ok(Settings {
             limits,
             public_url,
             prefix,
             relay_hosts,
+            test_storage_hooks,
         })
     }
 

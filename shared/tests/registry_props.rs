@@ -87,7 +87,7 @@ fn key(t: Target) -> String {
 
 fn req(method: &str, key: &str, query: &str, body: &str) -> KeysRequest {
     KeysRequest::parse(
-        method,
+        shared::http::Method::parse(method),
         key,
         query,
         Some("application/x-www-form-urlencoded"),
@@ -216,7 +216,7 @@ fn run(size: u64, steps: Vec<Step>) {
                 ),
                 other => panic!("{other:?} parked"),
             };
-            parked.insert(id, (k, q));
+            parked.insert(id.id, (k, q));
         }
         // No event was skipped: every wait still parked has nothing in the history yet.
         for (k, q) in parked.values() {

@@ -8,7 +8,7 @@ use worker::{Env, ObjectNamespace, Result};
 
 thread_local! {
     static REGISTRY: OnceCell<ObjectNamespace> = const { OnceCell::new() };
-    static MINT_GATE: OnceCell<ObjectNamespace> = const { OnceCell::new() };
+    static RATE_LIMITER: OnceCell<ObjectNamespace> = const { OnceCell::new() };
 }
 
 fn cached(
@@ -30,7 +30,7 @@ pub fn registry(env: &Env) -> Result<ObjectNamespace> {
     cached(&REGISTRY, env, "REGISTRY")
 }
 
-/// `MINT_GATE`: one object per minting client.
-pub fn mint_gate(env: &Env) -> Result<ObjectNamespace> {
-    cached(&MINT_GATE, env, "MINT_GATE")
+/// `RATE_LIMITER`: one object per client and kind of request counted.
+pub fn rate_limiter(env: &Env) -> Result<ObjectNamespace> {
+    cached(&RATE_LIMITER, env, "RATE_LIMITER")
 }

@@ -1,4 +1,4 @@
-//! The Worker: one fetch entry that asks `shared::service::dispatch` what a request needs, and
+//! The Worker: one fetch entry that asks `shared::dispatch::dispatch` what a request needs, and
 //! small handlers for what only a shell can do (mint, read the ledger, reach a token's Durable
 //! Object). The protocol lives in `shared`; this crate only moves bytes between HTTP, KV and
 //! the Durable Object.
@@ -8,17 +8,17 @@ mod config;
 mod http;
 mod ledger;
 mod mint;
-mod mint_gate;
+mod rate_limiter;
 mod registry_object;
 mod relay;
 
-use shared::http::Response;
+use shared::dispatch::{dispatch, Dispatch};
+use shared::http::{Method, Response};
 use shared::route::split_url;
-use shared::service::{dispatch, Dispatch};
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Request, Result};
 
-pub use mint_gate::MintGate;
+pub use rate_limiter::RateLimiter;
 pub use registry_object::TokenRegistry;
 
 /// The raw request and response: the keys path (nearly every request) only hands the request to
@@ -32,8 +32,8 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     let url = req.url();
     let (path, query) = split_url(&url);
     // The raw method: the worker crate reads methods it does not know as GET.
-    let method = req.method();
-    match dispatch(&method, path, query, &settings) {
+    let method = Method::parse(&req.method());
+    match dispatch(method, path, query, &settings) {
         Dispatch::Done(answer) => http::to_raw(answer),
         Dispatch::Keys { token, key } => {
             registry_object::forward(req, query, &env, token, key).await
@@ -46,6 +46,11 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         Dispatch::Relay(upstream) => {
             let req = Request::from(req);
             http::to_raw(relay::read(&req, &env, &settings, upstream).await)
+        }
+        Dispatch::Hook { token, hook } => {
+            let mut req = Request::from(req);
+            let body = req.text().await.unwrap_or_default();
+            http::to_raw(registry_object::hook(&env, token, hook, body).await)
         }
     }
 }

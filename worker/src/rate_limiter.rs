@@ -1,6 +1,6 @@
 //! How many requests one client address may make of a counted kind per minute (mints, relayed
-//! reads): a Durable Object per address and kind holds its window (`shared::mint::window`) in
-//! memory. An evicted object forgets its count, which only ever errs toward allowing: this
+//! reads): a Durable Object per address and kind holds its window (`shared::rate::per_minute`)
+//! in memory. An evicted object forgets its count, which only ever errs toward allowing: this
 //! limits abuse, it does not meter.
 
 use std::cell::RefCell;
@@ -9,14 +9,14 @@ use shared::rate::Window;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
 
 #[durable_object]
-pub struct MintGate {
+pub struct RateLimiter {
     /// The window, made at the first hit with the limit that hit names.
     window: RefCell<Option<Window>>,
 }
 
-impl DurableObject for MintGate {
+impl DurableObject for RateLimiter {
     fn new(_state: State, _env: Env) -> Self {
-        MintGate {
+        RateLimiter {
             window: RefCell::new(None),
         }
     }
@@ -29,9 +29,9 @@ impl DurableObject for MintGate {
             .query_pairs()
             .find(|(k, _)| k == "per_minute")
             .and_then(|(_, v)| v.parse::<u64>().ok())
-            .ok_or("the gate needs ?per_minute=N")?;
+            .ok_or("the rate limiter needs ?per_minute=N")?;
         let mut window = self.window.borrow_mut();
-        let w = window.get_or_insert_with(|| shared::mint::window(per_minute));
+        let w = window.get_or_insert_with(|| shared::rate::per_minute(per_minute));
         match w.hit(Date::now().as_millis()) {
             Ok(()) => Ok(Response::empty()?.with_status(204)),
             Err(secs) => Ok(Response::ok(secs.to_string())?.with_status(429)),
@@ -39,30 +39,30 @@ impl DurableObject for MintGate {
     }
 }
 
-/// What a gate counts; each kind has its own object per client.
+/// What a limiter counts; each kind has its own object per client.
 #[derive(Clone, Copy)]
 pub enum Counted {
     Mints,
     Relays,
 }
 
-/// Asks the gate of `client` (its address) for one request of `kind`, allowed `per_minute`;
+/// Asks the limiter of `client` (its address) for one request of `kind`, allowed `per_minute`;
 /// `Ok(Some(secs))` means refused for `secs` seconds.
 pub async fn check(env: &Env, kind: Counted, client: &str, per_minute: u64) -> Result<Option<u64>> {
-    // Mints keep the names gates had before relays were counted.
+    // Mints keep the names their objects had before relays were counted.
     let name = match kind {
         Counted::Mints => client.to_string(),
         Counted::Relays => format!("relay/{client}"),
     };
-    let stub = crate::bindings::mint_gate(env)?
+    let stub = crate::bindings::rate_limiter(env)?
         .id_from_name(&name)?
         .get_stub()?;
-    let url = format!("https://gate/hit?per_minute={per_minute}");
+    let url = format!("https://limiter/hit?per_minute={per_minute}");
     let mut resp = stub.fetch_with_str(&url).await?;
     match resp.status_code() {
         204 => Ok(None),
         429 => Ok(Some(resp.text().await?.trim().parse().unwrap_or(60))),
-        other => Err(format!("mint gate answered {other}").into()),
+        other => Err(format!("the rate limiter answered {other}").into()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Each token's registry lives in one Durable Object: a single owner with transactional storage,
 //! so racing members all see one order. Storage holds the token's entries in the layout
 //! `shared::lifecycle` defines (`meta`, `e/<index>`); memory holds the `TokenState` rebuilt from
-//! them and the parked waits. The object only stores, times and delivers; the rules are shared.
+//! them and the parked waits. The Worker reaches it with one typed `shared::call::Call`. The
+//! object only stores, times and delivers what the core decides (`Effects`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -10,55 +11,43 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{select, Either};
-use shared::http::Response as Answer;
-use shared::lifecycle::{event_entries, Alarm, Entry, Meta, TokenState, META_KEY};
-use shared::registry::{Answer as Step, Event, WaitId};
+use shared::call::{Call, Encoded};
+use shared::dispatch::Hook;
+use shared::http::{Method, Response};
+use shared::lifecycle::{self, Effects, Entry, Meta, Restored, TokenState, META_KEY};
+use shared::registry::{Answer, Parked, WaitId};
 use shared::v2::{RawRequest, Reply};
 use shared::{Limits, Token};
 use worker::js_sys::futures::JsFuture;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::{self, web_sys};
 use worker::{
-    durable_object, js_sys, Date, Delay, DurableObject, Env, Method, Request, RequestInit,
-    Response, Result, State,
+    durable_object, js_sys, Date, Delay, DurableObject, Env, Request, Result, ScheduledTime, State,
 };
 
 use crate::http::{to_raw, to_worker};
 
-/// Hands a keys request to its token's object. Only the paths built here reach the object, and
-/// the object's answer goes back as it is. A PUT's body is checked here, so that a refused one
-/// never reaches the object.
-pub async fn forward(
-    req: web_sys::Request,
-    query: Option<&str>,
-    env: &Env,
-    token: Token,
-    key: &str,
-) -> Result<web_sys::Response> {
-    let method = req.method();
-    let mut target = format!("https://registry/keys/{token}{key}");
-    if let Some(q) = query {
-        target.push('?');
-        target.push_str(q);
-    }
+/// Sends `call` to `token`'s object; its answer as the runtime's response.
+async fn send(env: &Env, token: Token, call: &Call) -> Result<web_sys::Response> {
+    let Encoded {
+        method,
+        url,
+        content_type,
+        body,
+    } = call.encode(token);
     // Only what the object reads: copying the whole request (headers, `cf`) cost more than the
     // object's own work.
     let init = web_sys::RequestInit::new();
-    init.set_method(&method);
-    if method == "PUT" {
-        let mut req = Request::from(req);
-        let body = match read_body(&mut req).await? {
-            Ok(body) => body,
-            Err(refused) => return to_raw(refused),
-        };
+    init.set_method(method.as_str());
+    if let Some(ct) = content_type {
         let headers = web_sys::Headers::new()?;
-        if let Some(ct) = req.headers().get("Content-Type")? {
-            headers.set("Content-Type", &ct)?;
-        }
+        headers.set("Content-Type", &ct)?;
         init.set_headers(&headers);
+    }
+    if let Some(body) = body {
         init.set_body(&JsValue::from_str(&body));
     }
-    let inner = web_sys::Request::new_with_str_and_init(&target, &init)?;
+    let inner = web_sys::Request::new_with_str_and_init(&url, &init)?;
     let stub = crate::bindings::registry(env)?
         .id_from_name(&token.to_string())?
         .get_stub()?
@@ -67,70 +56,100 @@ pub async fn forward(
         Ok(promise) => JsFuture::from(promise).await,
         Err(e) => Err(e),
     };
-    match answer.and_then(|a| a.dyn_into::<web_sys::Response>()) {
+    Ok(answer.and_then(|a| a.dyn_into::<web_sys::Response>())?)
+}
+
+/// Hands a keys request to its token's object; the object's answer goes back as it is. A
+/// PUT's body is checked here, so that a refused one never reaches the object.
+pub async fn forward(
+    req: web_sys::Request,
+    query: Option<&str>,
+    env: &Env,
+    token: Token,
+    key: &str,
+) -> Result<web_sys::Response> {
+    let method = Method::parse(&req.method());
+    let mut content_type = None;
+    let mut body = String::new();
+    if method == Method::Put {
+        let mut req = Request::from(req);
+        body = match read_body(&mut req).await? {
+            Ok(body) => body,
+            Err(refused) => return to_raw(refused),
+        };
+        content_type = req.headers().get("Content-Type")?;
+    }
+    let call = Call::Keys {
+        method,
+        key: key.to_string(),
+        query: query.unwrap_or("").to_string(),
+        content_type,
+        body,
+    };
+    match send(env, token, &call).await {
         Ok(resp) => Ok(resp),
-        Err(e) => to_raw(Answer::unavailable(&format!(
-            "registry unreachable: {}",
-            worker::Error::from(e)
-        ))),
+        Err(e) => to_raw(Response::unavailable(&format!("registry unreachable: {e}"))),
     }
 }
 
-/// Reads a PUT's body within `shared::service::MAX_BODY_BYTES`, as text.
-async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Answer>> {
+/// Reads a PUT's body within `shared::body::MAX_BODY_BYTES`, as text.
+async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Response>> {
     let declared = req.headers().get("Content-Length")?;
-    if shared::service::declared_too_large(declared.as_deref()) {
-        return Ok(Err(shared::service::body_too_large()));
+    let declared = declared.and_then(|l| l.trim().parse::<u64>().ok());
+    if shared::body::declared_too_large(declared) {
+        return Ok(Err(shared::body::too_large()));
     }
-    Ok(shared::service::body_text(req.bytes().await?))
+    Ok(shared::body::text(req.bytes().await?))
+}
+
+/// A call whose answer is the object's text, status and all.
+async fn ask(env: &Env, token: Token, call: &Call) -> Result<(u16, String)> {
+    let mut resp = worker::Response::from(send(env, token, call).await?);
+    let status = resp.status_code();
+    Ok((status, resp.text().await?))
 }
 
 /// `GET /ledger/<token>`, answered by the token's object: its meta and registry are there,
 /// consistent with what members were told (the KV record may lag).
-pub async fn ledger(env: &Env, token: Token) -> Answer {
-    let asked = async {
-        let stub = crate::bindings::registry(env)?
-            .id_from_name(&token.to_string())?
-            .get_stub()?;
-        let mut resp = stub
-            .fetch_with_str(&format!("https://registry/ledger/{token}"))
-            .await?;
-        let status = resp.status_code();
-        Ok::<_, worker::Error>((status, resp.text().await?))
-    };
-    match asked.await {
-        Ok((200, body)) => Answer::json(200, body),
-        Ok((404, _)) => shared::ledger::response(token, None, &[]),
-        Ok((status, body)) => Answer::unavailable(&format!("ledger answered {status}: {body}")),
-        Err(e) => Answer::unavailable(&format!("ledger: {e}")),
+pub async fn ledger(env: &Env, token: Token) -> Response {
+    match ask(env, token, &Call::Ledger).await {
+        Ok((200, body)) => Response::json(200, body),
+        Ok((404, _)) => lifecycle::ledger_unminted(token),
+        Ok((status, body)) => Response::unavailable(&format!("ledger answered {status}: {body}")),
+        Err(e) => Response::unavailable(&format!("ledger: {e}")),
     }
 }
 
 /// Asks a token's object to mint it. `Ok(None)`: the name is taken (a 128-bit collision).
 pub async fn mint(env: &Env, token: Token, size: u64) -> Result<Option<Meta>> {
-    let stub = crate::bindings::registry(env)?
-        .id_from_name(&token.to_string())?
-        .get_stub()?;
-    let url = format!("https://registry/mint/{token}?size={size}");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init(&url, &init)?)
-        .await?;
-    match resp.status_code() {
-        201 => Ok(Some(resp.json().await?)),
-        409 => Ok(None),
-        other => Err(format!("minting answered {other}: {}", resp.text().await?).into()),
+    match ask(env, token, &Call::Mint { size }).await? {
+        (201, body) => Ok(Some(serde_json::from_str(&body)?)),
+        (409, _) => Ok(None),
+        (other, body) => Err(format!("minting answered {other}: {body}").into()),
+    }
+}
+
+/// The tests' storage hooks, through the token's object and its storage.
+pub async fn hook(env: &Env, token: Token, hook: Hook, body: String) -> Response {
+    let call = match hook {
+        Hook::Stored => Call::Stored,
+        Hook::Lose { key } => Call::Lose { key },
+        Hook::Restore { key } => Call::Restore { key, value: body },
+    };
+    match ask(env, token, &call).await {
+        Ok((200, body)) if call == Call::Stored => Response::json(200, body),
+        Ok((status, body)) => Response::text(status, body),
+        Err(e) => Response::unavailable(&format!("storage hook: {e}")),
     }
 }
 
 #[derive(Default)]
 struct Inner {
-    /// `None` until loaded, and again after a storage failure (reloaded on the next request).
+    /// Whether storage was read since the object started (or since a storage failure).
+    loaded: bool,
+    /// The token, once minted; `None` before, and after its end.
     state: Option<TokenState>,
     waiters: HashMap<WaitId, oneshot::Sender<Reply>>,
-    /// The alarm time last set, to skip setting it again.
-    alarm_at: Option<u64>,
 }
 
 #[durable_object]
@@ -151,22 +170,34 @@ impl DurableObject for TokenRegistry {
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        match self.dispatch(req).await {
-            Ok(r) => Ok(r),
+    async fn fetch(&self, mut req: Request) -> Result<worker::Response> {
+        let method = Method::parse(&req.inner().method());
+        let url = req.inner().url();
+        let content_type = req.headers().get("Content-Type")?;
+        let body = if method.has_body() {
+            req.text().await?
+        } else {
+            String::new()
+        };
+        let answer = match Call::decode(method, &url, content_type, body) {
+            Ok((token, call)) => self.call(token, call).await,
+            Err(why) => Err(why.into()),
+        };
+        match answer {
+            Ok(r) => to_worker(r),
             Err(e) => {
                 self.reset();
-                to_worker(Answer::unavailable(&e.to_string()))
+                to_worker(Response::unavailable(&e.to_string()))
             }
         }
     }
 
-    async fn alarm(&self) -> Result<Response> {
+    async fn alarm(&self) -> Result<worker::Response> {
         if let Err(e) = self.on_alarm().await {
             self.reset();
             return Err(e);
         }
-        Response::ok("done")
+        worker::Response::ok("done")
     }
 }
 
@@ -175,106 +206,138 @@ impl TokenRegistry {
         Ok(self.limits.clone()?)
     }
 
-    async fn dispatch(&self, mut req: Request) -> Result<Response> {
-        let url = req.inner().url();
-        let (path, query) = shared::route::split_url(&url);
-        if let Some(rest) = path.strip_prefix("/mint/") {
-            let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
-            let size = query
-                .and_then(|q| q.strip_prefix("size="))
-                .and_then(|v| v.parse().ok())
-                .ok_or("mint without a size")?;
-            return self.mint(token, size).await;
-        }
-        if let Some(rest) = path.strip_prefix("/ledger/") {
-            let token = Token::from_segment(rest).map_err(|e| e.to_string())?;
-            self.load(token).await?;
-            let now = now_ms();
-            let answer = self.with_state(|t| {
-                let live = t.meta.as_ref().filter(|m| !m.expired(now));
-                shared::ledger::response(token, live, t.registry.history())
-            })?;
-            return to_worker(answer);
-        }
-        let rest = path.strip_prefix("/keys/").ok_or("unknown internal path")?;
-        let (segment, key) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let token = Token::from_segment(segment).map_err(|e| e.to_string())?;
-        let method = req.inner().method();
-        let (content_type, body) = if method == "PUT" {
-            (req.headers().get("Content-Type")?, req.text().await?)
-        } else {
-            (None, String::new())
-        };
-        self.load(token).await?;
-        let now = now_ms();
-        if self.with_state(|t| t.expired(now))? {
-            self.purge().await?;
-            self.load(token).await?;
-        }
-        let request = RawRequest {
-            method: &method,
-            key,
-            query: query.unwrap_or(""),
-            content_type: content_type.as_deref(),
-            body: &body,
-        };
-        let outcome = self.with_state(|t| t.handle(request, now))?;
-        // Park before any await, so that no event can answer this wait before it is listening.
-        let parked = match outcome.answer {
-            Step::Parked(id) => {
-                let (tx, rx) = oneshot::channel();
-                self.inner.borrow_mut().waiters.insert(id, tx);
-                Some((id, rx))
+    async fn call(&self, token: Token, call: Call) -> Result<Response> {
+        match call {
+            Call::Keys {
+                method,
+                key,
+                query,
+                content_type,
+                body,
+            } => {
+                let request = RawRequest {
+                    method,
+                    key: &key,
+                    query: &query,
+                    content_type: content_type.as_deref(),
+                    body: &body,
+                };
+                self.keys(token, request).await
             }
-            Step::Reply(_) => None,
-        };
-        let guard = parked.as_ref().map(|(id, _)| CancelOnDrop {
-            inner: self.inner.clone(),
-            id: *id,
-        });
-        self.store(&outcome.events).await?;
-        self.deliver(outcome.woken);
-        self.schedule_alarm().await?;
-        match (outcome.answer, parked) {
-            (Step::Reply(reply), _) => to_worker(Answer::keys(&reply)),
-            (Step::Parked(_), Some((id, rx))) => {
-                let reply = self.wait(id, rx).await?;
-                drop(guard);
-                to_worker(Answer::keys(&reply))
+            Call::Mint { size } => self.mint(token, size).await,
+            Call::Ledger => {
+                self.load(token).await?;
+                let now = now_ms();
+                let inner = self.inner.borrow();
+                Ok(match &inner.state {
+                    Some(t) => t.ledger(now),
+                    None => lifecycle::ledger_unminted(token),
+                })
             }
-            (Step::Parked(_), None) => Err("parked wait without a channel".into()),
+            Call::Stored => {
+                let keys: Vec<String> = self.stored().await?.into_iter().map(|(k, _)| k).collect();
+                Ok(Response::json(
+                    200,
+                    serde_json::json!({ "keys": keys }).to_string(),
+                ))
+            }
+            Call::Lose { key } => {
+                let value = self.stored().await?.into_iter().find(|(k, _)| *k == key);
+                let Some((_, value)) = value else {
+                    return Ok(Response::text(
+                        404,
+                        format!("{key} is not stored for {token}"),
+                    ));
+                };
+                self.state.storage().delete(&key).await?;
+                // As after a restart: the token is read from storage again.
+                self.reset();
+                Ok(Response::text(200, value))
+            }
+            Call::Restore { key, value } => {
+                self.put_entries(&[(key, value)]).await?;
+                self.reset();
+                Ok(Response::text(200, "restored"))
+            }
         }
     }
 
-    async fn wait(&self, id: WaitId, rx: oneshot::Receiver<Reply>) -> Result<Reply> {
-        let timeout = Duration::from_secs(self.limits()?.wait_timeout_secs);
-        match select(rx, Delay::from(timeout)).await {
-            Either::Left((Ok(reply), _)) => Ok(reply),
-            // The registry was dropped (storage trouble or expiry): end idle; etcd re-sends.
-            Either::Left((Err(_), _)) => Ok(Reply::idle(self.index_or_zero())),
-            Either::Right(_) => {
-                let mut inner = self.inner.borrow_mut();
-                inner.waiters.remove(&id);
-                Ok(match inner.state.as_mut() {
-                    Some(t) => t.registry.cancel_wait(id),
-                    None => Reply::idle(0),
-                })
+    async fn keys(&self, token: Token, request: RawRequest<'_>) -> Result<Response> {
+        self.load(token).await?;
+        let now = now_ms();
+        let handled = {
+            let mut inner = self.inner.borrow_mut();
+            inner.state.as_mut().map(|t| t.handle(request, now))
+        };
+        let Some((answer, effects)) = handled else {
+            let reply = lifecycle::unminted(token, &self.limits()?, request, now);
+            return Ok(Response::keys(&reply));
+        };
+        // Park before any await, so that no event can answer this wait before it is listening.
+        let parked = match answer {
+            Answer::Parked(p) => {
+                let (tx, rx) = oneshot::channel();
+                self.inner.borrow_mut().waiters.insert(p.id, tx);
+                Some((p, rx))
+            }
+            Answer::Reply(_) => None,
+        };
+        let guard = parked.as_ref().map(|(p, _)| CancelOnDrop {
+            inner: self.inner.clone(),
+            id: p.id,
+        });
+        self.carry_out(effects).await?;
+        let reply = match (answer, parked) {
+            (Answer::Reply(reply), _) => reply,
+            (Answer::Parked(_), Some((p, rx))) => {
+                let reply = self.wait(p, rx).await;
+                drop(guard);
+                match reply {
+                    Some(reply) => reply,
+                    None => {
+                        return Ok(Response::unavailable(
+                            "the token's storage failed; ask again",
+                        ))
+                    }
+                }
+            }
+            (Answer::Parked(_), None) => Reply::idle(0),
+        };
+        Ok(Response::keys(&reply))
+    }
+
+    /// Waits for a parked wait's answer: an event, or its deadline (the core's), when the core
+    /// ends it idle. `None`: the token left memory unanswered (a storage failure).
+    async fn wait(&self, parked: Parked, mut rx: oneshot::Receiver<Reply>) -> Option<Reply> {
+        loop {
+            let left = parked.until.saturating_sub(now_ms()).max(1);
+            match select(rx, Delay::from(Duration::from_millis(left))).await {
+                Either::Left((answered, _)) => return answered.ok(),
+                Either::Right((_, pending)) => {
+                    rx = pending;
+                    let ended = {
+                        let mut inner = self.inner.borrow_mut();
+                        match inner.state.as_mut() {
+                            Some(t) => t.end_idle_waits(now_ms()),
+                            None => Vec::new(),
+                        }
+                    };
+                    self.deliver(ended);
+                }
             }
         }
     }
 
     async fn mint(&self, token: Token, size: u64) -> Result<Response> {
         self.load(token).await?;
-        let limits = self.limits()?;
-        let Some((meta, entries)) = self.with_state(|t| t.mint(size, now_ms(), &limits))? else {
-            return to_worker(Answer::text(409, "token exists"));
-        };
-        if let Err(e) = self.put_entries(&entries).await {
-            self.reset();
-            return Err(e);
+        if self.inner.borrow().state.is_some() {
+            return Ok(Response::text(409, "token exists"));
         }
-        self.schedule_alarm().await?;
-        to_worker(Answer::json(201, meta.to_json()))
+        let (state, effects) = TokenState::mint(token, size, now_ms(), &self.limits()?);
+        let meta = state.meta().to_json();
+        self.inner.borrow_mut().state = Some(state);
+        self.carry_out(effects).await?;
+        Ok(Response::json(201, meta))
     }
 
     async fn on_alarm(&self) -> Result<()> {
@@ -282,23 +345,85 @@ impl TokenRegistry {
             return Ok(());
         };
         self.load(token).await?;
-        match self.with_state(|t| t.alarm(now_ms()))? {
-            Alarm::Purge => return self.purge().await,
-            Alarm::Expired { events, woken } => {
-                self.store(&events).await?;
-                self.deliver(woken);
-            }
+        let effects = {
+            let mut inner = self.inner.borrow_mut();
+            inner.state.as_mut().map(|t| t.on_alarm(now_ms()))
+        };
+        match effects {
+            Some(effects) => self.carry_out(effects).await,
+            None => Ok(()),
         }
-        self.inner.borrow_mut().alarm_at = None;
-        self.schedule_alarm().await
+    }
+
+    /// Carries out what the core asked: store (or delete everything) and move the alarm, then
+    /// answer the waits. A storage failure drops the token from memory: nothing unstored is
+    /// ever served, and the waits it held answer 503.
+    async fn carry_out(&self, effects: Effects) -> Result<()> {
+        let Effects {
+            store,
+            purge,
+            alarm,
+            woken,
+        } = effects;
+        let stored = async {
+            let storage = self.state.storage();
+            if purge {
+                storage.delete_alarm().await?;
+                storage.delete_all().await?;
+            }
+            if !store.is_empty() {
+                self.put_entries(&store).await?;
+            }
+            match alarm {
+                Some(Some(at)) => {
+                    let when = js_sys::Date::new(&JsValue::from_f64(at as f64));
+                    storage.set_alarm(ScheduledTime::new(when)).await?;
+                }
+                Some(None) => storage.delete_alarm().await?,
+                None => {}
+            }
+            Ok::<_, worker::Error>(())
+        };
+        if let Err(e) = stored.await {
+            self.reset();
+            return Err(e);
+        }
+        self.deliver(woken);
+        if purge {
+            self.inner.borrow_mut().state = None;
+        }
+        Ok(())
     }
 
     /// Rebuilds the token from storage if it is not in memory.
     async fn load(&self, token: Token) -> Result<()> {
-        if self.inner.borrow().state.is_some() {
+        if self.inner.borrow().loaded {
             return Ok(());
         }
         let limits = self.limits()?;
+        let entries = self.stored().await?;
+        let state = match TokenState::restore(token, limits, entries) {
+            Ok(Restored::Minted(state)) => Some(*state),
+            Ok(Restored::Nothing) => None,
+            Ok(Restored::Orphaned { events }) => {
+                worker::console_error!(
+                    "token {token} has {events} stored events and no meta: deleting them"
+                );
+                self.state.storage().delete_all().await?;
+                None
+            }
+            Err(e) => return Err(e.0.into()),
+        };
+        let mut inner = self.inner.borrow_mut();
+        if !inner.loaded {
+            inner.state = state;
+            inner.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Every entry in storage, as text.
+    async fn stored(&self) -> Result<Vec<Entry>> {
         let map = self.state.storage().list().await?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut bad = None;
@@ -308,40 +433,20 @@ impl TokenRegistry {
                 _ => bad = Some("a stored entry is not text"),
             },
         );
-        if let Some(why) = bad {
-            return Err(format!("stored registry unreadable: {why}").into());
+        match bad {
+            Some(why) => Err(format!("stored registry unreadable: {why}").into()),
+            None => Ok(entries),
         }
-        let state = TokenState::restore(token, limits, entries)?;
-        let mut inner = self.inner.borrow_mut();
-        if inner.state.is_none() {
-            inner.state = Some(state);
-        }
-        Ok(())
     }
 
     async fn stored_token(&self) -> Result<Option<Token>> {
         if let Some(t) = &self.inner.borrow().state {
-            if let Some(m) = &t.meta {
-                return Ok(Token::from_segment(&m.token).ok());
-            }
+            return Ok(Some(t.token()));
         }
         let text: Option<String> = self.state.storage().get(META_KEY).await?;
         Ok(text
             .and_then(|t| serde_json::from_str::<Meta>(&t).ok())
             .and_then(|m| Token::from_segment(&m.token).ok()))
-    }
-
-    /// Writes events atomically; on failure drops the in-memory token so nothing unstored is
-    /// ever served.
-    async fn store(&self, events: &[Event]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        if let Err(e) = self.put_entries(&event_entries(events)).await {
-            self.reset();
-            return Err(e);
-        }
-        Ok(())
     }
 
     async fn put_entries(&self, entries: &[Entry]) -> Result<()> {
@@ -362,51 +467,13 @@ impl TokenRegistry {
         }
     }
 
-    /// One alarm serves both the token's end and the next member TTL.
-    async fn schedule_alarm(&self) -> Result<()> {
-        let want = {
-            let inner = self.inner.borrow();
-            let Some(at) = inner.state.as_ref().and_then(TokenState::alarm_at) else {
-                return Ok(());
-            };
-            if inner.alarm_at == Some(at) {
-                return Ok(());
-            }
-            at
-        };
-        let offset = want.saturating_sub(now_ms()) as i64;
-        self.state.storage().set_alarm(offset).await?;
-        self.inner.borrow_mut().alarm_at = Some(want);
-        Ok(())
-    }
-
-    /// Deletes the token entirely; parked waits end idle and then find nothing.
-    async fn purge(&self) -> Result<()> {
-        self.reset();
-        let storage = self.state.storage();
-        storage.delete_alarm().await?;
-        storage.delete_all().await
-    }
-
+    /// Forgets everything in memory; it is read from storage again. Waits still parked lose
+    /// their sender, and answer 503.
     fn reset(&self) {
         let mut inner = self.inner.borrow_mut();
+        inner.loaded = false;
         inner.state = None;
-        inner.alarm_at = None;
         inner.waiters.clear();
-    }
-
-    fn with_state<T>(&self, f: impl FnOnce(&mut TokenState) -> T) -> Result<T> {
-        let mut inner = self.inner.borrow_mut();
-        let t = inner.state.as_mut().ok_or("registry not loaded")?;
-        Ok(f(t))
-    }
-
-    fn index_or_zero(&self) -> u64 {
-        self.inner
-            .borrow()
-            .state
-            .as_ref()
-            .map_or(0, |t| t.registry.index())
     }
 }
 
@@ -421,7 +488,7 @@ impl Drop for CancelOnDrop {
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
             inner.waiters.remove(&self.id);
             if let Some(t) = inner.state.as_mut() {
-                t.registry.cancel_wait(self.id);
+                t.cancel_wait(self.id);
             }
         }
     }

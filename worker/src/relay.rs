@@ -8,22 +8,22 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use shared::http::Response;
-use shared::relay::{Answer, Failure, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
+use shared::relay::{Failure, Fetched, Next, Relay, Upstream, MAX_ANSWER_BYTES, TIMEOUT_MS};
 use shared::Settings;
 use worker::{
     AbortController, AbortSignal, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
     RequestRedirect,
 };
 
-use crate::mint_gate::{self, Counted};
+use crate::rate_limiter::{self, Counted};
 
 pub async fn read(req: &Request, env: &Env, settings: &Settings, first: Upstream) -> Response {
-    let client = mint_gate::client(req);
+    let client = rate_limiter::client(req);
     let per_minute = settings.limits.relays_per_minute;
-    match mint_gate::check(env, Counted::Relays, &client, per_minute).await {
+    match rate_limiter::check(env, Counted::Relays, &client, per_minute).await {
         Ok(None) => {}
         Ok(Some(secs)) => return shared::relay::refused(&client, per_minute, secs),
-        Err(e) => return Response::unavailable(&format!("relay gate: {e}")),
+        Err(e) => return Response::unavailable(&format!("rate limiter: {e}")),
     }
     let controller = AbortController::default();
     let timer = Delay::from(Duration::from_millis(TIMEOUT_MS));
@@ -50,7 +50,7 @@ async fn follow(relay: &mut Relay, signal: &AbortSignal) -> Response {
     }
 }
 
-async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Answer, Failure> {
+async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Fetched, Failure> {
     let failed = |e: worker::Error| Failure::Unreachable(e.to_string());
     let headers = Headers::new();
     headers.set("Accept", "application/json").map_err(failed)?;
@@ -81,7 +81,7 @@ async fn get(upstream: &Upstream, signal: &AbortSignal) -> Result<Answer, Failur
             }
         }
     }
-    Ok(Answer {
+    Ok(Fetched {
         status,
         etcd_index,
         location,

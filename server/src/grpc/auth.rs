@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::etcdserverpb::auth_server::Auth;
 use super::etcdserverpb::{AuthenticateRequest, AuthenticateResponse};
+use super::status;
 
 pub struct AuthService;
 
@@ -15,8 +16,6 @@ impl Auth for AuthService {
         &self,
         _: Request<AuthenticateRequest>,
     ) -> Result<Response<AuthenticateResponse>, Status> {
-        Err(Status::failed_precondition(
-            "etcdserver: authentication is not enabled (this discovery service has no users: start members without --discovery-user)",
-        ))
+        Err(status(shared::v3::authenticate()))
     }
 }

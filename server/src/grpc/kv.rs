@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use shared::v3::key::scope;
-use shared::v3::{self, Refusal};
+use shared::v3::{self, Unserved};
 use tonic::{Request, Response, Status};
 
 use super::etcdserverpb::kv_server::Kv;
@@ -26,13 +26,11 @@ impl Kv for KvService {
             keys_only: req.keys_only,
             count_only: req.count_only,
         };
-        let found = self
+        let r = self
             .tokens
-            .read(scope.token, |reg| v3::range(reg, &scope, &ask))
+            .view(scope.token, |reg| v3::range(reg, &scope, &ask))
             .await
-            .map_err(unavailable)?;
-        let r = found
-            .unwrap_or_else(|| Err(Refusal::not_minted(&scope)))
+            .map_err(unavailable)?
             .map_err(status)?;
         Ok(Response::new(RangeResponse {
             header: header(r.revision),
@@ -52,16 +50,14 @@ impl Kv for KvService {
             ignore_value: req.ignore_value,
             ignore_lease: req.ignore_lease,
         };
-        let found = self
+        let r = self
             .tokens
-            .write_with(scope.token, |reg, now| {
+            .write(scope.token, |reg, now| {
                 let put = v3::put(reg, &scope, &ask, now);
                 (put.written, put.response)
             })
             .await
-            .map_err(unavailable)?;
-        let r = found
-            .unwrap_or_else(|| Err(Refusal::not_minted(&scope)))
+            .map_err(unavailable)?
             .map_err(status)?;
         Ok(Response::new(PutResponse {
             header: header(r.revision),
@@ -73,23 +69,17 @@ impl Kv for KvService {
         &self,
         _: Request<DeleteRangeRequest>,
     ) -> Result<Response<DeleteRangeResponse>, Status> {
-        Err(Status::unimplemented(
-            "DeleteRange is not served: discovery members never delete",
-        ))
+        Err(status(Unserved::DeleteRange.refusal()))
     }
 
     async fn txn(&self, _: Request<TxnRequest>) -> Result<Response<TxnResponse>, Status> {
-        Err(Status::unimplemented(
-            "Txn is not served: discovery members put without transactions",
-        ))
+        Err(status(Unserved::Txn.refusal()))
     }
 
     async fn compact(
         &self,
         _: Request<CompactionRequest>,
     ) -> Result<Response<CompactionResponse>, Status> {
-        Err(Status::unimplemented(
-            "Compact is not served: a token keeps its whole history",
-        ))
+        Err(status(Unserved::Compact.refusal()))
     }
 }

@@ -1,31 +1,31 @@
-//! `etcdserverpb.Watch/Watch`: one bidirectional stream per client, several watches on it.
-//! Each watch replays the token's history after its start revision (`shared::v3::events_after`;
-//! nothing is ever compacted), then parks a v2 wait on the token, the registry's own way of
-//! hearing of the next change, and sends what changed when it returns.
+//! `etcdserverpb.Watch/Watch`: one bidirectional stream per client. `shared::v3::watch::Stream`
+//! decides every answer (ids, created and canceled, events, progress); this drives it: it reads
+//! the client's requests, parks each watch on its token until the token changes, and moves the
+//! answers out as protobuf.
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::v2::RawRequest;
-use shared::v3::key::{scope, Scope};
-use shared::v3::{self, Refusal, WatchEvent};
+use shared::v3::watch::{
+    CreateRequest, Created, Polled, Stream, WatchResponse as Answer, RETRY_AFTER_TROUBLE_MS,
+    WATCH_REFUSAL_PAUSE_MS,
+};
+use shared::v3::WatchEvent;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::etcdserverpb::watch_create_request::FilterType;
 use super::etcdserverpb::watch_request::RequestUnion;
 use super::etcdserverpb::watch_server::Watch;
-use super::etcdserverpb::{WatchRequest, WatchResponse};
+use super::etcdserverpb::{WatchCreateRequest, WatchRequest, WatchResponse};
 use super::mvccpb::event::EventType;
 use super::mvccpb::Event;
-use super::{header, kv};
-use crate::tokens::Tokens;
+use super::{header, kv, unavailable};
+use crate::tokens::{Tokens, WatchPark};
 
 pub struct WatchService {
     pub tokens: Arc<Tokens>,
@@ -35,144 +35,223 @@ type Sender = mpsc::Sender<Result<WatchResponse, Status>>;
 
 #[tonic::async_trait]
 impl Watch for WatchService {
-    type WatchStream = Pin<Box<dyn Stream<Item = Result<WatchResponse, Status>> + Send>>;
+    type WatchStream =
+        Pin<Box<dyn tokio_stream::Stream<Item = Result<WatchResponse, Status>> + Send>>;
 
     async fn watch(
         &self,
         req: Request<Streaming<WatchRequest>>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let incoming = req.into_inner();
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(stream(self.tokens.clone(), incoming, tx));
+        let (woken_tx, woken) = mpsc::unbounded_channel();
+        let driver = Driver {
+            tokens: self.tokens.clone(),
+            stream: Stream::default(),
+            tx,
+            woken_tx,
+            parked: HashMap::new(),
+            tickets: 0,
+        };
+        tokio::spawn(driver.run(req.into_inner(), woken));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }
 
-/// Watch `id` ends at `revision`, with the reason (empty when its client canceled it).
-fn canceled(id: i64, revision: i64, reason: String) -> WatchResponse {
-    WatchResponse {
-        header: header(revision),
-        watch_id: id,
-        canceled: true,
-        cancel_reason: reason,
-        ..WatchResponse::default()
-    }
+/// A watch to look at again: its id, and the ticket of the park that ended.
+type Woken = (i64, u64);
+
+/// Why a stream stops.
+enum Stop {
+    /// The client went away.
+    Gone,
+    /// The server is stopping, or could not read a token: the client hears this status.
+    Status(Status),
 }
 
-/// A create refused: created and canceled in one answer, with the reason.
-fn refused_at_creation(id: i64, reason: String) -> WatchResponse {
-    WatchResponse {
-        created: true,
-        ..canceled(id, 0, reason)
-    }
+struct Driver {
+    tokens: Arc<Tokens>,
+    stream: Stream,
+    tx: Sender,
+    woken_tx: mpsc::UnboundedSender<Woken>,
+    /// Each parked watch's park: its ticket and the task waiting for it to end.
+    parked: HashMap<i64, (u64, JoinHandle<()>)>,
+    tickets: u64,
 }
 
-/// A new watch on `key`..`range_end`: its scope and the revision now, or why it is refused;
-/// storage trouble is the outer error.
-async fn admit(
-    tokens: &Tokens,
-    key: &[u8],
-    range_end: &[u8],
-) -> Result<Result<(Scope, u64), Refusal>, String> {
-    let scope = match scope(key, range_end) {
-        Ok(s) => s,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    Ok(match tokens.read(scope.token, v3::admit_watch).await? {
-        Some(Ok(now)) => Ok((scope, now)),
-        Some(Err(refused)) => Err(refused),
-        None => Err(Refusal::not_minted(&scope)),
-    })
-}
-
-/// One watch of a stream: its task, and the revision up to which it has sent every event.
-struct Running {
-    task: JoinHandle<()>,
-    sent: Arc<AtomicU64>,
-}
-
-/// Reads one client's watch requests until it hangs up; its watches end with it.
-async fn stream(tokens: Arc<Tokens>, mut incoming: Streaming<WatchRequest>, tx: Sender) {
-    let mut watches: HashMap<i64, Running> = HashMap::new();
-    let mut next_id = 0i64;
-    while let Ok(Some(msg)) = incoming.message().await {
-        let answer = match msg.request_union {
-            Some(RequestUnion::CreateRequest(c)) => {
-                let id = if c.watch_id != 0 { c.watch_id } else { next_id };
-                next_id = next_id.max(id) + 1;
-                let (scope, now) = match admit(&tokens, &c.key, &c.range_end).await {
-                    Ok(Ok(admitted)) => admitted,
-                    Ok(Err(refused)) => {
-                        tokio::time::sleep(Duration::from_millis(v3::WATCH_REFUSAL_PAUSE_MS)).await;
-                        if tx
-                            .send(Ok(refused_at_creation(id, refused.message)))
-                            .await
-                            .is_err()
-                        {
-                            break;
-                        }
-                        continue;
+impl Driver {
+    /// Serves the stream until its client hangs up; its watches end with it.
+    async fn run(
+        mut self,
+        mut incoming: Streaming<WatchRequest>,
+        mut woken: mpsc::UnboundedReceiver<Woken>,
+    ) {
+        let stop = loop {
+            let step = tokio::select! {
+                msg = incoming.message() => match msg {
+                    Ok(Some(msg)) => self.request(msg).await,
+                    _ => Err(Stop::Gone),
+                },
+                Some((id, ticket)) = woken.recv() => {
+                    if self.parked.get(&id).map(|(t, _)| *t) == Some(ticket) {
+                        self.parked.remove(&id);
+                        self.follow(id).await
+                    } else {
+                        // A park since canceled or replaced.
+                        Ok(())
                     }
-                    Err(why) => {
-                        let _ = tx.send(Err(super::unavailable(why))).await;
-                        break;
-                    }
-                };
-                let has = |f: FilterType| c.filters.contains(&(f as i32));
-                let watch = v3::Watch::new(
-                    c.start_revision,
-                    now,
-                    has(FilterType::Noput),
-                    has(FilterType::Nodelete),
-                    c.prev_kv,
-                );
-                // Created is sent before the watch can send its first events.
-                let created = WatchResponse {
-                    header: header(v3::revision(now)),
-                    watch_id: id,
-                    created: true,
-                    ..WatchResponse::default()
-                };
-                if tx.send(Ok(created)).await.is_err() {
-                    break;
                 }
-                let sent = Arc::new(AtomicU64::new(watch.after));
-                let task = tokio::spawn(follow(
-                    tokens.clone(),
-                    scope,
-                    id,
-                    watch,
-                    sent.clone(),
-                    tx.clone(),
-                ));
-                if let Some(old) = watches.insert(id, Running { task, sent }) {
-                    old.task.abort();
-                }
-                continue;
+            };
+            if let Err(stop) = step {
+                break stop;
             }
-            Some(RequestUnion::CancelRequest(c)) => {
-                if let Some(w) = watches.remove(&c.watch_id) {
-                    w.task.abort();
-                }
-                canceled(c.watch_id, 0, String::new())
-            }
-            // etcd answers progress with watch id -1 and the revision every watch has reached.
-            Some(RequestUnion::ProgressRequest(_)) => {
-                let sent = watches.values().map(|w| w.sent.load(Ordering::Acquire));
-                WatchResponse {
-                    header: header(v3::progress(sent).unwrap_or(0)),
-                    watch_id: -1,
-                    ..WatchResponse::default()
-                }
-            }
-            None => continue,
         };
-        if tx.send(Ok(answer)).await.is_err() {
-            break;
+        if let Stop::Status(status) = stop {
+            let _ = self.tx.send(Err(status)).await;
+        }
+        for (_, (_, task)) in self.parked.drain() {
+            task.abort();
         }
     }
-    for w in watches.into_values() {
-        w.task.abort();
+
+    async fn send(&self, answer: Answer) -> Result<(), Stop> {
+        self.tx
+            .send(Ok(message(answer)))
+            .await
+            .map_err(|_| Stop::Gone)
+    }
+
+    async fn request(&mut self, msg: WatchRequest) -> Result<(), Stop> {
+        match msg.request_union {
+            Some(RequestUnion::CreateRequest(c)) => self.create(create_request(c)).await,
+            Some(RequestUnion::CancelRequest(c)) => {
+                if let Some((_, task)) = self.parked.remove(&c.watch_id) {
+                    task.abort();
+                }
+                match self.stream.cancel(c.watch_id) {
+                    Some(answer) => self.send(answer).await,
+                    None => Ok(()),
+                }
+            }
+            Some(RequestUnion::ProgressRequest(_)) => self.send(self.stream.progress()).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn create(&mut self, req: CreateRequest) -> Result<(), Stop> {
+        let created = match Stream::scope(&req) {
+            Err(refused) => Created::Refused(refused),
+            Ok(scope) => {
+                let stream = &mut self.stream;
+                self.tokens
+                    .view(scope.token, |reg| stream.create(&req, scope, reg))
+                    .await
+                    .map_err(|why| Stop::Status(unavailable(why)))?
+            }
+        };
+        match created {
+            Created::Watching { id, answers } => {
+                for answer in answers {
+                    self.send(answer).await?;
+                }
+                self.park(id).await
+            }
+            Created::Refused(answer) => {
+                tokio::time::sleep(Duration::from_millis(WATCH_REFUSAL_PAUSE_MS)).await;
+                self.send(answer).await
+            }
+        }
+    }
+
+    /// Looks at watch `id`'s token again and sends what is new, then parks it.
+    async fn follow(&mut self, id: i64) -> Result<(), Stop> {
+        let Some(token) = self.stream.token(id) else {
+            return Ok(());
+        };
+        let stream = &mut self.stream;
+        let polled = match self.tokens.view(token, |reg| stream.poll(id, reg)).await {
+            Ok(polled) => polled,
+            Err(_) => return self.later(id),
+        };
+        match polled {
+            Polled::Watching(events) => {
+                if let Some(answer) = events {
+                    self.send(answer).await?;
+                }
+                self.park(id).await
+            }
+            Polled::Ended(answer) => self.send(answer).await,
+            Polled::Gone => Ok(()),
+        }
+    }
+
+    /// Parks watch `id` until its token changes; looks again at once if it has.
+    async fn park(&mut self, id: i64) -> Result<(), Stop> {
+        let (Some(token), Some(after)) = (self.stream.token(id), self.stream.after(id)) else {
+            return Ok(());
+        };
+        match self.tokens.park_watch(token, after).await {
+            Ok(WatchPark::Wait(waiting)) => {
+                let ticket = self.ticket();
+                let woken = self.woken_tx.clone();
+                let task = tokio::spawn(async move {
+                    waiting.ended().await;
+                    let _ = woken.send((id, ticket));
+                });
+                self.parked.insert(id, (ticket, task));
+                Ok(())
+            }
+            Ok(WatchPark::Look) => Box::pin(self.follow(id)).await,
+            Ok(WatchPark::TooMany(refused)) => match self.stream.refused_park(id, refused) {
+                Polled::Ended(answer) => self.send(answer).await,
+                _ => Ok(()),
+            },
+            Ok(WatchPark::Stopping) => Err(Stop::Status(Status::unavailable(
+                "the server is shutting down: watch again on another endpoint",
+            ))),
+            Err(_) => self.later(id),
+        }
+    }
+
+    /// The token could not be read: look at watch `id` again after a while.
+    fn later(&mut self, id: i64) -> Result<(), Stop> {
+        let ticket = self.ticket();
+        let woken = self.woken_tx.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(RETRY_AFTER_TROUBLE_MS)).await;
+            let _ = woken.send((id, ticket));
+        });
+        self.parked.insert(id, (ticket, task));
+        Ok(())
+    }
+
+    fn ticket(&mut self) -> u64 {
+        self.tickets = self.tickets.wrapping_add(1);
+        self.tickets
+    }
+}
+
+fn create_request(c: WatchCreateRequest) -> CreateRequest {
+    let has = |f: FilterType| c.filters.contains(&(f as i32));
+    CreateRequest {
+        no_put: has(FilterType::Noput),
+        no_delete: has(FilterType::Nodelete),
+        key: c.key,
+        range_end: c.range_end,
+        start_revision: c.start_revision,
+        watch_id: c.watch_id,
+        prev_kv: c.prev_kv,
+    }
+}
+
+fn message(a: Answer) -> WatchResponse {
+    WatchResponse {
+        header: header(a.revision),
+        watch_id: a.watch_id,
+        created: a.created,
+        canceled: a.canceled,
+        cancel_reason: a.cancel_reason,
+        events: a.events.into_iter().map(event).collect(),
+        ..WatchResponse::default()
     }
 }
 
@@ -185,78 +264,5 @@ fn event(e: WatchEvent) -> Event {
         } as i32,
         kv: Some(kv(e.kv)),
         prev_kv: e.prev_kv.map(kv),
-    }
-}
-
-/// Sends the changes to `scope` the watch asked for, as they come, until the client goes;
-/// `sent` follows the revision up to which every event has gone into the stream.
-async fn follow(
-    tokens: Arc<Tokens>,
-    scope: Scope,
-    id: i64,
-    mut watch: v3::Watch,
-    sent: Arc<AtomicU64>,
-    tx: Sender,
-) {
-    loop {
-        let read = tokens
-            .read(scope.token, |reg| watch.next(reg, &scope.target))
-            .await;
-        match read {
-            Ok(Some(events)) => {
-                if !events.is_empty() {
-                    let changed = WatchResponse {
-                        header: header(v3::revision(watch.after)),
-                        watch_id: id,
-                        events: events.into_iter().map(event).collect(),
-                        ..WatchResponse::default()
-                    };
-                    if tx.send(Ok(changed)).await.is_err() {
-                        return;
-                    }
-                }
-                sent.store(watch.after, Ordering::Release);
-            }
-            Ok(None) => {
-                let reason = "the token has ended".to_string();
-                let _ = tx
-                    .send(Ok(canceled(id, v3::revision(watch.after), reason)))
-                    .await;
-                return;
-            }
-            Err(_) => {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        }
-        if tx.is_closed() {
-            return;
-        }
-        // The registry's own wait: it returns at the next change after `after` (or idle).
-        let query = format!("recursive=true&wait=true&waitIndex={}", watch.after + 1);
-        let wait = RawRequest {
-            method: "GET",
-            key: "",
-            query: &query,
-            content_type: None,
-            body: "",
-        };
-        let asked = tokio::time::Instant::now();
-        let answer = tokens.keys(scope.token, wait).await;
-        if answer.status == 429 {
-            // The token holds as many waits as it may (others came first): this watch ends,
-            // and the member tries again later, as it does after any error.
-            let refused = v3::too_many_watches(tokens.limits().max_waits);
-            let _ = tx
-                .send(Ok(canceled(id, v3::revision(watch.after), refused.message)))
-                .await;
-            return;
-        } else if answer.status >= 400 {
-            // Trouble (503): try again shortly.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        } else if answer.body.is_empty() && asked.elapsed() < Duration::from_millis(100) {
-            // Ended idle at once: the server is stopping. Do not spin while it does.
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
     }
 }

@@ -1,6 +1,5 @@
-//! The store on disk: one SQLite database in WAL mode under `--data-dir`. It holds each token's
-//! entries in the layout `shared::lifecycle` defines (`meta`, `e/<index>`: the keys the Worker's
-//! Durable Objects store) and each token's alarm time. One writer thread commits writes in
+//! The store on disk: one SQLite database in WAL mode under `--data-dir`, with a row per
+//! (token, key) and a row per token with its alarm time. One writer thread commits writes in
 //! batches: writes of many tokens that arrive together share one transaction and one sync
 //! (group commit), and each is acknowledged only after that sync. Reads come from a small pool
 //! of connections, which WAL lets run beside the writer.
@@ -16,10 +15,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, ErrorCode};
-use shared::lifecycle::Entry;
+use shared::lifecycle::{Entry, META_KEY};
 use shared::Token;
 
-use crate::gate::{Failure, OutputGate};
+use super::{Job, Op, Read};
+use crate::gate::Failure;
 
 /// The database file inside `--data-dir`.
 pub const FILE: &str = "rendezvous.sqlite";
@@ -44,28 +44,7 @@ CREATE TABLE IF NOT EXISTS alarms (
 CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at);
 ";
 
-/// One change to one token's stored state.
-#[derive(Debug)]
-pub enum Op {
-    /// New entries; a key stored already fails the write (events are never rewritten).
-    Insert(Vec<Entry>),
-    /// The token's timer: when it fires next, or never.
-    Alarm(Option<u64>),
-    /// Everything stored for the token, alarm included.
-    Delete,
-}
-
-/// A write: the token's ops, stored together or not at all, reported to its gate as `seq`.
-pub struct Job {
-    pub token: Token,
-    pub ops: Vec<Op>,
-    /// A mint: a key stored already means the token is taken, not a failure.
-    pub mint: bool,
-    pub gate: Arc<OutputGate>,
-    pub seq: u64,
-}
-
-pub struct Store {
+pub struct Sqlite {
     path: PathBuf,
     state: Mutex<State>,
 }
@@ -84,19 +63,15 @@ struct Opened {
     path: PathBuf,
 }
 
-impl Store {
+impl Sqlite {
     /// Opens (or creates) the database in `dir`. A store that cannot be opened is returned
     /// broken: it answers errors and tries again later.
-    pub fn open(dir: &Path) -> Store {
+    pub fn open(dir: &Path) -> Sqlite {
         let path = dir.join(FILE);
-        Store {
+        Sqlite {
             state: Mutex::new(attempt(&path)),
             path,
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn opened(&self) -> Result<Arc<Opened>, String> {
@@ -114,8 +89,20 @@ impl Store {
         }
     }
 
-    /// Hands a write to the writer; its gate hears when it is stored. Never blocks.
-    pub fn submit(&self, job: Job) {
+    /// Runs `f` on a reader connection, off the async threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let opened = self.opened()?;
+        tokio::task::spawn_blocking(move || opened.read(f))
+            .await
+            .map_err(|e| format!("a store read panicked: {e}"))?
+    }
+}
+
+impl super::Store for Sqlite {
+    fn submit(&self, job: Job) {
         match self.opened() {
             Ok(o) => {
                 let jobs = o.jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -132,26 +119,22 @@ impl Store {
         }
     }
 
-    /// Every entry stored for `token` (none: it was never minted, or it was deleted).
-    pub async fn entries(self: &Arc<Self>, token: Token) -> Result<Vec<Entry>, String> {
-        self.read(move |c| {
+    fn entries(&self, token: Token) -> Read<'_, Vec<Entry>> {
+        Box::pin(self.read(move |c| {
             let mut stmt = c.prepare_cached("SELECT key, value FROM entries WHERE token = ?1")?;
             let rows = stmt.query_map(params![token.as_bytes().as_slice()], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })?;
             rows.collect()
-        })
-        .await
+        }))
     }
 
-    /// Tokens whose alarm is due at `now`, soonest first, at most `limit`.
-    pub async fn due(self: &Arc<Self>, now: u64, limit: usize) -> Result<Vec<Token>, String> {
-        self.read(move |c| {
+    fn due(&self, now: u64, limit: usize) -> Read<'_, Vec<Token>> {
+        let (now, limit) = (i64::try_from(now).unwrap_or(i64::MAX), limit as i64);
+        Box::pin(self.read(move |c| {
             let mut stmt =
                 c.prepare_cached("SELECT token FROM alarms WHERE at <= ?1 ORDER BY at LIMIT ?2")?;
-            let rows = stmt.query_map(params![now as i64, limit as i64], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })?;
+            let rows = stmt.query_map(params![now, limit], |r| r.get::<_, Vec<u8>>(0))?;
             let mut tokens = Vec::new();
             for bytes in rows {
                 if let Ok(b) = <[u8; 16]>::try_from(bytes?.as_slice()) {
@@ -159,34 +142,41 @@ impl Store {
                 }
             }
             Ok(tokens)
-        })
-        .await
+        }))
     }
 
-    /// The soonest alarm of any token.
-    pub async fn next_alarm(self: &Arc<Self>) -> Result<Option<u64>, String> {
-        self.read(|c| {
+    fn next_alarm(&self) -> Read<'_, Option<u64>> {
+        Box::pin(self.read(|c| {
             c.query_row("SELECT MIN(at) FROM alarms", [], |r| {
                 r.get::<_, Option<i64>>(0)
             })
-            .map(|v| v.map(|at| at.max(0) as u64))
-        })
-        .await
+            .map(|v| v.map(|at| u64::try_from(at).unwrap_or(0)))
+        }))
     }
 
-    /// Runs `f` on a reader connection, off the async threads.
-    async fn read<T: Send + 'static>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, String> {
-        let opened = self.opened()?;
-        tokio::task::spawn_blocking(move || opened.read(f))
-            .await
-            .map_err(|e| format!("a store read panicked: {e}"))?
+    fn orphans(&self) -> Read<'_, Vec<Token>> {
+        Box::pin(self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT token FROM entries WHERE token NOT IN \
+                 (SELECT token FROM entries WHERE key = ?1)",
+            )?;
+            let rows = stmt.query_map(params![META_KEY], |r| r.get::<_, Vec<u8>>(0))?;
+            let mut tokens = Vec::new();
+            for bytes in rows {
+                if let Ok(b) = <[u8; 16]>::try_from(bytes?.as_slice()) {
+                    tokens.push(Token::from_random(b));
+                }
+            }
+            Ok(tokens)
+        }))
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
     }
 
     /// Stops taking writes, stores those taken, and closes the database.
-    pub fn close(&self) {
+    fn close(&self) {
         let state = std::mem::replace(
             &mut *self.state.lock().unwrap_or_else(|e| e.into_inner()),
             State::Closed,
@@ -334,7 +324,7 @@ fn write_job(tx: &rusqlite::Transaction, job: &Job) -> Result<(), Failure> {
                         "INSERT INTO alarms (token, at) VALUES (?1, ?2) \
                          ON CONFLICT (token) DO UPDATE SET at = excluded.at",
                     )?
-                    .execute(params![token, *at as i64])?;
+                    .execute(params![token, i64::try_from(*at).unwrap_or(i64::MAX)])?;
                 }
                 Op::Alarm(None) => {
                     tx.prepare_cached("DELETE FROM alarms WHERE token = ?1")?
@@ -345,6 +335,10 @@ fn write_job(tx: &rusqlite::Transaction, job: &Job) -> Result<(), Failure> {
                         .execute(params![token])?;
                     tx.prepare_cached("DELETE FROM alarms WHERE token = ?1")?
                         .execute(params![token])?;
+                }
+                Op::Lose(key) => {
+                    tx.prepare_cached("DELETE FROM entries WHERE token = ?1 AND key = ?2")?
+                        .execute(params![token, key])?;
                 }
             }
         }

@@ -4,59 +4,66 @@
 //! the parked waits that the change answers. Events are applied in memory at once, so two racing
 //! creates of one key cannot both succeed; the shell stores them before it sends any answer, and
 //! drops the whole registry if storing fails (it is rebuilt from storage by `restore`).
+//!
+//! This file holds the state and its one transition; `keys.rs` reads etcd v2 requests onto it,
+//! `shared::v3` etcd v3 ones.
 
 mod event;
 mod key;
+mod keys;
+mod refused;
 mod wait;
 
 use std::collections::BTreeMap;
 
 pub use event::{Event, Stored};
 pub use key::{Key, MAX_NAME_LEN};
-pub use wait::{WaitId, Waits};
+pub use keys::{Answer, Outcome};
+pub use refused::Refused;
+pub use wait::{Parked, WaitId, Waits};
 
-use crate::time::{rfc3339, ttl_secs};
-use crate::v2::{Action, ErrorCode, EtcdError, EventBody, KeysRequest, Node, Op, Reply};
+use crate::v2::{render, Action, Reply};
 use crate::{Limits, Token};
 
-/// What the shell must do for one request.
+/// A write of one key, as v2's PUT and v3's Put ask it, with etcd's conditions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Put {
+    pub value: String,
+    /// `Some(false)`: create only; `Some(true)`: update only; `None`: either.
+    pub prev_exist: Option<bool>,
+    pub prev_value: Option<String>,
+    /// `0` is no condition, as in etcd.
+    pub prev_index: u64,
+    /// Seconds the key lives, unless the token fills first.
+    pub ttl: Option<u64>,
+}
+
+/// A deletion of one key, with etcd's conditions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delete {
+    pub prev_value: Option<String>,
+    /// `0` is no condition.
+    pub prev_index: u64,
+}
+
+/// A change the registry made: store `event`, then send `woken` (the parked waits it answers).
 #[derive(Debug)]
-pub struct Outcome {
-    /// Store these, in order and atomically, before answering anything.
-    pub events: Vec<Event>,
-    pub answer: Answer,
-    /// Parked waits these events answer, oldest first: send after storing.
+pub struct Change {
+    pub event: Event,
+    pub status: u16,
     pub woken: Vec<(WaitId, Reply)>,
 }
 
-impl Outcome {
-    /// An answer that changes nothing.
-    pub fn reply(reply: Reply) -> Outcome {
-        Outcome {
-            events: Vec::new(),
-            answer: Answer::Reply(reply),
-            woken: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Answer {
-    Reply(Reply),
-    /// Hold the request until `woken` names it, or end it idle with `Registry::cancel_wait`.
-    Parked(WaitId),
-}
-
 /// A write made for another protocol than v2's (etcd v3's `Put`): the same rules, limits and
-/// events as a v2 PUT, with the refusal kept typed instead of rendered as v2's JSON.
+/// events as a v2 PUT, with the refusal kept typed.
 #[derive(Debug)]
 pub struct Written {
     /// Store these, in order and atomically, before answering.
     pub events: Vec<Event>,
-    /// Parked v2 waits these events answer: send after storing.
+    /// Parked waits these events answer: send after storing.
     pub woken: Vec<(WaitId, Reply)>,
     /// The index of the write, or why it was refused.
-    pub result: Result<u64, EtcdError>,
+    pub result: Result<u64, Refused>,
 }
 
 /// Why stored events could not be replayed; the shell answers 503 and writes nothing.
@@ -100,7 +107,7 @@ impl Registry {
         events.sort_by_key(|e| e.index);
         let mut r = Registry::new(token, limits);
         for e in events {
-            if e.index != r.index + 1 {
+            if Some(e.index) != r.index.checked_add(1) {
                 return Err(RestoreError(format!(
                     "stored events skip from index {} to {}",
                     r.index, e.index
@@ -139,6 +146,25 @@ impl Registry {
         &self.history
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The size key as stored, once minted.
+    pub fn size_stored(&self) -> Option<&Stored> {
+        self.size.as_ref()
+    }
+
+    /// Every member key as stored, by name.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &Stored)> {
+        self.members.iter().map(|(n, s)| (n.as_str(), s))
+    }
+
+    /// One member key as stored.
+    pub fn member(&self, name: &str) -> Option<&Stored> {
+        self.members.get(name)
+    }
+
     /// Member names in `createdIndex` order, the order etcd members sort them in.
     pub fn members_in_order(&self) -> Vec<&str> {
         let mut v: Vec<(&String, &Stored)> = self.members.iter().collect();
@@ -161,19 +187,21 @@ impl Registry {
     }
 
     /// Writes `_config/size`: the first event of every token.
-    pub fn mint(&mut self, size: u64, now: u64) -> Result<Event, EtcdError> {
+    pub fn mint(&mut self, size: u64, now: u64) -> Result<Event, Refused> {
+        let path = Key::Size.path(&self.token);
         if self.is_minted() {
-            return Err(self.error(ErrorCode::NodeExist, Key::Size.path(&self.token)));
+            return Err(Refused::Exists { path });
         }
+        let index = self.next_index()?;
         let event = Event {
-            index: self.index + 1,
+            index,
             action: Action::Create,
             key: Key::Size.stored_name().to_string(),
             at: now,
             node: Some(Stored {
                 value: size.to_string(),
-                created: self.index + 1,
-                modified: self.index + 1,
+                created: index,
+                modified: index,
                 expires_at: None,
             }),
             prev: None,
@@ -193,8 +221,9 @@ impl Registry {
             .min_by_key(|(n, s)| (s.expires_at, n.as_str()))
             .map(|(n, s)| (n.clone(), s.clone()))
         {
+            let Ok(index) = self.next_index() else { break };
             let event = Event {
-                index: self.index + 1,
+                index,
                 action: Action::Expire,
                 key: name.clone(),
                 at: now,
@@ -207,41 +236,37 @@ impl Registry {
         (events, woken)
     }
 
-    /// Answers one keys request at time `now` (Unix milliseconds).
-    pub fn handle(&mut self, req: &KeysRequest, now: u64) -> Outcome {
-        let (mut events, mut woken) = self.tick(now);
-        let answer = match self.answer(req, now) {
-            Ok(Step::Reply(reply)) => Answer::Reply(reply),
-            Ok(Step::Park(id)) => Answer::Parked(id),
-            Ok(Step::Write { key, event, status }) => {
-                let reply = Reply::event(status, event.index, &self.render_event(&key, &event));
-                woken.extend(self.commit(&key, event.clone()));
-                events.push(event);
-                Answer::Reply(reply)
-            }
-            Err(e) => Answer::Reply(Reply::error(&e)),
-        };
-        Outcome {
-            events,
-            answer,
+    /// Writes `key` as `put` asks, at `now`.
+    pub fn put(&mut self, key: &Key, put: &Put, now: u64) -> Result<Change, Refused> {
+        let (event, status) = self.check_put(key, put, now)?;
+        let woken = self.commit(key, event.clone());
+        Ok(Change {
+            event,
+            status,
             woken,
-        }
+        })
     }
 
-    /// Carries out a write (`req` a PUT or DELETE) at time `now`, keeping a refusal typed.
-    pub fn write(&mut self, req: &KeysRequest, now: u64) -> Written {
+    /// Deletes `key` as `delete` asks, at `now`.
+    pub fn delete(&mut self, key: &Key, delete: &Delete, now: u64) -> Result<Change, Refused> {
+        let event = self.check_delete(key, delete, now)?;
+        let woken = self.commit(key, event.clone());
+        Ok(Change {
+            event,
+            status: 200,
+            woken,
+        })
+    }
+
+    /// A put for another protocol (v3): due TTLs expire first, as before any v2 request.
+    pub fn write(&mut self, key: &Key, put: &Put, now: u64) -> Written {
         let (mut events, mut woken) = self.tick(now);
-        let result = match self.answer(req, now) {
-            Ok(Step::Write { key, event, .. }) => {
-                let index = event.index;
-                woken.extend(self.commit(&key, event.clone()));
-                events.push(event);
-                Ok(index)
-            }
-            // Reads and waits are not writes: nothing to do for them here.
-            Ok(Step::Reply(_) | Step::Park(_)) => Ok(self.index),
-            Err(e) => Err(e),
-        };
+        let result = self.put(key, put, now).map(|change| {
+            let index = change.event.index;
+            events.push(change.event);
+            woken.extend(change.woken);
+            index
+        });
         Written {
             events,
             woken,
@@ -249,224 +274,105 @@ impl Registry {
         }
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    /// Parks a wait for the first event after `since - 1` on `key` (or below it, `recursive`),
+    /// ending idle at `now` plus `WAIT_TIMEOUT_SECONDS`; refused when the token holds as many
+    /// waits as it may.
+    pub fn park(
+        &mut self,
+        key: Key,
+        recursive: bool,
+        since: u64,
+        now: u64,
+    ) -> Result<Parked, Refused> {
+        if self.waits.len() >= self.limits.max_waits {
+            return Err(Refused::TooManyWaits {
+                held: self.waits.len(),
+            });
+        }
+        let until = now.saturating_add(self.limits.wait_timeout_secs.saturating_mul(1000));
+        Ok(self.waits.park(key, recursive, since, self.index, until))
     }
 
-    /// The size key as stored, once minted.
-    pub fn size_stored(&self) -> Option<&Stored> {
-        self.size.as_ref()
+    /// The soonest time a parked wait ends idle.
+    pub fn next_wait_deadline(&self) -> Option<u64> {
+        self.waits.next_deadline()
     }
 
-    /// Every member key as stored, by name.
-    pub fn members(&self) -> impl Iterator<Item = (&str, &Stored)> {
-        self.members.iter().map(|(n, s)| (n.as_str(), s))
+    /// Ends the waits whose deadline has come by `now`, each with the empty 200 etcd members
+    /// answer by waiting again.
+    pub fn end_idle_waits(&mut self, now: u64) -> Vec<(WaitId, Reply)> {
+        let index = self.index;
+        let due = self.waits.take_due(now);
+        due.into_iter().map(|id| (id, Reply::idle(index))).collect()
     }
 
-    /// Forgets a parked wait and gives the empty 200 that ends it.
+    /// Ends every parked wait with the idle answer: the registry is going (its token ended, a
+    /// write failed, the server stops), and etcd members send their waits again.
+    pub fn end_all_waits(&mut self) -> Vec<(WaitId, Reply)> {
+        let index = self.index;
+        let all = self.waits.take_all();
+        all.into_iter().map(|id| (id, Reply::idle(index))).collect()
+    }
+
+    /// Forgets a parked wait (its client left) and gives the idle answer that ends it.
     pub fn cancel_wait(&mut self, id: WaitId) -> Reply {
         self.waits.cancel(id);
         Reply::idle(self.index)
     }
 
-    fn answer(&mut self, req: &KeysRequest, now: u64) -> Result<Step, EtcdError> {
-        let parsed = Key::parse(&req.key);
-        if !self.is_minted() {
-            let cause = match &parsed {
-                Ok(k) => k.path(&self.token),
-                Err(_) => format!("{}{}", Key::Dir.path(&self.token), req.key),
-            };
-            return Err(self.error(ErrorCode::KeyNotFound, cause));
-        }
-        let key = match (parsed, &req.op) {
-            (Ok(k), _) => k,
-            (Err(why), Op::Put { .. }) => return Err(self.error(ErrorCode::InvalidField, why)),
-            (Err(_), _) => {
-                let cause = format!("{}{}", Key::Dir.path(&self.token), req.key);
-                return Err(self.error(ErrorCode::KeyNotFound, cause));
-            }
-        };
-        match &req.op {
-            Op::Get {
-                wait: Some(since),
-                recursive,
-                ..
-            } => Ok(self.wait(key, *recursive, *since)),
-            Op::Get { sorted, .. } => {
-                let node = self.get(&key, *sorted, now)?;
-                let body = EventBody {
-                    action: Action::Get,
-                    node: Some(node),
-                    prev_node: None,
-                };
-                Ok(Step::Reply(Reply::event(200, self.index, &body)))
-            }
-            Op::Put {
-                value,
-                prev_exist,
-                prev_value,
-                prev_index,
-                ttl,
-            } => self.put(
-                key,
-                value,
-                *prev_exist,
-                prev_value.as_deref(),
-                *prev_index,
-                *ttl,
-                now,
-            ),
-            Op::Delete {
-                prev_value,
-                prev_index,
-            } => self.delete(key, prev_value.as_deref(), *prev_index, now),
-        }
+    /// The index the next event gets, or the refusal once the token has recorded all it may.
+    fn next_index(&self) -> Result<u64, Refused> {
+        self.index.checked_add(1).ok_or(Refused::TooManyEvents {
+            recorded: self.index,
+        })
     }
 
-    fn wait(&mut self, key: Key, recursive: bool, wait_index: u64) -> Step {
-        let since = if wait_index == 0 {
-            self.index + 1
-        } else {
-            wait_index
-        };
-        // Events are numbered from 1 with no gaps, so the history starts at position since-1.
-        let from = usize::try_from(since.saturating_sub(1)).unwrap_or(usize::MAX);
-        let found = self
-            .history
-            .iter()
-            .skip(from)
-            .find(|e| Key::parse(&e.key).is_ok_and(|k| key.woken_by(recursive, &k)));
-        match found {
-            Some(e) => {
-                let event_key = Key::parse(&e.key).unwrap_or(Key::Dir);
-                let body = self.render_event(&event_key, e);
-                Step::Reply(Reply::event(200, self.index, &body))
-            }
-            None if self.waits.len() >= self.limits.max_waits => {
-                let e = self.error(
-                    ErrorCode::NoMorePeer,
-                    format!(
-                        "this token already holds {} waits, the most this service parks at once",
-                        self.waits.len()
-                    ),
-                );
-                Step::Reply(Reply::too_many(&e, self.limits.wait_timeout_secs))
-            }
-            None => Step::Park(self.waits.park(key, recursive, since, self.index)),
-        }
-    }
-
-    fn get(&self, key: &Key, sorted: bool, now: u64) -> Result<Node, EtcdError> {
-        let t = &self.token;
-        let dir_index = 1;
-        match key {
-            Key::Dir => {
-                let mut names = self.members_in_order();
-                if sorted {
-                    names.sort_unstable();
-                }
-                let nodes = names
-                    .into_iter()
-                    .filter_map(|n| {
-                        let s = self.members.get(n)?;
-                        Some(render(&Key::Member(n.to_string()), t, s, now))
-                    })
-                    .collect();
-                Ok(Node {
-                    key: key.path(t),
-                    dir: true,
-                    nodes,
-                    modified_index: dir_index,
-                    created_index: dir_index,
-                    ..Node::default()
-                })
-            }
-            Key::ConfigDir => Ok(Node {
-                key: key.path(t),
-                dir: true,
-                nodes: self
-                    .size
-                    .iter()
-                    .map(|s| render(&Key::Size, t, s, now))
-                    .collect(),
-                modified_index: dir_index,
-                created_index: dir_index,
-                ..Node::default()
-            }),
-            Key::Size => self
-                .size
-                .as_ref()
-                .map(|s| render(key, t, s, now))
-                .ok_or_else(|| self.error(ErrorCode::KeyNotFound, key.path(t))),
-            Key::Member(n) => self
-                .members
-                .get(n)
-                .map(|s| render(key, t, s, now))
-                .ok_or_else(|| self.error(ErrorCode::KeyNotFound, key.path(t))),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn put(
-        &self,
-        key: Key,
-        value: &str,
-        prev_exist: Option<bool>,
-        prev_value: Option<&str>,
-        prev_index: u64,
-        ttl: Option<u64>,
-        now: u64,
-    ) -> Result<Step, EtcdError> {
+    fn check_put(&self, key: &Key, put: &Put, now: u64) -> Result<(Event, u16), Refused> {
         let path = key.path(&self.token);
-        let name = match &key {
-            Key::Dir | Key::ConfigDir => return Err(self.error(ErrorCode::NotFile, path)),
+        if !self.is_minted() {
+            return Err(Refused::NotMinted { path });
+        }
+        let name = match key {
+            Key::Dir | Key::ConfigDir => return Err(Refused::NotAFile { path }),
             Key::Size => {
-                return Err(self.error(
-                    ErrorCode::RootReadOnly,
-                    format!("{path}: the size is fixed when the token is minted"),
-                ))
+                return Err(Refused::SizeFixed {
+                    path,
+                    deleting: false,
+                })
             }
             Key::Member(n) => n,
         };
-        if value.len() > self.limits.max_value_bytes {
-            return Err(self.error(
-                ErrorCode::InvalidField,
-                format!(
-                    "value is {} bytes: this service keeps at most {} per member",
-                    value.len(),
-                    self.limits.max_value_bytes
-                ),
-            ));
+        if put.value.len() > self.limits.max_value_bytes {
+            return Err(Refused::ValueTooLarge {
+                len: put.value.len(),
+                max: self.limits.max_value_bytes,
+            });
         }
         let existing = self.members.get(name);
         // Checked first and always: this is what stops a wiped machine from founding a second
         // cluster on a used token (etcd's "duplicate id").
-        if prev_exist == Some(false) && existing.is_some() {
-            return Err(self.error(ErrorCode::NodeExist, path));
+        if put.prev_exist == Some(false) && existing.is_some() {
+            return Err(Refused::Exists { path });
         }
-        if prev_exist == Some(true) && existing.is_none() {
-            return Err(self.error(ErrorCode::KeyNotFound, path));
+        if put.prev_exist == Some(true) && existing.is_none() {
+            return Err(Refused::NoSuchKey { path });
         }
-        let compare = prev_value.is_some() || prev_index != 0;
+        let compare = put.prev_value.is_some() || put.prev_index != 0;
         if compare {
             let Some(cur) = existing else {
-                return Err(self.error(ErrorCode::KeyNotFound, path));
+                return Err(Refused::NoSuchKey { path });
             };
-            self.compare(cur, prev_value, prev_index)?;
+            compare_with(cur, put.prev_value.as_deref(), put.prev_index)?;
         }
         self.check_not_founder(name, &path)?;
         if existing.is_none() && self.members.len() >= self.limits.max_members {
-            return Err(self.error(
-                ErrorCode::NoMorePeer,
-                format!(
-                    "this token already holds {} member keys, the most this service keeps",
-                    self.members.len()
-                ),
-            ));
+            return Err(Refused::TooManyMembers {
+                held: self.members.len(),
+            });
         }
         self.check_room()?;
-        let index = self.index + 1;
-        let action = match (prev_exist, compare) {
+        let index = self.next_index()?;
+        let action = match (put.prev_exist, compare) {
             (Some(false), _) => Action::Create,
             (_, true) => Action::CompareAndSwap,
             (Some(true), _) => Action::Update,
@@ -484,45 +390,42 @@ impl Registry {
             key: name.clone(),
             at: now,
             node: Some(Stored {
-                value: value.to_string(),
+                value: put.value.clone(),
                 created,
                 modified: index,
-                expires_at: ttl.map(|t| now.saturating_add(t.saturating_mul(1000))),
+                expires_at: put.ttl.map(|t| now.saturating_add(t.saturating_mul(1000))),
             }),
             prev: existing.cloned(),
         };
-        Ok(Step::Write { key, event, status })
+        Ok((event, status))
     }
 
-    fn delete(
-        &self,
-        key: Key,
-        prev_value: Option<&str>,
-        prev_index: u64,
-        now: u64,
-    ) -> Result<Step, EtcdError> {
+    fn check_delete(&self, key: &Key, delete: &Delete, now: u64) -> Result<Event, Refused> {
         let path = key.path(&self.token);
-        let name = match &key {
-            Key::Dir | Key::ConfigDir => return Err(self.error(ErrorCode::NotFile, path)),
+        if !self.is_minted() {
+            return Err(Refused::NotMinted { path });
+        }
+        let name = match key {
+            Key::Dir | Key::ConfigDir => return Err(Refused::NotAFile { path }),
             Key::Size => {
-                return Err(self.error(
-                    ErrorCode::RootReadOnly,
-                    format!("{path}: the size lives as long as the token"),
-                ))
+                return Err(Refused::SizeFixed {
+                    path,
+                    deleting: true,
+                })
             }
             Key::Member(n) => n,
         };
         let Some(cur) = self.members.get(name) else {
-            return Err(self.error(ErrorCode::KeyNotFound, path));
+            return Err(Refused::NoSuchKey { path });
         };
-        let compare = prev_value.is_some() || prev_index != 0;
+        let compare = delete.prev_value.is_some() || delete.prev_index != 0;
         if compare {
-            self.compare(cur, prev_value, prev_index)?;
+            compare_with(cur, delete.prev_value.as_deref(), delete.prev_index)?;
         }
         self.check_not_founder(name, &path)?;
         self.check_room()?;
-        let event = Event {
-            index: self.index + 1,
+        Ok(Event {
+            index: self.next_index()?,
             action: if compare {
                 Action::CompareAndDelete
             } else {
@@ -532,56 +435,26 @@ impl Registry {
             at: now,
             node: None,
             prev: Some(cur.clone()),
-        };
-        Ok(Step::Write {
-            key,
-            event,
-            status: 200,
         })
-    }
-
-    fn compare(&self, cur: &Stored, value: Option<&str>, index: u64) -> Result<(), EtcdError> {
-        let value_ok = value.is_none_or(|v| v == cur.value);
-        let index_ok = index == 0 || index == cur.modified;
-        let cause = match (value_ok, index_ok) {
-            (true, true) => return Ok(()),
-            (false, true) => format!("[{} != {}]", value.unwrap_or(""), cur.value),
-            (true, false) => format!("[{} != {}]", index, cur.modified),
-            (false, false) => format!(
-                "[{} != {}] [{} != {}]",
-                value.unwrap_or(""),
-                cur.value,
-                index,
-                cur.modified
-            ),
-        };
-        Err(self.error(ErrorCode::TestFailed, cause))
     }
 
     /// Once `size` members have registered, the cluster has formed around them: changing or
     /// removing one would make later readers disagree on who the first `size` are.
-    fn check_not_founder(&self, name: &str, path: &str) -> Result<(), EtcdError> {
+    fn check_not_founder(&self, name: &str, path: &str) -> Result<(), Refused> {
         match &self.founders {
-            Some(f) if f.iter().any(|n| n == name) => Err(self.error(
-                ErrorCode::RootReadOnly,
-                format!(
-                    "{path} is one of the {} founding members of this full token and cannot change; mint a new token for a new cluster",
-                    f.len()
-                ),
-            )),
+            Some(f) if f.iter().any(|n| n == name) => Err(Refused::Founder {
+                path: path.to_string(),
+                founders: f.len(),
+            }),
             _ => Ok(()),
         }
     }
 
-    fn check_room(&self) -> Result<(), EtcdError> {
+    fn check_room(&self) -> Result<(), Refused> {
         if self.index >= self.limits.max_events {
-            return Err(self.error(
-                ErrorCode::NoMorePeer,
-                format!(
-                    "this token has recorded {} changes, the most this service keeps for one token",
-                    self.index
-                ),
-            ));
+            return Err(Refused::TooManyEvents {
+                recorded: self.index,
+            });
         }
         Ok(())
     }
@@ -591,8 +464,8 @@ impl Registry {
         let woken = self.waits.take_woken(key, event.index);
         // One body for every wait it answers (hundreds may be parked on one token); only the
         // index each wait started at differs.
-        let body =
-            (!woken.is_empty()).then(|| Reply::event(200, 0, &self.render_event(key, &event)));
+        let body = (!woken.is_empty())
+            .then(|| Reply::event(200, 0, &render::event(key, &self.token, &event)));
         self.apply(key, event);
         let Some(body) = body else {
             return Vec::new();
@@ -636,7 +509,7 @@ impl Registry {
         let founders: Vec<String> = self
             .members_in_order()
             .into_iter()
-            .take(size as usize)
+            .take(usize::try_from(size).unwrap_or(usize::MAX))
             .map(str::to_string)
             .collect();
         // A founder's TTL ends here: the cluster now depends on its entry.
@@ -647,46 +520,25 @@ impl Registry {
         }
         self.founders = Some(founders);
     }
-
-    fn render_event(&self, key: &Key, e: &Event) -> EventBody {
-        let t = &self.token;
-        let node = match (&e.node, &e.prev) {
-            (Some(s), _) => render(key, t, s, e.at),
-            (None, prev) => Node {
-                key: key.path(t),
-                modified_index: e.index,
-                created_index: prev.as_ref().map_or(e.index, |p| p.created),
-                ..Node::default()
-            },
-        };
-        EventBody {
-            action: e.action,
-            node: Some(node),
-            prev_node: e.prev.as_ref().map(|p| render(key, t, p, e.at)),
-        }
-    }
-
-    fn error(&self, code: ErrorCode, cause: impl Into<String>) -> EtcdError {
-        EtcdError::new(code, cause, self.index)
-    }
 }
 
-enum Step {
-    Reply(Reply),
-    Park(WaitId),
-    Write { key: Key, event: Event, status: u16 },
-}
-
-fn render(key: &Key, token: &Token, s: &Stored, now: u64) -> Node {
-    Node {
-        key: key.path(token),
-        value: Some(s.value.clone()),
-        expiration: s.expires_at.map(rfc3339),
-        ttl: s.expires_at.map_or(0, |t| ttl_secs(t, now)),
-        modified_index: s.modified,
-        created_index: s.created,
-        ..Node::default()
-    }
+/// etcd's compare-and-swap/delete conditions against the key as held.
+fn compare_with(cur: &Stored, value: Option<&str>, index: u64) -> Result<(), Refused> {
+    let value_ok = value.is_none_or(|v| v == cur.value);
+    let index_ok = index == 0 || index == cur.modified;
+    let cause = match (value_ok, index_ok) {
+        (true, true) => return Ok(()),
+        (false, true) => format!("[{} != {}]", value.unwrap_or(""), cur.value),
+        (true, false) => format!("[{} != {}]", index, cur.modified),
+        (false, false) => format!(
+            "[{} != {}] [{} != {}]",
+            value.unwrap_or(""),
+            cur.value,
+            index,
+            cur.modified
+        ),
+    };
+    Err(Refused::CompareFailed { cause })
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
 use super::*;
+use crate::http::Method;
+use crate::v2::{ErrorCode, KeysRequest};
 
 const T0: u64 = 1_800_000_000_000;
 
@@ -18,7 +20,7 @@ fn minted(size: u64) -> Registry {
 
 fn req(method: &str, key: &str, query: &str, body: &str) -> KeysRequest {
     let ct = Some("application/x-www-form-urlencoded");
-    KeysRequest::parse(method, key, query, ct, body, 0).unwrap()
+    KeysRequest::parse(Method::parse(method), key, query, ct, body, 0).unwrap()
 }
 
 /// Runs a request that must be answered at once; checks that writes come with their events.
@@ -61,7 +63,7 @@ fn register(r: &mut Registry, name: &str, value: &str) -> Reply {
 fn park(r: &mut Registry, key: &str, query: &str) -> WaitId {
     let out = r.handle(&req("GET", key, query, ""), T0);
     match out.answer {
-        Answer::Parked(id) => id,
+        Answer::Parked(p) => p.id,
         Answer::Reply(reply) => panic!("expected to park, got {reply:?}"),
     }
 }
@@ -104,7 +106,7 @@ fn minting_writes_the_size_as_the_first_event() {
     assert_eq!(v["node"]["key"], path("/_config/size"));
     assert_eq!(v["node"]["value"], "3");
     assert_eq!(v["node"]["createdIndex"], 1);
-    assert_eq!(r.mint(5, T0).unwrap_err().code, ErrorCode::NodeExist);
+    assert_eq!(r.mint(5, T0).unwrap_err().code(), ErrorCode::NodeExist);
 }
 
 #[test]

@@ -110,8 +110,8 @@ fn relay() -> Relay {
     Relay::new(upstream(&format!("http://127.0.0.1:2000/{T}"), &hosts()).unwrap())
 }
 
-fn answer(status: u16, location: Option<&str>, body: &[u8]) -> Result<Answer, Failure> {
-    Ok(Answer {
+fn answer(status: u16, location: Option<&str>, body: &[u8]) -> Result<Fetched, Failure> {
+    Ok(Fetched {
         status,
         etcd_index: Some("7".into()),
         location: location.map(str::to_string),

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod node;
+pub mod render;
 pub mod reply;
 pub mod request;
 

@@ -2,6 +2,8 @@
 
 use super::{ErrorCode, EtcdError};
 use crate::form::Form;
+use crate::http::{Method, KEY_METHODS};
+use crate::registry::{Delete, Put};
 
 /// One request on a token's keys. `key` is the path below the token (`""`, `/<member>`,
 /// `/_config/size`), checked by the registry, which knows what may live there.
@@ -19,30 +21,32 @@ pub enum Op {
         /// `Some(index)` for `wait=true`; `0` means "after the current index".
         wait: Option<u64>,
     },
-    Put {
-        value: String,
-        prev_exist: Option<bool>,
-        prev_value: Option<String>,
-        /// `0` is no condition, as in etcd.
-        prev_index: u64,
-        ttl: Option<u64>,
-    },
-    Delete {
-        prev_value: Option<String>,
-        prev_index: u64,
-    },
+    Put(Put),
+    Delete(Delete),
 }
 
 /// A keys request as a shell receives it, before etcd's rules read it: the method, the path
 /// below the token (`""`, `/<member>`, `/_config/size`), the query, and a PUT's content type
 /// and body.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawRequest<'a> {
-    pub method: &'a str,
+    pub method: Method,
     pub key: &'a str,
     pub query: &'a str,
     pub content_type: Option<&'a str>,
     pub body: &'a str,
+}
+
+impl Default for RawRequest<'_> {
+    fn default() -> Self {
+        RawRequest {
+            method: Method::Get,
+            key: "",
+            query: "",
+            content_type: None,
+            body: "",
+        }
+    }
 }
 
 impl RawRequest<'_> {
@@ -59,14 +63,11 @@ impl RawRequest<'_> {
     }
 }
 
-/// Methods this service answers on keys; anything else is a 405 naming them.
-pub const KEY_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
-
 impl KeysRequest {
     /// Reads a request. `body` is only read as a form when `content_type` says it is one, as Go's
     /// `ParseForm` does; its values take precedence over the query's. The index goes into errors.
     pub fn parse(
-        method: &str,
+        method: Method,
         key: &str,
         query: &str,
         content_type: Option<&str>,
@@ -83,7 +84,7 @@ impl KeysRequest {
                 c.trim()
                     .eq_ignore_ascii_case("application/x-www-form-urlencoded")
             });
-        let form = if is_form && matches!(method, "PUT" | "POST" | "PATCH") {
+        let form = if is_form && method.has_body() {
             Form::parse(body).map_err(invalid_form)?.then(query)
         } else {
             query
@@ -112,7 +113,7 @@ impl KeysRequest {
         let stream = flag("stream")?;
         let wait_index = number("waitIndex", ErrorCode::IndexNan)?;
         let prev_index = number("prevIndex", ErrorCode::IndexNan)?;
-        if wait && method != "GET" && method != "HEAD" {
+        if wait && !method.is_read() {
             return Err(field("\"wait\" can only be used with GET requests".into()));
         }
         if stream {
@@ -148,25 +149,26 @@ impl KeysRequest {
         }
 
         let op = match method {
-            "GET" | "HEAD" => Op::Get {
+            Method::Get | Method::Head => Op::Get {
                 recursive,
                 sorted,
                 wait: wait.then_some(wait_index),
             },
-            "PUT" => Op::Put {
+            Method::Put => Op::Put(Put {
                 value: form.get("value").unwrap_or("").to_string(),
                 prev_exist,
                 prev_value,
                 prev_index,
                 ttl,
-            },
-            "DELETE" => Op::Delete {
+            }),
+            Method::Delete => Op::Delete(Delete {
                 prev_value,
                 prev_index,
-            },
+            }),
             other => {
                 return Err(field(format!(
-                    "method {other} is not allowed on keys: use {KEY_METHODS}"
+                    "method {} is not allowed on keys: use {KEY_METHODS}",
+                    other.as_str()
                 )))
             }
         };
@@ -193,7 +195,7 @@ mod tests {
     const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 
     fn parse(method: &str, query: &str, body: &str) -> Result<Op, EtcdError> {
-        KeysRequest::parse(method, "/k", query, FORM, body, 9).map(|r| r.op)
+        KeysRequest::parse(Method::parse(method), "/k", query, FORM, body, 9).map(|r| r.op)
     }
 
     #[test]
@@ -220,35 +222,42 @@ mod tests {
                 "prevExist=false",
                 "value=m1%3Dhttp%3A%2F%2F127.0.0.1%3A2380"
             ),
-            Ok(Op::Put {
+            Ok(Op::Put(Put {
                 value: "m1=http://127.0.0.1:2380".into(),
                 prev_exist: Some(false),
                 prev_value: None,
                 prev_index: 0,
                 ttl: None
-            })
+            }))
         );
         assert_eq!(
             parse("DELETE", "prevIndex=4", ""),
-            Ok(Op::Delete {
+            Ok(Op::Delete(Delete {
                 prev_value: None,
                 prev_index: 4
-            })
+            }))
         );
     }
 
     #[test]
     fn body_wins_over_query_and_other_bodies_are_ignored() {
         let op = parse("PUT", "value=q&ttl=5", "value=b").unwrap();
-        assert!(matches!(op, Op::Put { ref value, ttl: Some(5), .. } if value == "b"));
-        let op = KeysRequest::parse("PUT", "/k", "value=q", Some("text/plain"), "value=b", 0)
+        assert!(matches!(op, Op::Put(Put { ref value, ttl: Some(5), .. }) if value == "b"));
+        let op = KeysRequest::parse(
+            Method::Put,
+            "/k",
+            "value=q",
+            Some("text/plain"),
+            "value=b",
+            0,
+        )
+        .unwrap()
+        .op;
+        assert!(matches!(op, Op::Put(Put { ref value, .. }) if value == "q"));
+        let op = KeysRequest::parse(Method::Put, "/k", "", None, "value=b", 0)
             .unwrap()
             .op;
-        assert!(matches!(op, Op::Put { ref value, .. } if value == "q"));
-        let op = KeysRequest::parse("PUT", "/k", "", None, "value=b", 0)
-            .unwrap()
-            .op;
-        assert!(matches!(op, Op::Put { ref value, .. } if value.is_empty()));
+        assert!(matches!(op, Op::Put(Put { ref value, .. }) if value.is_empty()));
     }
 
     #[test]
@@ -287,7 +296,7 @@ mod tests {
     fn empty_ttl_means_none_and_go_bools_are_accepted() {
         assert!(matches!(
             parse("PUT", "ttl=", "").unwrap(),
-            Op::Put { ttl: None, .. }
+            Op::Put(Put { ttl: None, .. })
         ));
         for (t, expected) in [
             ("1", true),

@@ -2,12 +2,17 @@
 //! with `KV.Range`, `KV.Put` and `Watch`, answered from one token's `Registry`. Revisions are
 //! the registry's indexes, so a member registered over either protocol is seen by both, in one
 //! order. Plain data in and out; the native server's gRPC shell moves the bytes.
+//!
+//! Every call takes the token's registry as `Option`: `None` when nothing is stored for the
+//! token (never minted, or its life is over), which v3 reads as `NOT_FOUND`.
 
 pub mod key;
+pub mod watch;
 
-use crate::registry::{Event, Registry, Stored, Written};
-use crate::v2::{Action, ErrorCode, EtcdError, KeysRequest, Op};
+use crate::registry::{Event, Key, Put, Refused, Registry, Stored, Written};
 use key::{v3_key, Scope, Target};
+
+pub use watch::{progress, Watch, WatchEvent, WATCH_REFUSAL_PAUSE_MS};
 
 /// The gRPC status a refusal is sent with (the shell maps these onto its library's codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,21 +52,67 @@ impl Refusal {
             ),
         )
     }
+
+    /// A registry rule, as gRPC sees it: limits are `RESOURCE_EXHAUSTED`, the size and the
+    /// founders `PERMISSION_DENIED`, the rest the caller's mistake.
+    pub fn from_registry(refused: &Refused, scope: &Scope) -> Refusal {
+        let code = match refused {
+            Refused::NotMinted { .. } => return Refusal::not_minted(scope),
+            Refused::SizeFixed { .. } => {
+                return Refusal::new(
+                    Code::PermissionDenied,
+                    "the size is fixed when the token is minted",
+                )
+            }
+            Refused::ValueTooLarge { len, max } => {
+                return Refusal::new(
+                    Code::ResourceExhausted,
+                    format!(
+                        "the value is {len} bytes: this service keeps at most {max} per member"
+                    ),
+                )
+            }
+            Refused::NoSuchKey { .. } => Code::NotFound,
+            Refused::Founder { .. } | Refused::NotAFile { .. } => Code::PermissionDenied,
+            Refused::TooManyMembers { .. }
+            | Refused::TooManyEvents { .. }
+            | Refused::TooManyWaits { .. } => Code::ResourceExhausted,
+            Refused::Exists { .. } | Refused::CompareFailed { .. } => Code::FailedPrecondition,
+            Refused::BadKey { .. } => Code::InvalidArgument,
+        };
+        Refusal::new(
+            code,
+            format!("{}: {}", refused.code().message(), refused.cause()),
+        )
+    }
 }
 
-/// A registry refusal as gRPC sees it: limits are `RESOURCE_EXHAUSTED`, the rest the caller's.
-fn refused(e: &EtcdError) -> Refusal {
-    let code = match e.code {
-        ErrorCode::RaftInternal => Code::Unavailable,
-        ErrorCode::KeyNotFound => Code::NotFound,
-        ErrorCode::RootReadOnly | ErrorCode::Unauthorized => Code::PermissionDenied,
-        ErrorCode::NoMorePeer | ErrorCode::EventIndexCleared => Code::ResourceExhausted,
-        ErrorCode::TestFailed | ErrorCode::NodeExist | ErrorCode::DirNotEmpty => {
-            Code::FailedPrecondition
-        }
-        _ => Code::InvalidArgument,
-    };
-    Refusal::new(code, format!("{}: {}", e.code.message(), e.cause))
+/// The calls of etcd's v3 API this service does not serve, each with why, for `UNIMPLEMENTED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unserved {
+    DeleteRange,
+    Txn,
+    Compact,
+}
+
+impl Unserved {
+    pub fn refusal(self) -> Refusal {
+        let why = match self {
+            Unserved::DeleteRange => "DeleteRange is not served: discovery members never delete",
+            Unserved::Txn => "Txn is not served: discovery members put without transactions",
+            Unserved::Compact => "Compact is not served: a token keeps its whole history",
+        };
+        Refusal::new(Code::Unimplemented, why)
+    }
+}
+
+/// `Auth.Authenticate`: this service has no users, as an etcd with authentication off; the
+/// member's error names the cause.
+pub fn authenticate() -> Refusal {
+    Refusal::new(
+        Code::FailedPrecondition,
+        "etcdserver: authentication is not enabled (this discovery service has no users: start members without --discovery-user)",
+    )
 }
 
 /// A key as `mvccpb.KeyValue` carries it.
@@ -89,28 +140,30 @@ fn version(history: &[Event], name: &str, created: u64, index: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn kv(reg: &Registry, name: &str, s: &Stored) -> Kv {
+/// The registry key `name` as `s` holds it, modified last at `modified`: the one place a v3
+/// key-value is made, for ranges, previous values and watch events alike.
+fn kv(reg: &Registry, name: &str, s: &Stored, modified: u64) -> Kv {
     Kv {
         key: v3_key(reg.token(), name),
         create_revision: revision(s.created),
-        mod_revision: revision(s.modified),
-        version: version(reg.history(), name, s.created, s.modified),
+        mod_revision: revision(modified),
+        version: version(reg.history(), name, s.created, modified),
         value: s.value.clone().into_bytes(),
     }
 }
 
 /// The keys of `target` now, in key order (etcd's order for a range).
 fn current(reg: &Registry, target: &Target) -> Vec<Kv> {
-    let size = crate::registry::Key::Size.stored_name();
+    let size = Key::Size.stored_name();
     let mut out: Vec<Kv> = reg
         .size_stored()
         .filter(|_| target.holds(size))
-        .map(|s| kv(reg, size, s))
+        .map(|s| kv(reg, size, s, s.modified))
         .into_iter()
         .chain(
             reg.members()
                 .filter(|(n, _)| target.holds(n))
-                .map(|(n, s)| kv(reg, n, s)),
+                .map(|(n, s)| kv(reg, n, s, s.modified)),
         )
         .collect();
     out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -136,10 +189,12 @@ pub struct RangeResponse {
     pub count: i64,
 }
 
-pub fn range(reg: &Registry, scope: &Scope, req: &RangeRequest) -> Result<RangeResponse, Refusal> {
-    if !reg.is_minted() {
-        return Err(Refusal::not_minted(scope));
-    }
+pub fn range(
+    reg: Option<&Registry>,
+    scope: &Scope,
+    req: &RangeRequest,
+) -> Result<RangeResponse, Refusal> {
+    let reg = reg.ok_or_else(|| Refusal::not_minted(scope))?;
     let now = revision(reg.index());
     let mut kvs = if req.revision <= 0 || req.revision == now {
         current(reg, &scope.target)
@@ -202,15 +257,16 @@ pub struct PutResponse {
 /// What a put leaves to the shell: store `written.events` (then wake `written.woken`) before
 /// answering `response`.
 #[derive(Debug)]
-pub struct Put {
+pub struct PutOutcome {
     pub written: Written,
     pub response: Result<PutResponse, Refusal>,
 }
 
-/// A member registering itself (`members/<id>`), as a plain put. Only member keys may be
-/// written: the size is fixed at minting, and nothing else lives under a token.
-pub fn put(reg: &mut Registry, scope: &Scope, req: &PutRequest, now: u64) -> Put {
-    let refuse = |r: Refusal| Put {
+/// A member registering itself (`members/<id>`), as a plain put. What only v3 has (leases,
+/// `ignore_*`, bytes that must be UTF-8 here) is checked here; the rest (minted, the size, the
+/// value's size, the limits) is the registry's, as for a v2 PUT.
+pub fn put(reg: Option<&mut Registry>, scope: &Scope, req: &PutRequest, now: u64) -> PutOutcome {
+    let refuse = |r: Refusal| PutOutcome {
         written: Written {
             events: Vec::new(),
             woken: Vec::new(),
@@ -218,17 +274,9 @@ pub fn put(reg: &mut Registry, scope: &Scope, req: &PutRequest, now: u64) -> Put
         },
         response: Err(r),
     };
-    if !reg.is_minted() {
-        return refuse(Refusal::not_minted(scope));
-    }
-    let id = match &scope.target {
-        Target::Member(id) => id.clone(),
-        Target::Size => {
-            return refuse(Refusal::new(
-                Code::PermissionDenied,
-                "the size is fixed when the token is minted",
-            ))
-        }
+    let key = match &scope.target {
+        Target::Member(id) => Key::Member(id.clone()),
+        Target::Size => Key::Size,
         _ => {
             return refuse(Refusal::new(
                 Code::PermissionDenied,
@@ -248,181 +296,35 @@ pub fn put(reg: &mut Registry, scope: &Scope, req: &PutRequest, now: u64) -> Put
             "leases are not served here: discovery members put without one",
         ));
     }
-    let max = reg.limits().max_value_bytes;
-    if req.value.len() > max {
-        return refuse(Refusal::new(
-            Code::ResourceExhausted,
-            format!(
-                "the value is {} bytes: this service keeps at most {max} per member",
-                req.value.len()
-            ),
-        ));
-    }
+    let Some(reg) = reg else {
+        return refuse(Refusal::not_minted(scope));
+    };
     let Ok(value) = String::from_utf8(req.value.clone()) else {
         return refuse(Refusal::new(
             Code::InvalidArgument,
             "the value is not UTF-8",
         ));
     };
-    let before = reg
-        .members()
-        .find(|(n, _)| *n == id)
-        .map(|(n, s)| kv(reg, n, s));
+    let before = match &key {
+        Key::Member(id) => reg.member(id).map(|s| kv(reg, id, s, s.modified)),
+        _ => None,
+    };
     // v3 keeps a key's create revision across puts: v2's `set` would renew it, `update` keeps
     // it. The registry is held for the whole call, so what `before` saw still holds.
-    let write = KeysRequest {
-        key: format!("/{id}"),
-        op: Op::Put {
-            value,
-            prev_exist: Some(before.is_some()),
-            prev_value: None,
-            prev_index: 0,
-            ttl: None,
-        },
+    let write = Put {
+        value,
+        prev_exist: Some(before.is_some()),
+        ..Put::default()
     };
-    let written = reg.write(&write, now);
+    let written = reg.write(&key, &write, now);
     let response = match &written.result {
         Ok(index) => Ok(PutResponse {
             revision: revision(*index),
             prev_kv: before.filter(|_| req.prev_kv),
         }),
-        Err(e) => Err(refused(e)),
+        Err(e) => Err(Refusal::from_registry(e, scope)),
     };
-    Put { written, response }
-}
-
-/// One change as a watch sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchEvent {
-    pub delete: bool,
-    pub kv: Kv,
-    pub prev_kv: Option<Kv>,
-}
-
-/// What one watch asked for (`WatchCreateRequest`): where it starts, which kinds of events
-/// (etcd's NOPUT and NODELETE filters), and whether previous values come with them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Watch {
-    /// The revision after which events are sent: `start_revision - 1`, or the revision now
-    /// when it gave none.
-    pub after: u64,
-    pub puts: bool,
-    pub deletes: bool,
-    pub prev_kv: bool,
-}
-
-/// The revision a progress answer (`RequestProgress`) reports for a stream whose watches have
-/// each sent every event up to its own `sent`: the least of them, since every watch on the stream
-/// must be past it. None with no watch: there is no revision to report.
-pub fn progress(sent: impl IntoIterator<Item = u64>) -> Option<i64> {
-    sent.into_iter().min().map(revision)
-}
-
-/// How long a watch refused at creation waits for its answer. etcd's discovery creates its
-/// watch again as soon as one ends (`waitPeers` has no back-off), so a member refused at once
-/// would ask again in a tight loop; this makes it ask once a second.
-pub const WATCH_REFUSAL_PAUSE_MS: u64 = 1_000;
-
-/// Room for one more watch on the token: its watches park as waits, and share the waits'
-/// limit with v2 members. The revision now, when there is room.
-pub fn admit_watch(reg: &Registry) -> Result<u64, Refusal> {
-    let most = reg.limits().max_waits;
-    if reg.parked_waits() >= most {
-        return Err(too_many_watches(most));
-    }
-    Ok(reg.index())
-}
-
-/// A watch refused (or ended) because the token holds as many waits and watches as it may.
-pub fn too_many_watches(most: usize) -> Refusal {
-    Refusal::new(
-        Code::ResourceExhausted,
-        format!("too many watches: this token already holds {most} waits and watches, the most this service keeps at once; try again later"),
-    )
-}
-
-impl Watch {
-    /// A watch from `start_revision` (0 or less: from now, the registry being at `now`).
-    pub fn new(
-        start_revision: i64,
-        now: u64,
-        no_put: bool,
-        no_delete: bool,
-        prev_kv: bool,
-    ) -> Watch {
-        let after = u64::try_from(start_revision)
-            .ok()
-            .filter(|r| *r > 0)
-            .map_or(now, |r| r - 1);
-        Watch {
-            after,
-            puts: !no_put,
-            deletes: !no_delete,
-            prev_kv,
-        }
-    }
-
-    /// The changes to `target` this watch has not sent yet, as it asked for them, and moves it
-    /// past them (to the registry's revision now, unless it starts later than that).
-    pub fn next(&mut self, reg: &Registry, target: &Target) -> Vec<WatchEvent> {
-        let events = events_after(reg, target, self.after)
-            .into_iter()
-            .filter(|e| if e.delete { self.deletes } else { self.puts })
-            .map(|e| WatchEvent {
-                prev_kv: e.prev_kv.filter(|_| self.prev_kv),
-                ..e
-            })
-            .collect();
-        self.after = self.after.max(reg.index());
-        events
-    }
-}
-
-/// The changes to `target` after revision `after`, oldest first: what a watch from
-/// `after + 1` sends. The whole history is kept, so no watch ever meets a compaction.
-pub fn events_after(reg: &Registry, target: &Target, after: u64) -> Vec<WatchEvent> {
-    let history = reg.history();
-    let token = reg.token();
-    history
-        .iter()
-        .filter(|e| e.index > after && target.holds(&e.key))
-        .map(|e| {
-            let key = v3_key(token, &e.key);
-            let prev_kv = e.prev.as_ref().map(|p| Kv {
-                key: key.clone(),
-                create_revision: revision(p.created),
-                mod_revision: revision(p.modified),
-                version: version(history, &e.key, p.created, p.modified),
-                value: p.value.clone().into_bytes(),
-            });
-            let delete = matches!(
-                e.action,
-                Action::Delete | Action::CompareAndDelete | Action::Expire
-            );
-            let kv = match (&e.node, delete) {
-                (Some(s), false) => Kv {
-                    key,
-                    create_revision: revision(s.created),
-                    mod_revision: revision(e.index),
-                    version: version(history, &e.key, s.created, e.index),
-                    value: s.value.clone().into_bytes(),
-                },
-                // etcd's delete event: the key, with the revision of the deletion.
-                _ => Kv {
-                    key,
-                    create_revision: 0,
-                    mod_revision: revision(e.index),
-                    version: 0,
-                    value: Vec::new(),
-                },
-            };
-            WatchEvent {
-                delete,
-                kv,
-                prev_kv,
-            }
-        })
-        .collect()
+    PutOutcome { written, response }
 }
 
 #[cfg(test)]

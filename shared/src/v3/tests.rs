@@ -35,24 +35,11 @@ fn put_member(
         prev_kv,
         ..PutRequest::default()
     };
-    put(reg, &one(&format!("/members/{id}")), &req, 2_000).response
-}
-
-/// A v2 member's key deleted, as a v2 client would.
-fn delete_over_v2(reg: &mut Registry, member: &str) {
-    let key = format!("/{member}");
-    let raw = RawRequest {
-        method: "DELETE",
-        key: &key,
-        query: "",
-        content_type: None,
-        body: "",
-    };
-    reg.handle(&raw.parse(0).unwrap(), 5_000);
+    put(Some(reg), &one(&format!("/members/{id}")), &req, 2_000).response
 }
 
 fn get(reg: &Registry, scope: &Scope) -> RangeResponse {
-    range(reg, scope, &RangeRequest::default()).unwrap()
+    range(Some(reg), scope, &RangeRequest::default()).unwrap()
 }
 
 #[test]
@@ -81,7 +68,7 @@ fn members_registered_over_either_protocol_are_one_registry() {
     assert_eq!(p.revision, 2);
     // A v2 member (etcd 3.4/3.5) after it.
     let raw = RawRequest {
-        method: "PUT",
+        method: crate::http::Method::Put,
         key: "/71c6d2b6be6ab36c",
         query: "prevExist=false",
         content_type: Some("application/x-www-form-urlencoded"),
@@ -144,13 +131,13 @@ fn refusals_carry_the_code_a_client_understands() {
         value: b"5".to_vec(),
         ..PutRequest::default()
     };
-    let code = |p: Put| p.response.unwrap_err().code;
+    let code = |p: PutOutcome| p.response.unwrap_err().code;
     assert_eq!(
-        code(put(&mut reg, &one("/_config/size"), &size, 0)),
+        code(put(Some(&mut reg), &one("/_config/size"), &size, 0)),
         Code::PermissionDenied
     );
     assert_eq!(
-        code(put(&mut reg, &one("/elsewhere"), &size, 0)),
+        code(put(Some(&mut reg), &one("/elsewhere"), &size, 0)),
         Code::PermissionDenied
     );
     let leased = PutRequest {
@@ -158,14 +145,14 @@ fn refusals_carry_the_code_a_client_understands() {
         ..size.clone()
     };
     assert_eq!(
-        code(put(&mut reg, &one("/members/aa"), &leased, 0)),
+        code(put(Some(&mut reg), &one("/members/aa"), &leased, 0)),
         Code::InvalidArgument
     );
     let big = PutRequest {
         value: vec![b'x'; 41],
         ..size.clone()
     };
-    let r = put(&mut reg, &one("/members/aa"), &big, 0)
+    let r = put(Some(&mut reg), &one("/members/aa"), &big, 0)
         .response
         .unwrap_err();
     assert_eq!(r.code, Code::ResourceExhausted);
@@ -175,7 +162,7 @@ fn refusals_carry_the_code_a_client_understands() {
         ..size.clone()
     };
     assert_eq!(
-        code(put(&mut reg, &one("/members/aa"), &binary, 0)),
+        code(put(Some(&mut reg), &one("/members/aa"), &binary, 0)),
         Code::InvalidArgument
     );
     put_member(&mut reg, "aa", "a", false).unwrap();
@@ -184,17 +171,22 @@ fn refusals_carry_the_code_a_client_understands() {
     assert_eq!(full.code, Code::ResourceExhausted, "{}", full.message);
     assert_eq!(reg.index(), 3, "no refusal wrote anything");
 
-    let mut never = Registry::new(Token::from_segment(T).unwrap(), Limits::default());
+    // Nothing stored for a token: NOT_FOUND, whether read or written.
     assert_eq!(
-        range(&never, &members(), &RangeRequest::default())
+        range(None, &members(), &RangeRequest::default())
             .unwrap_err()
             .code,
         Code::NotFound
     );
-    assert_eq!(
-        put_member(&mut never, "aa", "a", false).unwrap_err().code,
-        Code::NotFound
-    );
+    let member = PutRequest {
+        value: b"a".to_vec(),
+        ..PutRequest::default()
+    };
+    let r = put(None, &one("/members/aa"), &member, 0)
+        .response
+        .unwrap_err();
+    assert_eq!(r.code, Code::NotFound, "{}", r.message);
+    assert!(r.message.contains("never minted"), "{}", r.message);
 }
 
 #[test]
@@ -204,7 +196,7 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
         put_member(&mut reg, id, "x=http://10.0.0.1:2380", false).unwrap();
     }
     let r = range(
-        &reg,
+        Some(&reg),
         &members(),
         &RangeRequest {
             limit: 2,
@@ -214,7 +206,7 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
     .unwrap();
     assert_eq!((r.kvs.len(), r.more, r.count), (2, true, 3));
     let r = range(
-        &reg,
+        Some(&reg),
         &members(),
         &RangeRequest {
             count_only: true,
@@ -224,7 +216,7 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
     .unwrap();
     assert_eq!((r.kvs.len(), r.count), (0, 3));
     let r = range(
-        &reg,
+        Some(&reg),
         &members(),
         &RangeRequest {
             keys_only: true,
@@ -238,7 +230,7 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
         .all(|k| k.value.is_empty() && !k.key.is_empty()));
     // At revision 2 only the first member had registered; the header still says now.
     let r = range(
-        &reg,
+        Some(&reg),
         &members(),
         &RangeRequest {
             revision: 2,
@@ -248,7 +240,7 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
     .unwrap();
     assert_eq!((r.kvs.len(), r.revision), (1, 4));
     let e = range(
-        &reg,
+        Some(&reg),
         &members(),
         &RangeRequest {
             revision: 9,
@@ -257,53 +249,6 @@ fn ranges_take_limits_counts_keys_only_and_past_revisions() {
     )
     .unwrap_err();
     assert_eq!(e.code, Code::OutOfRange);
-}
-
-#[test]
-fn watches_replay_the_history_after_a_revision() {
-    let mut reg = minted(3, Limits::default());
-    put_member(&mut reg, "aa", "a=http://10.0.0.1:2380", false).unwrap();
-    put_member(&mut reg, "bb", "b=http://10.0.0.2:2380", false).unwrap();
-    put_member(&mut reg, "aa", "a=http://10.0.0.3:2380", false).unwrap();
-    let target = members().target;
-    let all = events_after(&reg, &target, 1);
-    let seen: Vec<(Vec<u8>, i64, i64, bool)> = all
-        .iter()
-        .map(|e| {
-            (
-                e.kv.key.clone(),
-                e.kv.mod_revision,
-                e.kv.version,
-                e.prev_kv.is_some(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        seen,
-        [
-            (key("/members/aa"), 2, 1, false),
-            (key("/members/bb"), 3, 1, false),
-            (key("/members/aa"), 4, 2, true),
-        ]
-    );
-    assert!(all.iter().all(|e| !e.delete));
-    assert_eq!(events_after(&reg, &target, 3).len(), 1);
-    assert!(events_after(&reg, &target, 4).is_empty());
-    // The size is not a member: a members watch never sees it.
-    assert!(events_after(&reg, &target, 0)
-        .iter()
-        .all(|e| e.kv.key != key("/_config/size")));
-
-    // A delete (over v2) is a DELETE event with the revision of the deletion.
-    delete_over_v2(&mut reg, "aa");
-    let last = events_after(&reg, &target, 4);
-    assert_eq!(last.len(), 1);
-    assert!(last[0].delete);
-    assert_eq!((last[0].kv.mod_revision, last[0].kv.version), (5, 0));
-    assert_eq!(
-        last[0].prev_kv.as_ref().unwrap().value,
-        b"a=http://10.0.0.3:2380"
-    );
 }
 
 #[test]
@@ -319,98 +264,10 @@ fn ignore_value_and_ignore_lease_are_refused() {
             ..PutRequest::default()
         },
     ] {
-        let r = put(&mut reg, &one("/members/aa"), &req, 0)
+        let r = put(Some(&mut reg), &one("/members/aa"), &req, 0)
             .response
             .unwrap_err();
         assert_eq!(r.code, Code::InvalidArgument, "{}", r.message);
     }
     assert_eq!(reg.index(), 1);
-}
-
-#[test]
-fn a_watch_starts_where_asked_filters_and_keeps_its_place() {
-    let mut reg = minted(3, Limits::default());
-    put_member(&mut reg, "aa", "a=http://10.0.0.1:2380", false).unwrap();
-    put_member(&mut reg, "aa", "a=http://10.0.0.9:2380", false).unwrap();
-    let target = members().target;
-    // From revision 2: both puts; previous values only when asked.
-    let mut w = Watch::new(2, reg.index(), false, false, false);
-    let sent = w.next(&reg, &target);
-    assert_eq!(sent.len(), 2);
-    assert!(sent.iter().all(|e| e.prev_kv.is_none()));
-    assert_eq!(w.after, 3);
-    assert!(w.next(&reg, &target).is_empty(), "nothing new");
-    let mut with_prev = Watch::new(2, reg.index(), false, false, true);
-    assert!(with_prev.next(&reg, &target)[1].prev_kv.is_some());
-    // No start revision: from now.
-    let mut from_now = Watch::new(0, reg.index(), false, false, false);
-    assert!(from_now.next(&reg, &target).is_empty());
-    // NOPUT drops puts, NODELETE deletes.
-    delete_over_v2(&mut reg, "aa");
-    let mut no_put = Watch::new(1, reg.index(), true, false, false);
-    let sent = no_put.next(&reg, &target);
-    assert!(sent.len() == 1 && sent[0].delete, "{sent:?}");
-    let mut no_delete = Watch::new(1, reg.index(), false, true, false);
-    assert!(no_delete.next(&reg, &target).iter().all(|e| !e.delete));
-    assert_eq!(
-        from_now.next(&reg, &target).len(),
-        1,
-        "the delete, after its start"
-    );
-}
-
-#[test]
-fn watches_share_the_tokens_waits_limit() {
-    let mut reg = minted(
-        3,
-        Limits {
-            max_waits: 2,
-            ..Limits::default()
-        },
-    );
-    assert_eq!(admit_watch(&reg), Ok(1));
-    let wait = RawRequest {
-        method: "GET",
-        key: "",
-        query: "recursive=true&wait=true",
-        content_type: None,
-        body: "",
-    };
-    for _ in 0..2 {
-        let parked = reg.handle(&wait.parse(0).unwrap(), 2_000);
-        assert!(matches!(parked.answer, crate::registry::Answer::Parked(_)));
-    }
-    let refused = admit_watch(&reg).unwrap_err();
-    assert_eq!(refused.code, Code::ResourceExhausted);
-    assert!(
-        refused.message.contains("2 waits and watches"),
-        "{refused:?}"
-    );
-}
-
-#[test]
-fn a_watch_from_a_later_revision_waits_for_it() {
-    let mut reg = minted(3, Limits::default());
-    let target = members().target;
-    // Revision 1 is the size; the watch starts at 4.
-    let mut w = Watch::new(4, reg.index(), false, false, false);
-    put_member(&mut reg, "aa", "a=http://10.0.0.1:2380", false).unwrap();
-    assert!(
-        w.next(&reg, &target).is_empty(),
-        "revision 2 is before its start"
-    );
-    assert_eq!(w.after, 3, "still waiting for 4");
-    put_member(&mut reg, "bb", "b=http://10.0.0.2:2380", false).unwrap();
-    put_member(&mut reg, "cc", "c=http://10.0.0.3:2380", false).unwrap();
-    let sent = w.next(&reg, &target);
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].kv.mod_revision, 4);
-    assert_eq!(w.after, 4);
-}
-
-#[test]
-fn progress_reports_the_revision_every_watch_has_reached() {
-    assert_eq!(progress([7, 3, 9]), Some(3));
-    assert_eq!(progress([5]), Some(5));
-    assert_eq!(progress([]), None);
 }

@@ -1,0 +1,85 @@
+//! Where tokens are kept: the `Store` trait, what the rest of the server knows of storage. Each
+//! token has its entries (the layout `shared::lifecycle` defines: `meta`, `e/<index>`, the keys
+//! the Worker's Durable Objects store) and one alarm time. Writes are handed over without
+//! waiting and acknowledged through the token's output gate once stored, in the order handed
+//! over; reads are async. `sqlite` is the one-machine store; tests drive `Tokens` through a
+//! store of their own that fails on command.
+
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use shared::lifecycle::{Effects, Entry};
+use shared::Token;
+
+use crate::gate::OutputGate;
+
+/// What a store's read gives: the value, or why storage could not answer (the shells answer
+/// 503 and etcd retries).
+pub type Read<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// One change to one token's stored state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// New entries; a key stored already fails the write (events are never rewritten).
+    Insert(Vec<Entry>),
+    /// The token's timer: when it fires next, or never.
+    Alarm(Option<u64>),
+    /// Everything stored for the token, alarm included.
+    Delete,
+    /// One entry, gone: a lost write staged by the storage hooks of the tests.
+    Lose(String),
+}
+
+impl Op {
+    /// The ops that carry out what the core asked of storage, in its order.
+    pub fn from_effects(effects: &mut Effects) -> Vec<Op> {
+        let mut ops = Vec::new();
+        if effects.purge {
+            ops.push(Op::Delete);
+        }
+        if !effects.store.is_empty() {
+            ops.push(Op::Insert(std::mem::take(&mut effects.store)));
+        }
+        if let Some(at) = effects.alarm.take() {
+            ops.push(Op::Alarm(at));
+        }
+        ops
+    }
+}
+
+/// A write: one token's ops, stored together or not at all, reported to `gate` as `seq`.
+pub struct Job {
+    pub token: Token,
+    pub ops: Vec<Op>,
+    /// A mint: a key stored already means the token is taken, not a failure.
+    pub mint: bool,
+    pub gate: Arc<OutputGate>,
+    pub seq: u64,
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// Hands a write over; its gate hears when it is stored. Never blocks. Writes handed over
+    /// one after another for one token are stored in that order, and none after a failed one.
+    fn submit(&self, job: Job);
+
+    /// Every entry stored for `token` (none: never minted, or deleted).
+    fn entries(&self, token: Token) -> Read<'_, Vec<Entry>>;
+
+    /// Tokens whose alarm is due at `now`, soonest first, at most `limit`.
+    fn due(&self, now: u64, limit: usize) -> Read<'_, Vec<Token>>;
+
+    /// The soonest alarm of any token.
+    fn next_alarm(&self) -> Read<'_, Option<u64>>;
+
+    /// Tokens with entries but no meta (`shared::lifecycle::Restored::Orphaned`).
+    fn orphans(&self) -> Read<'_, Vec<Token>>;
+
+    /// Where it keeps things, for the log.
+    fn describe(&self) -> String;
+
+    /// Stops taking writes, stores those taken, and closes.
+    fn close(&self);
+}

@@ -1,0 +1,470 @@
+//! Every token in use: each request runs the core (`shared::lifecycle::TokenState`) on the
+//! token in memory (`cache`), hands what the core asks to store to the `Store` under the same
+//! lock (so a token's writes are stored in the order they were applied), and answers once that
+//! is stored (`pending`). Parked waits wait here for their answer; their deadlines, and every
+//! other rule of a token's life, are the core's.
+
+mod cache;
+mod pending;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use shared::http::Response;
+use shared::lifecycle::{self, Restored, TokenState};
+use shared::registry::{Answer, Registry, WaitId, Written};
+use shared::v2::{RawRequest, Reply};
+use shared::v3::Refusal;
+use shared::{Limits, Token};
+use tokio::sync::oneshot;
+
+use crate::alarms::{Alarms, Fire};
+use crate::gate::{Failure, OutputGate};
+use crate::now::Clock;
+use crate::store::{Job, Op, Store};
+use cache::{Cache, Lookup, Slot};
+use pending::Pending;
+
+#[cfg(test)]
+use cache::IDLE_MS;
+
+pub struct Tokens {
+    cache: Cache,
+    store: Arc<dyn Store>,
+    limits: Limits,
+    alarms: Arc<Alarms>,
+    clock: Clock,
+    /// Set at shutdown: parked waits are answered idle, and none parks any more.
+    stopping: AtomicBool,
+}
+
+/// A mint's outcome.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Minted {
+    Minted,
+    /// The token is stored already (a collision of random tokens): try another.
+    Taken,
+}
+
+/// Where a v3 watch waits for the token's next change.
+pub enum WatchPark {
+    /// Parked: resolves when the wait ends, whatever ended it (look again then).
+    Wait(Waiting),
+    /// Look again at once: the registry moved on, or the token is gone.
+    Look,
+    /// The token holds as many waits and watches as it may.
+    TooMany(Refusal),
+    /// The server is stopping.
+    Stopping,
+}
+
+/// A parked wait of a v3 watch: awaited, it ends when the wait does; dropped, it forgets the
+/// wait.
+pub struct Waiting {
+    rx: oneshot::Receiver<Reply>,
+    cancel: CancelOnDrop<Arc<Tokens>>,
+}
+
+impl Waiting {
+    pub async fn ended(mut self) {
+        let _ = (&mut self.rx).await;
+        // Ended: whoever ended it took it out.
+        self.cancel.id = None;
+    }
+}
+
+impl Tokens {
+    pub fn new(store: Arc<dyn Store>, limits: Limits, alarms: Arc<Alarms>, clock: Clock) -> Tokens {
+        Tokens {
+            cache: Cache::default(),
+            store,
+            limits,
+            alarms,
+            clock,
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// Runs `f` on the token's slot (under its shard's lock), reading the token from the store
+    /// first if it is not in memory. `Ok(None)`: nothing is stored for it (never minted, or
+    /// deleted). `Err`: the store could not be read.
+    async fn with_slot<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(&mut Slot) -> T,
+    ) -> Result<Option<T>, String> {
+        let mut f = Some(f);
+        loop {
+            let now = self.now();
+            let mark = match self
+                .cache
+                .with(token, now, |slot| (f.take().expect("called once"))(slot))
+            {
+                Lookup::Found(t) => return Ok(Some(t)),
+                Lookup::Missing(mark) => mark,
+            };
+            let entries = self.store.entries(token).await?;
+            match TokenState::restore(token, self.limits.clone(), entries).map_err(|e| e.0)? {
+                Restored::Minted(state) => {
+                    // A deletion raced this read: read again.
+                    let _ = self.cache.insert(token, mark, *state, self.now());
+                }
+                Restored::Nothing => return Ok(None),
+                Restored::Orphaned { events } => {
+                    eprintln!(
+                        "rendezvous: token {token} has {events} stored events and no meta (never minted, or its meta was lost): deleting them"
+                    );
+                    self.delete(token).await?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Deletes everything stored for a token not in memory.
+    async fn delete(&self, token: Token) -> Result<(), String> {
+        self.cache.removed(token);
+        self.write_alone(token, vec![Op::Delete], false)
+            .await
+            .map_err(|f| match f {
+                Failure::Storage(why) => why,
+                Failure::Taken => "deleting the token failed".into(),
+            })
+    }
+
+    /// A write of a token that is not in memory, waited for.
+    async fn write_alone(&self, token: Token, ops: Vec<Op>, mint: bool) -> Result<(), Failure> {
+        let gate = Arc::new(OutputGate::default());
+        self.store.submit(Job {
+            token,
+            ops,
+            mint,
+            gate: gate.clone(),
+            seq: 1,
+        });
+        gate.wait(1).await
+    }
+
+    /// Waits for a change to be stored and wakes what it answered; on a failed write the token
+    /// leaves memory (it holds what the store refused) and the caller answers 503.
+    async fn settle(&self, token: Token, pending: Pending) -> Result<(), String> {
+        match pending.settle().await {
+            Ok(alarm) => {
+                if let Some(at) = alarm {
+                    self.alarms.nudge(at);
+                }
+                Ok(())
+            }
+            Err((gate, why)) => {
+                self.cache.forget(token, &gate);
+                Err(why)
+            }
+        }
+    }
+
+    /// Parks the waiter of a wait the core parked, or, at shutdown, ends it at once.
+    fn park(&self, slot: &mut Slot, id: WaitId) -> Option<oneshot::Receiver<Reply>> {
+        if self.stopping.load(Ordering::Acquire) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        slot.waiters.insert(id, tx);
+        Some(rx)
+    }
+
+    /// One keys request on `token`.
+    pub async fn keys(&self, token: Token, request: RawRequest<'_>) -> Response {
+        let now = self.now();
+        let found = self
+            .with_slot(token, |slot| {
+                let (mut answer, effects) = slot.state.handle(request, now);
+                // Parked before anything else can happen, so no event can slip past it.
+                let parked = match answer {
+                    Answer::Parked(p) => {
+                        let rx = self.park(slot, p.id);
+                        if rx.is_none() {
+                            answer = Answer::Reply(slot.state.cancel_wait(p.id));
+                        }
+                        rx.map(|rx| (p.id, rx))
+                    }
+                    Answer::Reply(_) => None,
+                };
+                let pending = Pending::submit(token, slot, effects, &*self.store);
+                (answer, parked, pending)
+            })
+            .await;
+        let (answer, parked, pending) = match found {
+            Err(why) => return Response::unavailable(&why),
+            Ok(None) => {
+                let reply = lifecycle::unminted(token, &self.limits, request, now);
+                return Response::keys(&reply);
+            }
+            Ok(Some(found)) => found,
+        };
+        // Forgets the wait if this request goes away (its client left) before it is answered.
+        let guard = parked.as_ref().map(|(id, _)| CancelOnDrop {
+            tokens: self,
+            token,
+            id: Some(*id),
+        });
+        if let Err(why) = self.settle(token, pending).await {
+            return Response::unavailable(&why);
+        }
+        let reply = match (answer, parked) {
+            (Answer::Reply(reply), _) => reply,
+            (Answer::Parked(_), Some((_, rx))) => match rx.await {
+                Ok(reply) => reply,
+                // Its token left memory unanswered: a write of it failed.
+                Err(_) => return Response::unavailable("the token's storage failed; ask again"),
+            },
+            (Answer::Parked(_), None) => Reply::idle(0),
+        };
+        if let Some(mut g) = guard {
+            // Answered: whoever answered it took it out.
+            g.id = None;
+        }
+        Response::keys(&reply)
+    }
+
+    /// Runs `f` on the token's registry as it stands (`None`: nothing stored for the token, or
+    /// its life is over): a v3 read.
+    pub async fn view<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(Option<&Registry>) -> T,
+    ) -> Result<T, String> {
+        let now = self.now();
+        let mut f = Some(f);
+        let found = self
+            .with_slot(token, |slot| {
+                (f.take().expect("called once"))(slot.state.live(now))
+            })
+            .await?;
+        Ok(match found {
+            Some(t) => t,
+            None => (f.take().expect("not called yet"))(None),
+        })
+    }
+
+    /// Runs `f`, a change that gives `Written` (a v3 put), on the token's registry (`None`:
+    /// nothing stored for the token), and returns its answer once its events are stored and the
+    /// waits they answer are woken: an answer that shows a write leaves only after the sync.
+    pub async fn write<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(Option<&mut Registry>, u64) -> (Written, T),
+    ) -> Result<T, String> {
+        let now = self.now();
+        let mut f = Some(f);
+        let found = self
+            .with_slot(token, |slot| {
+                let (answer, effects) = slot.state.write(now, f.take().expect("called once"));
+                (answer, Pending::submit(token, slot, effects, &*self.store))
+            })
+            .await?;
+        match found {
+            Some((answer, pending)) => {
+                self.settle(token, pending).await?;
+                Ok(answer)
+            }
+            None => Ok((f.take().expect("not called yet"))(None, now).1),
+        }
+    }
+
+    /// Parks a v3 watch that has sent everything up to `after` on the token.
+    pub async fn park_watch(
+        self: &Arc<Self>,
+        token: Token,
+        after: u64,
+    ) -> Result<WatchPark, String> {
+        let now = self.now();
+        let found = self
+            .with_slot(token, |slot| match slot.state.park_watch(after, now) {
+                Ok(None) => WatchPark::Look,
+                Err(refused) => WatchPark::TooMany(refused),
+                Ok(Some(p)) => match self.park(slot, p.id) {
+                    Some(rx) => WatchPark::Wait(Waiting {
+                        rx,
+                        cancel: CancelOnDrop {
+                            tokens: self.clone(),
+                            token,
+                            id: Some(p.id),
+                        },
+                    }),
+                    None => {
+                        slot.state.cancel_wait(p.id);
+                        WatchPark::Stopping
+                    }
+                },
+            })
+            .await?;
+        Ok(found.unwrap_or(WatchPark::Look))
+    }
+
+    /// `GET /ledger/<token>`.
+    pub async fn ledger(&self, token: Token) -> Response {
+        let now = self.now();
+        match self.with_slot(token, |slot| slot.state.ledger(now)).await {
+            Ok(Some(answer)) => answer,
+            Ok(None) => lifecycle::ledger_unminted(token),
+            Err(why) => Response::unavailable(&format!("ledger: {why}")),
+        }
+    }
+
+    /// Mints `token` with `size`: stores its meta, first event and alarm. The token is not
+    /// kept in memory: its members read it when they come.
+    pub async fn mint(&self, token: Token, size: u64) -> Result<Minted, String> {
+        let (_, mut effects) = TokenState::mint(token, size, self.now(), &self.limits);
+        let alarm = effects.alarm.flatten();
+        match self
+            .write_alone(token, Op::from_effects(&mut effects), true)
+            .await
+        {
+            Ok(()) => {
+                if let Some(at) = alarm {
+                    self.alarms.nudge(at);
+                }
+                Ok(Minted::Minted)
+            }
+            Err(Failure::Taken) => Ok(Minted::Taken),
+            Err(Failure::Storage(why)) => Err(why),
+        }
+    }
+
+    /// The token's stored alarm is due: member TTLs expire, or the token ends.
+    pub async fn alarm(&self, token: Token) -> Result<(), String> {
+        let now = self.now();
+        let found = self
+            .with_slot(token, |slot| {
+                let effects = slot.state.on_alarm(now);
+                Pending::submit(token, slot, effects, &*self.store)
+            })
+            .await?;
+        match found {
+            Some(pending) => self.settle(token, pending).await,
+            // Nothing stored for it any more: the alarm is all that is left.
+            None => self.delete(token).await,
+        }
+    }
+
+    /// Ends every wait whose deadline (the core's) has come by now, with the idle answer.
+    pub fn end_idle_waits(&self) {
+        let now = self.now();
+        let ended = self.cache.each_waiting(|slot| {
+            if slot.state.next_wait_deadline().is_none_or(|d| d > now) {
+                return Vec::new();
+            }
+            let woken = slot.state.end_idle_waits(now);
+            slot.take_senders(woken)
+        });
+        for (tx, reply) in ended {
+            let _ = tx.send(reply);
+        }
+    }
+
+    /// Shutdown: answers every parked wait with the idle answer (members send it again, to the
+    /// server that comes next), and parks no more.
+    pub fn end_waits(&self) {
+        self.stopping.store(true, Ordering::Release);
+        let ended = self.cache.each_waiting(|slot| {
+            let woken = slot.state.end_waits();
+            slot.take_senders(woken)
+        });
+        for (tx, reply) in ended {
+            let _ = tx.send(reply);
+        }
+    }
+
+    /// Drops tokens idle since `IDLE_MS` from memory; they are read again when asked for.
+    pub fn evict_idle(&self) -> usize {
+        self.cache.evict_idle(self.now())
+    }
+
+    /// Tokens in memory now.
+    #[cfg(test)]
+    pub fn in_memory(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Deletes tokens with events and no meta (`Restored::Orphaned`), saying so: run at start.
+    pub async fn purge_orphans(&self) -> Result<usize, String> {
+        let orphans = self.store.orphans().await?;
+        for token in &orphans {
+            eprintln!(
+                "rendezvous: token {token} has stored events and no meta (never minted, or its meta was lost): deleting them"
+            );
+            self.delete(*token).await?;
+        }
+        Ok(orphans.len())
+    }
+
+    /// The storage hooks of the tests: the keys stored for `token`.
+    pub async fn stored(&self, token: Token) -> Result<Vec<String>, String> {
+        let entries = self.store.entries(token).await?;
+        Ok(entries.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// The storage hooks of the tests: removes one stored entry, as a lost write would (its
+    /// value, if it was there), and takes the token out of memory, as a restart would.
+    pub async fn lose(&self, token: Token, key: &str) -> Result<Option<String>, String> {
+        let entries = self.store.entries(token).await?;
+        let Some((_, value)) = entries.into_iter().find(|(k, _)| k == key) else {
+            return Ok(None);
+        };
+        self.cache.removed(token);
+        self.write_alone(token, vec![Op::Lose(key.to_string())], false)
+            .await
+            .map_err(|f| format!("{f:?}"))?;
+        self.cache.removed(token);
+        Ok(Some(value))
+    }
+
+    /// The storage hooks of the tests: stores one entry as it is (a lost one put back).
+    pub async fn restore(&self, token: Token, key: &str, value: &str) -> Result<(), String> {
+        let entry = (key.to_string(), value.to_string());
+        self.write_alone(token, vec![Op::Insert(vec![entry])], false)
+            .await
+            .map_err(|f| format!("{f:?}"))?;
+        self.cache.removed(token);
+        Ok(())
+    }
+
+    /// Forgets a parked wait whose client left.
+    fn cancel(&self, token: Token, id: WaitId) {
+        let _ = self.cache.with(token, self.now(), |slot| {
+            slot.waiters.remove(&id);
+            slot.state.cancel_wait(id);
+        });
+    }
+}
+
+impl Fire for Tokens {
+    fn fire(&self, token: Token) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(self.alarm(token))
+    }
+}
+
+/// Forgets a parked wait whose request went away before it was answered. A v3 watch's wait
+/// outlives the call that parked it, so it holds the tokens by `Arc`.
+struct CancelOnDrop<T: std::ops::Deref<Target = Tokens>> {
+    tokens: T,
+    token: Token,
+    /// `None` once the wait was answered.
+    id: Option<WaitId>,
+}
+
+impl<T: std::ops::Deref<Target = Tokens>> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.tokens.cancel(self.token, id);
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! `Tokens` driven through a store in memory that does what a test tells it: fail writes, hold
+//! a read until released, keep writes waiting until flushed; and a clock the test sets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use shared::http::{Method, Response};
+use shared::lifecycle::{Effects, Entry, TokenState, META_KEY};
+use shared::v2::RawRequest;
+use shared::{Limits, Token};
+use tokio::sync::Notify;
+
+use super::*;
+use crate::gate::Failure;
+use crate::store::{Job, Op, Read, Store};
+
+const T0: u64 = 1_800_000_000_000;
+
+#[derive(Default)]
+struct Memory {
+    entries: Mutex<BTreeMap<(Token, String), String>>,
+    alarms: Mutex<HashMap<Token, u64>>,
+    /// Every write fails while set.
+    fail: AtomicBool,
+    /// Writes wait here until `flush` while set.
+    defer: AtomicBool,
+    queue: Mutex<Vec<Job>>,
+    /// The next read takes its snapshot, then waits for `release`.
+    hold: AtomicBool,
+    held: Notify,
+    release: Notify,
+    reads: AtomicUsize,
+}
+
+impl Memory {
+    /// Stores (or refuses) the writes waiting, in order.
+    fn flush(&self) {
+        let jobs: Vec<Job> = std::mem::take(&mut *self.queue.lock().unwrap());
+        for job in jobs {
+            self.apply(job);
+        }
+    }
+
+    fn apply(&self, job: Job) {
+        let result = if self.fail.load(Ordering::Acquire) {
+            Err(Failure::Storage("the disk is full".into()))
+        } else if job.gate.failed() {
+            // A token whose earlier write failed takes no later one.
+            Err(Failure::Storage("an earlier write failed".into()))
+        } else {
+            self.write(&job)
+        };
+        job.gate.complete(job.seq, result);
+    }
+
+    fn write(&self, job: &Job) -> Result<(), Failure> {
+        let mut entries = self.entries.lock().unwrap();
+        let mut alarms = self.alarms.lock().unwrap();
+        let (mut e, mut a) = (entries.clone(), alarms.clone());
+        for op in &job.ops {
+            match op {
+                Op::Insert(new) => {
+                    for (k, v) in new {
+                        if e.insert((job.token, k.clone()), v.clone()).is_some() {
+                            return Err(if job.mint {
+                                Failure::Taken
+                            } else {
+                                Failure::Storage(format!("{k} is stored already"))
+                            });
+                        }
+                    }
+                }
+                Op::Alarm(Some(at)) => {
+                    a.insert(job.token, *at);
+                }
+                Op::Alarm(None) => {
+                    a.remove(&job.token);
+                }
+                Op::Delete => {
+                    e.retain(|(t, _), _| *t != job.token);
+                    a.remove(&job.token);
+                }
+                Op::Lose(key) => {
+                    e.remove(&(job.token, key.clone()));
+                }
+            }
+        }
+        (*entries, *alarms) = (e, a);
+        Ok(())
+    }
+
+    fn stored(&self, token: Token) -> Vec<String> {
+        let entries = self.entries.lock().unwrap();
+        entries
+            .keys()
+            .filter(|(t, _)| *t == token)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    fn alarm(&self, token: Token) -> Option<u64> {
+        self.alarms.lock().unwrap().get(&token).copied()
+    }
+}
+
+impl Store for Memory {
+    fn submit(&self, job: Job) {
+        if self.defer.load(Ordering::Acquire) {
+            self.queue.lock().unwrap().push(job);
+        } else {
+            self.apply(job);
+        }
+    }
+
+    fn entries(&self, token: Token) -> Read<'_, Vec<Entry>> {
+        let snapshot: Vec<Entry> = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((t, _), _)| *t == token)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect();
+        self.reads.fetch_add(1, Ordering::AcqRel);
+        let hold = self.hold.swap(false, Ordering::AcqRel);
+        Box::pin(async move {
+            if hold {
+                self.held.notify_one();
+                self.release.notified().await;
+            }
+            Ok(snapshot)
+        })
+    }
+
+    fn due(&self, now: u64, limit: usize) -> Read<'_, Vec<Token>> {
+        let mut due: Vec<(u64, Token)> = self
+            .alarms
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(t, at)| (*at, *t))
+            .collect();
+        due.sort();
+        Box::pin(async move { Ok(due.into_iter().take(limit).map(|(_, t)| t).collect()) })
+    }
+
+    fn next_alarm(&self) -> Read<'_, Option<u64>> {
+        let next = self.alarms.lock().unwrap().values().min().copied();
+        Box::pin(async move { Ok(next) })
+    }
+
+    fn orphans(&self) -> Read<'_, Vec<Token>> {
+        let entries = self.entries.lock().unwrap();
+        let mut with_meta: Vec<Token> = entries
+            .keys()
+            .filter(|(_, k)| k == META_KEY)
+            .map(|(t, _)| *t)
+            .collect();
+        with_meta.sort();
+        let mut orphans: Vec<Token> = entries
+            .keys()
+            .map(|(t, _)| *t)
+            .filter(|t| with_meta.binary_search(t).is_err())
+            .collect();
+        orphans.dedup();
+        Box::pin(async move { Ok(orphans) })
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+
+    fn close(&self) {}
+}
+
+struct Fixture {
+    tokens: Arc<Tokens>,
+    store: Arc<Memory>,
+    time: Arc<AtomicU64>,
+}
+
+impl Fixture {
+    fn new(limits: Limits) -> Fixture {
+        let store = Arc::new(Memory::default());
+        let time = Arc::new(AtomicU64::new(T0));
+        let t = time.clone();
+        let tokens = Arc::new(Tokens::new(
+            store.clone(),
+            limits,
+            Arc::new(Alarms::default()),
+            Arc::new(move || t.load(Ordering::Acquire)),
+        ));
+        Fixture {
+            tokens,
+            store,
+            time,
+        }
+    }
+
+    /// Waits parked on `token` now.
+    fn parked(&self, token: Token) -> usize {
+        let now = self.time.load(Ordering::Acquire);
+        match self
+            .tokens
+            .cache
+            .with(token, now, |slot| slot.waiters.len())
+        {
+            Lookup::Found(n) => n,
+            Lookup::Missing(_) => 0,
+        }
+    }
+
+    fn at(&self, ms: u64) {
+        self.time.store(T0 + ms, Ordering::Release);
+    }
+
+    async fn mint(&self, seed: u8) -> Token {
+        let token = Token::from_random([seed; 16]);
+        assert_eq!(self.tokens.mint(token, 3).await, Ok(Minted::Minted));
+        token
+    }
+
+    async fn put(&self, token: Token, name: &str, query: &str) -> Response {
+        let key = format!("/{name}");
+        let request = RawRequest {
+            method: Method::Put,
+            key: &key,
+            query,
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: "value=x",
+        };
+        self.tokens.keys(token, request).await
+    }
+
+    async fn get(&self, token: Token, query: &str) -> Response {
+        let request = RawRequest {
+            query,
+            ..RawRequest::default()
+        };
+        self.tokens.keys(token, request).await
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        token_lifetime_secs: 100,
+        wait_timeout_secs: 10,
+        ..Limits::default()
+    }
+}
+
+fn members(r: &Response) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    v["node"]["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .map(|n| {
+                    n["key"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_failed_write_acknowledges_nothing_and_refuses_the_writes_queued_behind_it() {
+    let f = Fixture::new(limits());
+    let token = f.mint(1).await;
+    assert_eq!(f.put(token, "a", "prevExist=false").await.status, 201);
+    // Two writes applied in memory and handed over; the first fails on disk.
+    f.store.defer.store(true, Ordering::Release);
+    let (t1, t2) = (f.tokens.clone(), f.tokens.clone());
+    let b = tokio::spawn(async move { Fixture::put_with(&t1, token, "b").await });
+    let c = tokio::spawn(async move { Fixture::put_with(&t2, token, "c").await });
+    wait_until(|| f.store.queue.lock().unwrap().len() == 2).await;
+    f.store.fail.store(true, Ordering::Release);
+    f.store.flush();
+    f.store.fail.store(false, Ordering::Release);
+    f.store.defer.store(false, Ordering::Release);
+    for answer in [b.await.unwrap(), c.await.unwrap()] {
+        assert_eq!(answer.status, 503, "{answer:?}");
+    }
+    // The token left memory with what the store refused; read again, it has only "a", and the
+    // next write takes the index the refused one had.
+    assert_eq!(members(&f.get(token, "").await), ["a"]);
+    let d = f.put(token, "d", "prevExist=false").await;
+    assert_eq!((d.status, d.header("X-Etcd-Index")), (201, Some("3")));
+    assert_eq!(f.store.stored(token).len(), 4, "meta, the size, a and d");
+}
+
+impl Fixture {
+    async fn put_with(tokens: &Tokens, token: Token, name: &str) -> Response {
+        let key = format!("/{name}");
+        let request = RawRequest {
+            method: Method::Put,
+            key: &key,
+            query: "prevExist=false",
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: "value=x",
+        };
+        tokens.keys(token, request).await
+    }
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("timed out");
+}
+
+#[tokio::test]
+async fn a_read_that_raced_a_deletion_reads_again() {
+    let f = Fixture::new(limits());
+    let token = f.mint(2).await;
+    assert_eq!(f.put(token, "a", "prevExist=false").await.status, 201);
+    f.tokens.cache.removed(token);
+    // A request reads the token from the store, and a deletion lands before the read is done.
+    f.store.hold.store(true, Ordering::Release);
+    let tokens = f.tokens.clone();
+    let listing = tokio::spawn(async move { tokens.keys(token, RawRequest::default()).await });
+    f.store.held.notified().await;
+    f.tokens.delete(token).await.unwrap();
+    f.store.release.notify_one();
+    let answer = listing.await.unwrap();
+    assert_eq!(
+        answer.status, 404,
+        "the stale read was not served: {answer:?}"
+    );
+    assert!(f.store.reads.load(Ordering::Acquire) >= 2, "it read again");
+    assert_eq!(f.tokens.in_memory(), 0);
+}
+
+#[tokio::test]
+async fn idle_tokens_leave_memory_but_not_with_waits_or_unstored_writes() {
+    let f = Fixture::new(limits());
+    let token = f.mint(3).await;
+    assert_eq!(f.tokens.in_memory(), 0, "minting keeps nothing in memory");
+    f.get(token, "").await;
+    assert_eq!(f.tokens.in_memory(), 1);
+    f.at(IDLE_MS - 1);
+    assert_eq!(f.tokens.evict_idle(), 0);
+    f.at(IDLE_MS);
+    assert_eq!(f.tokens.evict_idle(), 1);
+    assert_eq!(f.tokens.in_memory(), 0);
+    // A parked wait keeps its token.
+    let tokens = f.tokens.clone();
+    let wait = tokio::spawn(async move {
+        let request = RawRequest {
+            query: "recursive=true&wait=true",
+            ..RawRequest::default()
+        };
+        tokens.keys(token, request).await
+    });
+    wait_until(|| f.parked(token) == 1).await;
+    f.at(3 * IDLE_MS);
+    assert_eq!(f.tokens.evict_idle(), 0, "a wait is parked");
+    // A write not stored yet keeps it too, and answers the wait only once stored.
+    f.store.defer.store(true, Ordering::Release);
+    let tokens = f.tokens.clone();
+    let put = tokio::spawn(async move { Fixture::put_with(&tokens, token, "a").await });
+    wait_until(|| f.store.queue.lock().unwrap().len() == 1).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!wait.is_finished(), "woken only once the write is stored");
+    f.at(5 * IDLE_MS);
+    f.store.flush();
+    let woke = wait.await.unwrap();
+    assert!(woke.body.contains("\"action\":\"create\""), "{woke:?}");
+    assert_eq!(put.await.unwrap().status, 201);
+    f.at(7 * IDLE_MS);
+    assert_eq!(f.tokens.evict_idle(), 1);
+}
+
+#[tokio::test]
+async fn the_alarm_moves_with_ttls_is_stored_again_once_fired_and_ends_the_token() {
+    let f = Fixture::new(limits());
+    let token = f.mint(4).await;
+    let end = T0 + 100_000;
+    assert_eq!(f.store.alarm(token), Some(end));
+    f.at(1_000);
+    assert_eq!(f.put(token, "t", "ttl=5").await.status, 201);
+    assert_eq!(
+        f.store.alarm(token),
+        Some(T0 + 6_000),
+        "the TTL comes first"
+    );
+    // It fires: the TTL expires with an event, and the alarm goes back to the token's end.
+    f.at(6_000);
+    f.tokens.alarm(token).await.unwrap();
+    assert_eq!(f.store.alarm(token), Some(end));
+    assert!(members(&f.get(token, "").await).is_empty());
+    // Out of memory, a stale alarm firing finds nothing due and stores the alarm again.
+    f.at(6_000 + IDLE_MS);
+    f.tokens.evict_idle();
+    f.store.alarms.lock().unwrap().insert(token, T0 + 7_000);
+    f.tokens.alarm(token).await.unwrap();
+    assert_eq!(f.store.alarm(token), Some(end));
+    // At its end: a parked wait ends idle with the token's index, then everything is deleted.
+    let tokens = f.tokens.clone();
+    let wait = tokio::spawn(async move {
+        let request = RawRequest {
+            query: "recursive=true&wait=true",
+            ..RawRequest::default()
+        };
+        tokens.keys(token, request).await
+    });
+    wait_until(|| f.parked(token) == 1).await;
+    f.at(100_000);
+    f.tokens.alarm(token).await.unwrap();
+    let ended = wait.await.unwrap();
+    assert_eq!(
+        (
+            ended.status,
+            ended.body.as_str(),
+            ended.header("X-Etcd-Index")
+        ),
+        (200, "", Some("3"))
+    );
+    assert!(f.store.stored(token).is_empty());
+    assert_eq!(f.store.alarm(token), None);
+    assert_eq!(f.get(token, "").await.status, 404);
+}
+
+#[tokio::test]
+async fn waits_end_at_the_cores_deadline_and_at_shutdown_with_the_index() {
+    let f = Fixture::new(limits());
+    let token = f.mint(5).await;
+    let tokens = f.tokens.clone();
+    let wait = tokio::spawn(async move {
+        let request = RawRequest {
+            query: "recursive=true&wait=true",
+            ..RawRequest::default()
+        };
+        tokens.keys(token, request).await
+    });
+    wait_until(|| f.parked(token) == 1).await;
+    f.at(9_999);
+    f.tokens.end_idle_waits();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!wait.is_finished(), "before its deadline");
+    f.at(10_000);
+    f.tokens.end_idle_waits();
+    let idle = wait.await.unwrap();
+    assert_eq!(
+        (idle.status, idle.body.as_str(), idle.header("X-Etcd-Index")),
+        (200, "", Some("1"))
+    );
+    // At shutdown every wait ends, and a new one ends at once.
+    let tokens = f.tokens.clone();
+    let wait = tokio::spawn(async move {
+        let request = RawRequest {
+            query: "recursive=true&wait=true",
+            ..RawRequest::default()
+        };
+        tokens.keys(token, request).await
+    });
+    wait_until(|| f.parked(token) == 1).await;
+    f.tokens.end_waits();
+    assert_eq!(wait.await.unwrap().body, "");
+    let r = f.get(token, "recursive=true&wait=true").await;
+    assert_eq!((r.status, r.body.as_str()), (200, ""));
+}
+
+#[tokio::test]
+async fn events_without_meta_are_deleted_at_start_and_when_met() {
+    let f = Fixture::new(limits());
+    let (a, b) = (Token::from_random([6; 16]), Token::from_random([7; 16]));
+    for token in [a, b] {
+        let (_, mut effects): (TokenState, Effects) = TokenState::mint(token, 3, T0, &limits());
+        effects.store.retain(|(k, _)| k != META_KEY);
+        f.store
+            .write(&Job {
+                token,
+                ops: Op::from_effects(&mut effects),
+                mint: false,
+                gate: Arc::default(),
+                seq: 1,
+            })
+            .unwrap();
+    }
+    // Met by a request: deleted, and answered as a token never minted.
+    assert_eq!(f.get(a, "").await.status, 404);
+    assert!(f.store.stored(a).is_empty());
+    // The rest, at start.
+    assert_eq!(f.tokens.purge_orphans().await, Ok(1));
+    assert!(f.store.stored(b).is_empty());
+    assert_eq!(f.store.alarm(b), None);
+}
+
+#[tokio::test]
+async fn a_taken_token_is_told_apart_from_storage_trouble() {
+    let f = Fixture::new(limits());
+    let token = f.mint(8).await;
+    assert_eq!(f.tokens.mint(token, 3).await, Ok(Minted::Taken));
+    f.store.fail.store(true, Ordering::Release);
+    let other = Token::from_random([9; 16]);
+    assert!(f.tokens.mint(other, 3).await.is_err());
+    f.store.fail.store(false, Ordering::Release);
+    assert_eq!(f.get(other, "").await.status, 404, "nothing was stored");
+}
