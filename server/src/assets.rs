@@ -1,18 +1,30 @@
 //! The browser app (`frontend/dist`), read into memory at start: a few files, the largest the
-//! app's wasm. Each is served with its content type and the headers of the app's `_headers`
-//! file, by `shared::assets`' rules, as the Worker's static assets serve them.
+//! app's wasm. Each is served with the headers `shared::assets::headers` gives it (its content
+//! type, its cache rule, the app's `_headers` file), as the Worker's static assets serve them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use bytes::Bytes;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use shared::assets::{content_type, file_for, HeaderRules};
+use shared::assets::{file_for, headers, HeaderRules};
+
+use crate::http::Outgoing;
 
 pub struct Asset {
     pub body: Bytes,
-    /// Built once here; a later header of the same name replaces an earlier one.
-    pub headers: HeaderMap,
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+}
+
+impl Asset {
+    /// The answer serving it (the body is shared, not copied).
+    pub fn outgoing(&self) -> Outgoing {
+        Outgoing {
+            status: 200,
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -49,35 +61,26 @@ impl Assets {
                 if file_for(&url).as_deref() != Some(rel.as_str()) {
                     continue;
                 }
-                let mut pairs = vec![
-                    ("Content-Type".to_string(), content_type(&rel).to_string()),
-                    (
-                        "Cache-Control".to_string(),
-                        "public, max-age=0, must-revalidate".to_string(),
-                    ),
-                ];
-                pairs.extend(rules.for_path(&url));
-                if rel == "index.html" {
-                    pairs.extend(rules.for_path("/"));
-                }
-                let mut headers = HeaderMap::new();
-                for (name, value) in pairs {
-                    match (
-                        HeaderName::from_bytes(name.as_bytes()),
-                        HeaderValue::from_str(&value),
-                    ) {
-                        (Ok(n), Ok(v)) => {
-                            headers.insert(n, v);
-                        }
-                        _ => {
-                            let bad =
-                                format!("{name}: {value} in {}", dir.join("_headers").display());
-                            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, bad));
-                        }
+                let mut checked = Vec::new();
+                for (name, value) in headers(&rel, &rules) {
+                    let bad = |b: u8| b.is_ascii_control() && b != b'\t';
+                    if name.is_empty()
+                        || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+                        || value.bytes().any(bad)
+                    {
+                        let bad = format!("{name}: {value} in {}", dir.join("_headers").display());
+                        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, bad));
                     }
+                    checked.push((Cow::Owned(name), Cow::Owned(value)));
                 }
                 let body = Bytes::from(std::fs::read(&path)?);
-                files.insert(rel, Asset { body, headers });
+                files.insert(
+                    rel,
+                    Asset {
+                        body,
+                        headers: checked,
+                    },
+                );
             }
         }
         Ok(Assets { files })

@@ -8,6 +8,7 @@ mod cli;
 mod gate;
 mod grpc;
 mod handler;
+mod http;
 mod listener;
 mod now;
 mod relay;
@@ -19,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
-use hyper::header::HeaderName;
 use shared::rate::Limiter;
 use tokio::sync::watch;
 
@@ -43,18 +43,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let proxy_header = match cli
-        .trusted_proxy_header
-        .as_deref()
-        .map(HeaderName::try_from)
-    {
-        None => None,
-        Some(Ok(h)) => Some(h),
-        Some(Err(e)) => {
-            eprintln!("rendezvous: --trusted-proxy-header: {e}");
+    let proxy_header = cli.trusted_proxy_header.clone();
+    if let Some(h) = &proxy_header {
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if h.is_empty() || !h.bytes().all(token) {
+            eprintln!("rendezvous: --trusted-proxy-header: {h:?} is not a header name");
             return ExitCode::from(2);
         }
-    };
+    }
     if let Err(why) = raise_open_file_limit() {
         eprintln!("rendezvous: the open-file limit: {why}");
     }
@@ -74,7 +70,7 @@ fn main() -> ExitCode {
     runtime.block_on(run(cli, settings, proxy_header))
 }
 
-async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderName>) -> ExitCode {
+async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>) -> ExitCode {
     let listener = match listener::bind(cli.listen) {
         Ok(l) => l,
         Err(e) => {
@@ -165,12 +161,14 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<HeaderNa
         tokens,
         assets,
         trusted_proxy_header: proxy_header,
-        body_timeout: Duration::from_secs(cli.body_timeout_seconds),
         listen,
     });
     let limits = listener::Limits {
         max_connections: cli.max_connections,
-        header_timeout: Duration::from_secs(cli.header_timeout_seconds.max(1)),
+        timeouts: http::connection::Timeouts {
+            header: Duration::from_secs(cli.header_timeout_seconds.max(1)),
+            body: Duration::from_secs(cli.body_timeout_seconds.max(1)),
+        },
     };
     listener::serve(listener, app, limits, stopped).await;
     // Every answer is out; store what is queued and close the database.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dispatch;
 pub mod form;
 pub mod http;
+pub mod http1;
 pub mod inspect;
 pub mod ledger;
 pub mod lifecycle;

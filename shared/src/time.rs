@@ -16,6 +16,23 @@ pub fn rfc3339(unix_ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}Z")
 }
 
+/// Formats Unix milliseconds as HTTP's `Date` writes them (IMF-fixdate, RFC 9110 5.6.7):
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(unix_ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = unix_ms / 1000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    let weekday = DAYS[usize::try_from(days % 7).unwrap_or(0)];
+    let month = MONTHS[usize::try_from(m - 1).unwrap_or(0)];
+    let (hh, mm, ss) = (rem / 3600, rem / 60 % 60, rem % 60);
+    format!("{weekday}, {d:02} {month} {y:04} {hh:02}:{mm:02}:{ss:02} GMT")
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), by the eras method:
 /// 400-year eras of 146097 days, years counted from March so the leap day falls last.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -116,6 +133,13 @@ pub fn human_until(left_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400_999), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
 
     #[test]
     fn spans_read_as_people_write_them() {
