@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use shared::http::Method;
 use shared::registry::{Answer, Registry};
 use shared::v2::{Action, KeysRequest};
 use shared::{Limits, Token};
@@ -14,11 +15,11 @@ fuzz_target!(|data: &[u8]| {
         .split(|&b| b == 0)
         .map(|s| String::from_utf8_lossy(s).into_owned());
     let method = match f.next().unwrap_or_default().len() % 5 {
-        0 => "GET",
-        1 => "PUT",
-        2 => "DELETE",
-        3 => "HEAD",
-        _ => "POST",
+        0 => Method::Get,
+        1 => Method::Put,
+        2 => Method::Delete,
+        3 => Method::Head,
+        _ => Method::Post,
     };
     let key = f.next().unwrap_or_default();
     let query = f.next().unwrap_or_default();
@@ -34,8 +35,15 @@ fuzz_target!(|data: &[u8]| {
     let mut r = Registry::new(Token::from_random([1; 16]), limits);
     r.mint(3, 1_000).unwrap();
     for name in ["a", "b"] {
-        let put =
-            KeysRequest::parse("PUT", &format!("/{name}"), "prevExist=false", None, "", 1).unwrap();
+        let put = KeysRequest::parse(
+            Method::Put,
+            &format!("/{name}"),
+            "prevExist=false",
+            None,
+            "",
+            1,
+        )
+        .unwrap();
         r.handle(&put, 1_000);
     }
     let req = match KeysRequest::parse(method, &key, &query, ct.as_deref(), &body, r.index()) {
@@ -66,8 +74,9 @@ fuzz_target!(|data: &[u8]| {
                     reply.status
                 );
             }
-            Answer::Parked(id) => {
-                r.cancel_wait(id);
+            Answer::Parked(parked) => {
+                assert!(parked.until > now, "a wait ends after it parked");
+                r.cancel_wait(parked.id);
             }
         }
     }

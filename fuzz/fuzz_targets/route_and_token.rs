@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use shared::form::{encode, Form};
 use shared::route::{route, Route};
-use shared::size::parse_size;
+use shared::mint::size::parse_size;
 use shared::Token;
 
 fuzz_target!(|data: &[u8]| {
