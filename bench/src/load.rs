@@ -295,30 +295,10 @@ impl RawGet {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }
             got.extend_from_slice(&buf[..n]);
-            if let Some(answer) = complete(&got) {
-                return Ok(answer);
+            if let Some(answer) = rendezvous_e2e::http::complete(&got) {
+                return Ok((answer.status, answer.body(&got).to_vec()));
             }
         }
-    }
-}
-
-/// The status and body of a whole HTTP/1.1 answer in `got`, if it is all there.
-fn complete(got: &[u8]) -> Option<(u16, Vec<u8>)> {
-    let end = got.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&got[..end]).ok()?.to_ascii_lowercase();
-    let status = head.get(9..12)?.parse().ok()?;
-    let body = &got[end + 4..];
-    let length = head.lines().find_map(|l| l.strip_prefix("content-length:"));
-    match length {
-        Some(len) => {
-            let len: usize = len.trim().parse().ok()?;
-            (body.len() >= len).then(|| (status, body[..len].to_vec()))
-        }
-        // Chunked (etcd flushes a wait's headers before its event): done at the last chunk.
-        None if head.contains("transfer-encoding: chunked") => body
-            .ends_with(b"0\r\n\r\n")
-            .then(|| (status, body.to_vec())),
-        None => Some((status, body.to_vec())),
     }
 }
 

@@ -133,7 +133,7 @@ fn main() {
 /// waits), against a service already running, for profiling its hot path.
 fn probe(base: &str) {
     let rt = load::runtime();
-    let new = format!("{base}/new?size=3");
+    let new = rendezvous_e2e::new_url(base, 3);
     if std::env::args().any(|a| a == "--wakeup") {
         for _ in 0..3 {
             let url = load::many(&rt, 1, 1, {

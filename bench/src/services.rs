@@ -112,7 +112,7 @@ impl Services {
         let native_vars = [VARS[0], VARS[1], ("GRPC_LISTEN", NATIVE_GRPC)];
         let native = Service::start_at(Shell::Native, 18800, &dir.join("native"), &native_vars);
         rendezvous_e2e::eventually("the classic stack", Duration::from_secs(30), || {
-            rendezvous_e2e::http::try_send("GET", &format!("{CLASSIC}/new?size=3"), None, None)
+            rendezvous_e2e::http::try_send("GET", &rendezvous_e2e::new_url(CLASSIC, 3), None, None)
                 .ok()
                 .filter(|r| r.status == 200)
         });
@@ -171,7 +171,7 @@ impl Services {
                 urls
             }
             _ => {
-                let new = format!("{}/new?size={size}", self.base(kind));
+                let new = rendezvous_e2e::new_url(&self.base(kind), size as u64);
                 let urls: Vec<String> = load::many(rt, n, 16, move |_| ("GET", new.clone(), None))
                     .into_iter()
                     .map(|u| u.trim().to_string())

@@ -437,7 +437,7 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
         native.pid().expect("running"),
         &native_dir,
         &|| {
-            let new = format!("{base}/new?size=3");
+            let new = rendezvous_e2e::new_url(&base, 3);
             load::many(rt, 100_000, 64, move |_| ("GET", new.clone(), None));
         },
     );
@@ -465,7 +465,7 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
     let workerd = Workerd::start(18803, &workerd_dir, &VARS);
     let base = workerd.base();
     row(Kind::Workerd, 2_000, workerd.pid(), &workerd_dir, &|| {
-        let new = format!("{base}/new?size=3");
+        let new = rendezvous_e2e::new_url(&base, 3);
         load::many(rt, 2_000, 16, move |_| ("GET", new.clone(), None));
     });
     drop(workerd);

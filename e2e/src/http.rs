@@ -158,20 +158,24 @@ impl Raw {
         self.stream.set_read_timeout(Some(within)).expect("timeout");
         let mut got = Vec::new();
         let mut buf = [0u8; 8192];
+        let mut status = None;
         loop {
             match self.stream.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
-            if complete(&got) {
+            if let Some(answer) = complete(&got) {
+                status = Some(answer.status);
+                got.truncate(answer.end);
                 break;
             }
         }
         let text = String::from_utf8_lossy(&got).to_string();
-        let status = text
-            .strip_prefix("HTTP/1.1 ")
-            .and_then(|r| r.get(..3))
-            .and_then(|c| c.parse().ok());
+        let status = status.or_else(|| {
+            text.strip_prefix("HTTP/1.1 ")
+                .and_then(|r| r.get(..3))
+                .and_then(|c| c.parse().ok())
+        });
         (status, text)
     }
 
@@ -195,22 +199,54 @@ impl Raw {
     }
 }
 
-/// Whether `got` holds a whole answer with a `content-length` body.
-fn complete(got: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(got);
-    let Some(end) = text.find("\r\n\r\n") else {
-        return false;
+/// A whole HTTP/1.1 answer found at the start of some bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// Where its body starts and where the answer ends.
+    pub body_start: usize,
+    pub end: usize,
+}
+
+impl Answer {
+    /// Its body as sent (chunk sizes and all, when chunked), of the bytes it was found in.
+    pub fn body<'a>(&self, got: &'a [u8]) -> &'a [u8] {
+        &got[self.body_start..self.end]
+    }
+}
+
+/// The answer at the start of `got` if all of it has arrived: the one framing reader of the
+/// tests' and the benchmark's raw clients. A body is delimited by its `Content-Length`, or, when
+/// chunked (etcd flushes a wait's headers before its event), by its last chunk; an answer with
+/// neither ends with its head.
+pub fn complete(got: &[u8]) -> Option<Answer> {
+    let head_end = got.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&got[..head_end])
+        .ok()?
+        .to_ascii_lowercase();
+    let status = head.get(9..12)?.parse().ok()?;
+    let body_start = head_end + 4;
+    let length = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == "content-length").then(|| v.trim().parse::<usize>().ok())?
+    });
+    let end = match length {
+        Some(len) => body_start + len,
+        None if head.contains("transfer-encoding: chunked") => {
+            let mut chunked = shared::http1::chunked::Chunked::default();
+            let used = chunked.feed(&got[body_start..], |_| {}).ok()?;
+            if !chunked.done() {
+                return None;
+            }
+            body_start + used
+        }
+        None => body_start,
     };
-    let length = text[..end]
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    got.len() >= end + 4 + length
+    (got.len() >= end).then_some(Answer {
+        status,
+        body_start,
+        end,
+    })
 }
 
 /// One request on a fresh connection: the status the server answered, if any, and its text.

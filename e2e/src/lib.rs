@@ -80,6 +80,31 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, Option<Service>> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The shared service's base URL (`http://127.0.0.1:<port>`).
+pub fn base(w: &Shared) -> String {
+    lock(w).as_ref().expect("started").base()
+}
+
+/// Mints a token of `size` on the shared service: its discovery URL.
+pub fn mint(w: &Shared, size: u64) -> String {
+    lock(w).as_ref().expect("started").mint(size)
+}
+
+/// The shell the shared service runs in.
+pub fn shell(w: &Shared) -> Shell {
+    lock(w).as_ref().expect("started").shell()
+}
+
+/// A fresh scratch folder for `case` on the shared service's shell.
+pub fn scratch_for(w: &Shared, case: &str) -> std::path::PathBuf {
+    scratch(&format!("{case}-{}", shell(w).name()))
+}
+
+/// `/new?size=N` of the service at `base`.
+pub fn new_url(base: &str, size: u64) -> String {
+    format!("{base}/new?size={size}")
+}
+
 /// One shared service per chosen shell (on `port` plus the shell's offset, state in a scratch
 /// folder named `name` and the shell), started if the tests are on.
 pub fn per_shell(port: u16, name: &str, vars: &[(&str, &str)]) -> Vec<(Shell, Shared)> {

@@ -195,7 +195,7 @@ impl Service {
 
     /// Mints a token of `size` and returns its discovery URL.
     pub fn mint(&self, size: u64) -> String {
-        let r = crate::http::get(&format!("{}/new?size={size}", self.base()));
+        let r = crate::http::get(&crate::new_url(&self.base(), size));
         assert_eq!(r.status, 200, "minting: {r:?}");
         r.body
     }

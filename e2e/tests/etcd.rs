@@ -7,16 +7,11 @@ use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{
     race_to_three, registered, registered_peers, Member, Release, HEALTHY_WITHIN,
 };
-use rendezvous_e2e::{eventually, lock, scratch, Shared};
-
-fn mint(w: &Shared, size: u64) -> String {
-    lock(w).as_ref().unwrap().mint(size)
-}
+use rendezvous_e2e::{eventually, lock, mint, scratch_for, Shared};
 
 /// A scratch folder of this case, release and shell.
 fn dir(w: &Shared, case: &str, r: Release) -> std::path::PathBuf {
-    let shell = lock(w).as_ref().unwrap().shell();
-    scratch(&format!("etcd-{case}-{r:?}-{}", shell.name()))
+    scratch_for(w, &format!("etcd-{case}-{r:?}"))
 }
 
 fn members(dir: &std::path::Path, r: Release, base: u16, url: &str, n: u16) -> Vec<Member> {

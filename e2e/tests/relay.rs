@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use libtest_mimic::Failed;
 use rendezvous_e2e::http::{get, send};
 use rendezvous_e2e::upstream::{self, LARGE, LISTED, LISTING, MOVED_AWAY, MOVED_HERE, SLOW};
-use rendezvous_e2e::{lock, Shared};
+use rendezvous_e2e::{base, Shared};
 
 /// The stand-in upstream's port; the shells may read only from it (over http).
 const UPSTREAM: u16 = 19830;
 const PER_MINUTE: u64 = 40;
 
 fn relay(w: &Shared, url: &str) -> rendezvous_e2e::http::Resp {
-    let base = lock(w).as_ref().unwrap().base();
+    let base = base(w);
     get(&format!("{base}/relay?url={}", shared::form::encode(url)))
 }
 
@@ -76,7 +76,7 @@ fn paths_that_are_not_a_token_are_refused(w: &Shared) -> Result<(), Failed> {
         assert_eq!(r.status, 400, "{path}: {r:?}");
         assert!(r.body.contains("token"), "{path}: {}", r.body);
     }
-    let base = lock(w).as_ref().unwrap().base();
+    let base = base(w);
     let r = get(&format!("{base}/relay"));
     assert!(r.status == 400 && r.body.contains("?url="), "{r:?}");
     let r = get(&format!("{base}/relay?url=not-a-url"));
@@ -85,7 +85,7 @@ fn paths_that_are_not_a_token_are_refused(w: &Shared) -> Result<(), Failed> {
 }
 
 fn only_get_is_relayed(w: &Shared) -> Result<(), Failed> {
-    let base = lock(w).as_ref().unwrap().base();
+    let base = base(w);
     let url = format!(
         "{base}/relay?url={}",
         shared::form::encode(&upstream_url(&format!("/{LISTED}")))
@@ -140,7 +140,7 @@ fn too_many_reads_from_one_client_get_429(w: &Shared) -> Result<(), Failed> {
         refused.body
     );
     // Minting is counted apart.
-    let base = lock(w).as_ref().unwrap().base();
+    let base = base(w);
     assert_eq!(get(&format!("{base}/new?size=3")).status, 200);
     Ok(())
 }
