@@ -542,12 +542,14 @@ fn progress(at: &str, prefix: &str, base: i64) -> Option<i64> {
     Some(digits.parse::<i64>().ok()? - base)
 }
 
-fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> {
+/// A real etcd 3.5.1 on 127.0.0.1:19840, the judge of the differential runs; stopped when
+/// dropped.
+fn judge_etcd(case: &str) -> rendezvous_e2e::process::Group {
     let etcd = std::env::var("ETCD35_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| rendezvous_e2e::root().join(".tools/etcd-v3.5.1/etcd"));
-    let dir = scratch("v3-differential");
-    let real = "127.0.0.1:19840";
+    let dir = scratch(&format!("v3-{case}-judge"));
+    let real = JUDGE_ETCD;
     let mut cmd = Command::new(etcd);
     cmd.args(["--name", "judge", "--data-dir"])
         .arg(dir.join("judge.etcd"))
@@ -564,12 +566,21 @@ fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> 
             "http://127.0.0.1:19841",
         ])
         .args(["--initial-cluster", "judge=http://127.0.0.1:19841"]);
-    let _judge = rendezvous_e2e::process::Group::spawn(cmd, &dir.join("judge.log"), "etcd 3.5");
+    let judge = rendezvous_e2e::process::Group::spawn(cmd, &dir.join("judge.log"), "etcd 3.5");
     rendezvous_e2e::eventually("etcd 3.5 to serve", Duration::from_secs(30), || {
         etcdctl(&[&format!("--endpoints={real}"), "endpoint", "health"])
             .0
             .then_some(())
     });
+    judge
+}
+
+/// Where the judge listens for clients.
+const JUDGE_ETCD: &str = "127.0.0.1:19840";
+
+fn a_member_reads_the_same_here_as_from_a_real_etcd_3_5() -> Result<(), Failed> {
+    let _judge = judge_etcd("differential");
+    let real = JUDGE_ETCD;
     let (n, _, prefix) = start("differential");
     let ours = GRPC;
     // On etcd the operator writes the size; here /new did.
@@ -869,8 +880,158 @@ fn a_watch_asked_again_at_once_is_refused_once_a_second() -> Result<(), Failed> 
     Ok(())
 }
 
+/// What a watch stream answers to one request, as compared: id, created, canceled, reason;
+/// `None` when it answers nothing (etcd ignores a cancel of an id it does not have).
+type Said = Option<(i64, bool, bool, String)>;
+
+/// Sends each of `requests` on one watch stream to `endpoint`, reading its answer (or noting
+/// none within a second), then puts a member and waits for its event: the stream serves on.
+fn watch_ids_at(endpoint: &str, prefix: &str, requests: &[WatchReq]) -> Vec<Said> {
+    use rendezvous_e2e::sim_v3::etcdserverpb::kv_client::KvClient;
+    use rendezvous_e2e::sim_v3::etcdserverpb::watch_client::WatchClient;
+    use rendezvous_e2e::sim_v3::etcdserverpb::watch_request::RequestUnion;
+    use rendezvous_e2e::sim_v3::etcdserverpb::{
+        PutRequest, WatchCancelRequest, WatchCreateRequest, WatchProgressRequest, WatchRequest,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let url = format!("http://{endpoint}");
+        let key = format!("{prefix}/members/").into_bytes();
+        let message = |req: &WatchReq| {
+            let union = match *req {
+                WatchReq::Create(id) => RequestUnion::CreateRequest(WatchCreateRequest {
+                    range_end: shared::v3::key::prefix_end(&key),
+                    key: key.clone(),
+                    watch_id: id,
+                    ..WatchCreateRequest::default()
+                }),
+                WatchReq::Cancel(id) => {
+                    RequestUnion::CancelRequest(WatchCancelRequest { watch_id: id })
+                }
+                WatchReq::Progress => RequestUnion::ProgressRequest(WatchProgressRequest {}),
+            };
+            WatchRequest {
+                request_union: Some(union),
+            }
+        };
+        let mut client = WatchClient::connect(url.clone()).await.expect("a channel");
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        // etcd's server sends the stream's headers with its first answer: ask before waiting.
+        tx.send(message(&requests[0])).await.unwrap();
+        let mut answers = client
+            .watch(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .expect("a stream")
+            .into_inner();
+        let mut said = Vec::new();
+        for (i, req) in requests.iter().enumerate() {
+            if i > 0 {
+                tx.send(message(req)).await.unwrap();
+            }
+            // A refused create is answered after a second here; an unknown cancel never.
+            let within = Duration::from_millis(match req {
+                WatchReq::Cancel(_) => 1_000,
+                _ => 5_000,
+            });
+            said.push(
+                match tokio::time::timeout(within, answers.message()).await {
+                    Err(_) => None,
+                    Ok(answer) => {
+                        let a = answer.expect("the stream goes on").expect("an answer");
+                        Some((a.watch_id, a.created, a.canceled, a.cancel_reason))
+                    }
+                },
+            );
+        }
+        // The stream serves on: a member's put reaches it.
+        let mut kv = KvClient::connect(url).await.expect("a channel");
+        let member = [key.as_slice(), b"0a1b2c3d4e5f6a7b"].concat();
+        kv.put(PutRequest {
+            key: member,
+            value: b"m1=http://10.0.0.1:2380".to_vec(),
+            ..PutRequest::default()
+        })
+        .await
+        .expect("a put");
+        let event = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                let a = answers
+                    .message()
+                    .await
+                    .expect("the stream")
+                    .expect("an answer");
+                if !a.events.is_empty() {
+                    return a;
+                }
+            }
+        })
+        .await
+        .expect("an event within 5 s");
+        assert!(event.watch_id != -1, "{event:?}");
+        said
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum WatchReq {
+    Create(i64),
+    Cancel(i64),
+    Progress,
+}
+
+fn watch_ids_are_given_and_refused_as_etcd_3_5_gives_them() -> Result<(), Failed> {
+    use WatchReq::*;
+    let _judge = judge_etcd("watch-ids");
+    let (n, _, prefix) = start("watch-ids");
+    // A client's own ids (the largest, a negative one), the stream's own (0), an id twice,
+    // cancels of an unknown and a known id, the known one made again, and a progress request.
+    let requests = [
+        Create(i64::MAX),
+        Create(0),
+        Create(-7),
+        Create(0),
+        Create(5),
+        Create(5),
+        Create(0),
+        Cancel(99),
+        Cancel(5),
+        Create(5),
+        Create(0),
+        Progress,
+    ];
+    let theirs = watch_ids_at(JUDGE_ETCD, &prefix, &requests);
+    let here = watch_ids_at(GRPC, &prefix, &requests);
+    let shown: Vec<String> = requests
+        .iter()
+        .zip(&theirs)
+        .map(|(r, s)| format!("{r:?} -> {s:?}"))
+        .collect();
+    assert_eq!(here, theirs, "ours vs etcd 3.5.1:\n{}", shown.join("\n"));
+    for line in &shown {
+        println!("    {line}");
+    }
+    // What etcd did, as the core's unit tests expect it.
+    assert_eq!(theirs[0].as_ref().map(|s| s.0), Some(i64::MAX));
+    assert_eq!(theirs[1].as_ref().map(|s| s.0), Some(0));
+    assert_eq!(
+        theirs[5],
+        Some((
+            -1,
+            true,
+            true,
+            "mvcc: duplicate watch ID provided on the WatchStream".into()
+        ))
+    );
+    assert_eq!(theirs[7], None, "an unknown cancel is not answered");
+    drop(n);
+    Ok(())
+}
+
 fn main() {
-    let cases: [(&str, rendezvous_e2e::NativeCase); 10] = [
+    let cases: [(&str, rendezvous_e2e::NativeCase); 11] = [
         (
             "an_etcdctl_session_reads_and_registers_like_a_member",
             an_etcdctl_session_reads_and_registers_like_a_member,
@@ -910,6 +1071,10 @@ fn main() {
         (
             "a_watch_asked_again_at_once_is_refused_once_a_second",
             a_watch_asked_again_at_once_is_refused_once_a_second,
+        ),
+        (
+            "watch_ids_are_given_and_refused_as_etcd_3_5_gives_them",
+            watch_ids_are_given_and_refused_as_etcd_3_5_gives_them,
         ),
     ];
     // Every case with each etcdctl; the racing members and raw frames need no judge, but the
