@@ -9,6 +9,13 @@ LIMIT=$((3 * 1024 * 1024)) # Cloudflare Workers free plan: 3 MiB after compressi
 
 say() { printf '[deploy] %s\n' "$*"; }
 
+# The tests' storage hooks let anyone damage any token: never in a deployment.
+production_vars=$(sed -n '/^\[env.production.vars\]/,/^\[/p' wrangler.toml)
+if printf '%s\n' "$production_vars" | grep -Eq '^[[:space:]]*TEST_STORAGE_HOOKS[[:space:]]*=[[:space:]]*"(1|true)"'; then
+  say "[env.production.vars] turns TEST_STORAGE_HOOKS on: the tests' storage hooks never go to production"
+  exit 1
+fi
+
 if [ "${1:-}" = check ]; then
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT

@@ -201,14 +201,14 @@ impl Raw {
 
 /// A whole HTTP/1.1 answer found at the start of some bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct Framed {
     pub status: u16,
     /// Where its body starts and where the answer ends.
     pub body_start: usize,
     pub end: usize,
 }
 
-impl Answer {
+impl Framed {
     /// Its body as sent (chunk sizes and all, when chunked), of the bytes it was found in.
     pub fn body<'a>(&self, got: &'a [u8]) -> &'a [u8] {
         &got[self.body_start..self.end]
@@ -219,7 +219,7 @@ impl Answer {
 /// tests' and the benchmark's raw clients. A body is delimited by its `Content-Length`, or, when
 /// chunked (etcd flushes a wait's headers before its event), by its last chunk; an answer with
 /// neither ends with its head.
-pub fn complete(got: &[u8]) -> Option<Answer> {
+pub fn complete(got: &[u8]) -> Option<Framed> {
     let head_end = got.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&got[..head_end])
         .ok()?
@@ -242,7 +242,7 @@ pub fn complete(got: &[u8]) -> Option<Answer> {
         }
         None => body_start,
     };
-    (got.len() >= end).then_some(Answer {
+    (got.len() >= end).then_some(Framed {
         status,
         body_start,
         end,

@@ -9,7 +9,7 @@ use crate::inspector::state::{Shown, Via};
 use crate::page;
 
 /// What a GET answered: status, `X-Etcd-Index`, body.
-pub struct Answer {
+pub struct Fetched {
     pub status: u16,
     pub etcd_index: Option<u64>,
     /// Whether the relay says this is the upstream's own answer (`X-Relay-Upstream`).
@@ -19,7 +19,7 @@ pub struct Answer {
 
 /// A GET from the page. The error is the browser's: no answer, or one it would not hand over
 /// (CORS).
-pub async fn get(url: &str) -> Result<Answer, String> {
+pub async fn get(url: &str) -> Result<Fetched, String> {
     let resp = Request::get(url)
         .send()
         .await
@@ -31,7 +31,7 @@ pub async fn get(url: &str) -> Result<Answer, String> {
     let from_upstream = resp.headers().get(shared::relay::UPSTREAM_HEADER).is_some();
     let status = resp.status();
     let body = resp.text().await.map_err(|e| e.to_string())?;
-    Ok(Answer {
+    Ok(Fetched {
         status,
         etcd_index,
         from_upstream,
@@ -71,7 +71,7 @@ pub enum ReadError {
 }
 
 /// A GET of `url`, through the relay when `via` says so.
-async fn read(url: &str, via: Via) -> Result<Answer, String> {
+async fn read(url: &str, via: Via) -> Result<Fetched, String> {
     match via {
         Via::Relay => get(&format!("/relay?url={}", shared::form::encode(url))).await,
         _ => get(url).await,
@@ -133,7 +133,7 @@ pub async fn read_registry(
 }
 
 /// A relay answer that is the relay's own refusal, not the upstream's (it names no upstream).
-fn relay_refused(a: &Answer) -> bool {
+fn relay_refused(a: &Fetched) -> bool {
     a.status >= 400 && !a.from_upstream
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::v3::watch::{
-    CreateRequest, Created, Polled, Stream, WatchResponse as Answer, RETRY_AFTER_TROUBLE_MS,
+    self as core, CreateRequest, Created, Polled, Stream, RETRY_AFTER_TROUBLE_MS,
     WATCH_REFUSAL_PAUSE_MS,
 };
 use shared::v3::WatchEvent;
@@ -113,7 +113,7 @@ impl Driver {
         }
     }
 
-    async fn send(&self, answer: Answer) -> Result<(), Stop> {
+    async fn send(&self, answer: core::WatchResponse) -> Result<(), Stop> {
         self.tx
             .send(Ok(message(answer)))
             .await
@@ -243,7 +243,7 @@ fn create_request(c: WatchCreateRequest) -> CreateRequest {
     }
 }
 
-fn message(a: Answer) -> WatchResponse {
+fn message(a: core::WatchResponse) -> WatchResponse {
     WatchResponse {
         header: header(a.revision),
         watch_id: a.watch_id,
