@@ -5,6 +5,7 @@
 
 use crate::http::Method;
 use crate::route::split_url;
+use crate::v2::RawRequest;
 use crate::Token;
 
 /// The origin every call's URL is written under: it never leaves the Worker.
@@ -12,14 +13,8 @@ const ORIGIN: &str = "https://registry";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    /// A keys request, as the client sent it (`key` is the path below the token).
-    Keys {
-        method: Method,
-        key: String,
-        query: String,
-        content_type: Option<String>,
-        body: String,
-    },
+    /// A keys request, as the client sent it.
+    Keys(Keys),
     /// Mint the token with this size.
     Mint { size: u64 },
     /// `GET /ledger/<token>`.
@@ -30,6 +25,29 @@ pub enum Call {
     Lose { key: String },
     /// Stores one entry as it is (a lost one put back).
     Restore { key: String, value: String },
+}
+
+/// A keys request as the Worker received it; `key` is the path below the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub method: Method,
+    pub key: String,
+    pub query: String,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+impl Keys {
+    /// The request as the core reads it.
+    pub fn raw(&self) -> RawRequest<'_> {
+        RawRequest {
+            method: self.method,
+            key: &self.key,
+            query: &self.query,
+            content_type: self.content_type.as_deref(),
+            body: &self.body,
+        }
+    }
 }
 
 /// A call as a request: method, URL, content type and body.
@@ -51,23 +69,17 @@ impl Call {
             body: None,
         };
         match self {
-            Call::Keys {
-                method,
-                key,
-                query,
-                content_type,
-                body,
-            } => {
-                let mut url = at(format!("keys{key}"));
-                if !query.is_empty() {
+            Call::Keys(k) => {
+                let mut url = at(format!("keys{}", k.key));
+                if !k.query.is_empty() {
                     url.push('?');
-                    url.push_str(query);
+                    url.push_str(&k.query);
                 }
                 Encoded {
-                    method: *method,
+                    method: k.method,
                     url,
-                    content_type: content_type.clone(),
-                    body: method.has_body().then(|| body.clone()),
+                    content_type: k.content_type.clone(),
+                    body: k.method.has_body().then(|| k.body.clone()),
                 }
             }
             Call::Mint { size } => plain(Method::Post, at(format!("mint?size={size}"))),
@@ -103,13 +115,13 @@ impl Call {
             crate::form::lossy_value(query, name).ok_or_else(|| format!("{what} without {name}"))
         };
         let call = match (method, what) {
-            (_, keys) if keys == "keys" || keys.starts_with("keys/") => Call::Keys {
+            (_, keys) if keys == "keys" || keys.starts_with("keys/") => Call::Keys(Keys {
                 method,
                 key: keys["keys".len()..].to_string(),
                 query: query.to_string(),
                 content_type,
                 body,
-            },
+            }),
             (Method::Post, "mint") => Call::Mint {
                 size: arg("size")?
                     .parse()
@@ -146,24 +158,24 @@ mod tests {
 
     #[test]
     fn every_call_reads_back_as_it_was_written() {
-        round_trip(Call::Keys {
+        round_trip(Call::Keys(Keys {
             method: Method::Put,
             key: "/8e9e05c52164694d".into(),
             query: "prevExist=false".into(),
             content_type: Some("application/x-www-form-urlencoded".into()),
             body: "value=m1%3Dhttp%3A%2F%2F10.0.0.1%3A2380".into(),
-        });
+        }));
         for (key, query) in [
             ("", "recursive=true&wait=true&waitIndex=7"),
             ("/_config/size", ""),
         ] {
-            round_trip(Call::Keys {
+            round_trip(Call::Keys(Keys {
                 method: Method::Get,
                 key: key.into(),
                 query: query.into(),
                 content_type: None,
                 body: String::new(),
-            });
+            }));
         }
         round_trip(Call::Mint { size: 5 });
         round_trip(Call::Ledger);
@@ -180,13 +192,13 @@ mod tests {
     #[test]
     fn a_keys_request_keeps_its_shape() {
         let token = Token::from_random([3; 16]);
-        let e = Call::Keys {
+        let e = Call::Keys(Keys {
             method: Method::Get,
             key: "/a".into(),
             query: "wait=true".into(),
             content_type: None,
             body: "ignored".into(),
-        }
+        })
         .encode(token);
         assert_eq!(e.url, format!("https://registry/{token}/keys/a?wait=true"));
         assert_eq!((e.method, e.body), (Method::Get, None), "a GET has no body");

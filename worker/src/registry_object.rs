@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{select, Either};
-use shared::call::{Call, Encoded};
+use shared::call::{Call, Encoded, Keys};
 use shared::dispatch::Hook;
 use shared::http::{Method, Response};
 use shared::lifecycle::{self, Effects, Entry, Meta, Restored, TokenState, META_KEY};
@@ -79,13 +79,13 @@ pub async fn forward(
         };
         content_type = req.headers().get("Content-Type")?;
     }
-    let call = Call::Keys {
+    let call = Call::Keys(Keys {
         method,
         key: key.to_string(),
         query: query.unwrap_or("").to_string(),
         content_type,
         body,
-    };
+    });
     match send(env, token, &call).await {
         Ok(resp) => Ok(resp),
         Err(e) => to_raw(Response::unavailable(&format!("registry unreachable: {e}"))),
@@ -208,22 +208,7 @@ impl TokenRegistry {
 
     async fn call(&self, token: Token, call: Call) -> Result<Response> {
         match call {
-            Call::Keys {
-                method,
-                key,
-                query,
-                content_type,
-                body,
-            } => {
-                let request = RawRequest {
-                    method,
-                    key: &key,
-                    query: &query,
-                    content_type: content_type.as_deref(),
-                    body: &body,
-                };
-                self.keys(token, request).await
-            }
+            Call::Keys(keys) => self.keys(token, keys.raw()).await,
             Call::Mint { size } => self.mint(token, size).await,
             Call::Ledger => {
                 self.load(token).await?;

@@ -224,15 +224,25 @@ impl Fixture {
     }
 
     async fn put(&self, token: Token, name: &str, query: &str) -> Response {
-        let key = format!("/{name}");
-        let request = RawRequest {
-            method: Method::Put,
-            key: &key,
-            query,
-            content_type: Some("application/x-www-form-urlencoded"),
-            body: "value=x",
-        };
-        self.tokens.keys(token, request).await
+        put_on(&self.tokens, token, name, query).await
+    }
+
+    /// A recursive wait on the token, parked in a task of its own.
+    fn wait(&self, token: Token) -> tokio::task::JoinHandle<Response> {
+        let tokens = self.tokens.clone();
+        tokio::spawn(async move {
+            let request = RawRequest {
+                query: "recursive=true&wait=true",
+                ..RawRequest::default()
+            };
+            tokens.keys(token, request).await
+        })
+    }
+
+    /// A registration of `name`, in a task of its own.
+    fn put_later(&self, token: Token, name: &'static str) -> tokio::task::JoinHandle<Response> {
+        let tokens = self.tokens.clone();
+        tokio::spawn(async move { put_on(&tokens, token, name, "prevExist=false").await })
     }
 
     async fn get(&self, token: Token, query: &str) -> Response {
@@ -280,9 +290,7 @@ async fn a_failed_write_acknowledges_nothing_and_refuses_the_writes_queued_behin
     assert_eq!(f.put(token, "a", "prevExist=false").await.status, 201);
     // Two writes applied in memory and handed over; the first fails on disk.
     f.store.defer.store(true, Ordering::Release);
-    let (t1, t2) = (f.tokens.clone(), f.tokens.clone());
-    let b = tokio::spawn(async move { Fixture::put_with(&t1, token, "b").await });
-    let c = tokio::spawn(async move { Fixture::put_with(&t2, token, "c").await });
+    let (b, c) = (f.put_later(token, "b"), f.put_later(token, "c"));
     wait_until(|| f.store.queue.lock().unwrap().len() == 2).await;
     f.store.fail.store(true, Ordering::Release);
     f.store.flush();
@@ -299,18 +307,17 @@ async fn a_failed_write_acknowledges_nothing_and_refuses_the_writes_queued_behin
     assert_eq!(f.store.stored(token).len(), 4, "meta, the size, a and d");
 }
 
-impl Fixture {
-    async fn put_with(tokens: &Tokens, token: Token, name: &str) -> Response {
-        let key = format!("/{name}");
-        let request = RawRequest {
-            method: Method::Put,
-            key: &key,
-            query: "prevExist=false",
-            content_type: Some("application/x-www-form-urlencoded"),
-            body: "value=x",
-        };
-        tokens.keys(token, request).await
-    }
+/// A form PUT of `name` with `query`, as etcd sends it.
+async fn put_on(tokens: &Tokens, token: Token, name: &str, query: &str) -> Response {
+    let key = format!("/{name}");
+    let request = RawRequest {
+        method: Method::Put,
+        key: &key,
+        query,
+        content_type: Some("application/x-www-form-urlencoded"),
+        body: "value=x",
+    };
+    tokens.keys(token, request).await
 }
 
 async fn wait_until(mut done: impl FnMut() -> bool) {
@@ -358,21 +365,13 @@ async fn idle_tokens_leave_memory_but_not_with_waits_or_unstored_writes() {
     assert_eq!(f.tokens.evict_idle(), 1);
     assert_eq!(f.tokens.in_memory(), 0);
     // A parked wait keeps its token.
-    let tokens = f.tokens.clone();
-    let wait = tokio::spawn(async move {
-        let request = RawRequest {
-            query: "recursive=true&wait=true",
-            ..RawRequest::default()
-        };
-        tokens.keys(token, request).await
-    });
+    let wait = f.wait(token);
     wait_until(|| f.parked(token) == 1).await;
     f.at(3 * IDLE_MS);
     assert_eq!(f.tokens.evict_idle(), 0, "a wait is parked");
     // A write not stored yet keeps it too, and answers the wait only once stored.
     f.store.defer.store(true, Ordering::Release);
-    let tokens = f.tokens.clone();
-    let put = tokio::spawn(async move { Fixture::put_with(&tokens, token, "a").await });
+    let put = f.put_later(token, "a");
     wait_until(|| f.store.queue.lock().unwrap().len() == 1).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(!wait.is_finished(), "woken only once the write is stored");
@@ -410,14 +409,7 @@ async fn the_alarm_moves_with_ttls_is_stored_again_once_fired_and_ends_the_token
     f.tokens.alarm(token).await.unwrap();
     assert_eq!(f.store.alarm(token), Some(end));
     // At its end: a parked wait ends idle with the token's index, then everything is deleted.
-    let tokens = f.tokens.clone();
-    let wait = tokio::spawn(async move {
-        let request = RawRequest {
-            query: "recursive=true&wait=true",
-            ..RawRequest::default()
-        };
-        tokens.keys(token, request).await
-    });
+    let wait = f.wait(token);
     wait_until(|| f.parked(token) == 1).await;
     f.at(100_000);
     f.tokens.alarm(token).await.unwrap();
@@ -439,14 +431,7 @@ async fn the_alarm_moves_with_ttls_is_stored_again_once_fired_and_ends_the_token
 async fn waits_end_at_the_cores_deadline_and_at_shutdown_with_the_index() {
     let f = Fixture::new(limits());
     let token = f.mint(5).await;
-    let tokens = f.tokens.clone();
-    let wait = tokio::spawn(async move {
-        let request = RawRequest {
-            query: "recursive=true&wait=true",
-            ..RawRequest::default()
-        };
-        tokens.keys(token, request).await
-    });
+    let wait = f.wait(token);
     wait_until(|| f.parked(token) == 1).await;
     f.at(9_999);
     f.tokens.end_idle_waits();
@@ -460,14 +445,7 @@ async fn waits_end_at_the_cores_deadline_and_at_shutdown_with_the_index() {
         (200, "", Some("1"))
     );
     // At shutdown every wait ends, and a new one ends at once.
-    let tokens = f.tokens.clone();
-    let wait = tokio::spawn(async move {
-        let request = RawRequest {
-            query: "recursive=true&wait=true",
-            ..RawRequest::default()
-        };
-        tokens.keys(token, request).await
-    });
+    let wait = f.wait(token);
     wait_until(|| f.parked(token) == 1).await;
     f.tokens.end_waits();
     assert_eq!(wait.await.unwrap().body, "");

@@ -328,4 +328,6 @@ pub fn put(reg: Option<&mut Registry>, scope: &Scope, req: &PutRequest, now: u64
 }
 
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;

@@ -1,42 +1,8 @@
-use super::key::{prefix_end, scope, REGISTRY_PREFIX};
+use super::key::{prefix_end, scope, Scope};
+use super::testing::*;
 use super::*;
 use crate::v2::RawRequest;
-use crate::{Limits, Token};
-
-const T: &str = "0123456789abcdef0123456789abcdef";
-
-fn minted(size: u64, limits: Limits) -> Registry {
-    let mut r = Registry::new(Token::from_segment(T).unwrap(), limits);
-    r.mint(size, 1_000).unwrap();
-    r
-}
-
-fn key(rest: &str) -> Vec<u8> {
-    format!("{REGISTRY_PREFIX}{T}{rest}").into_bytes()
-}
-
-fn one(rest: &str) -> Scope {
-    scope(&key(rest), &[]).unwrap()
-}
-
-fn members() -> Scope {
-    let k = key("/members");
-    scope(&k, &prefix_end(&k)).unwrap()
-}
-
-fn put_member(
-    reg: &mut Registry,
-    id: &str,
-    value: &str,
-    prev_kv: bool,
-) -> Result<PutResponse, Refusal> {
-    let req = PutRequest {
-        value: value.as_bytes().to_vec(),
-        prev_kv,
-        ..PutRequest::default()
-    };
-    put(Some(reg), &one(&format!("/members/{id}")), &req, 2_000).response
-}
+use crate::Limits;
 
 fn get(reg: &Registry, scope: &Scope) -> RangeResponse {
     range(Some(reg), scope, &RangeRequest::default()).unwrap()

@@ -1,48 +1,10 @@
 use super::*;
 use crate::registry::Answer;
 use crate::v2::RawRequest;
-use crate::v3::key::{prefix_end, REGISTRY_PREFIX};
+use crate::v3::key::prefix_end;
+use crate::v3::testing::{delete_over_v2, key, members, minted, put_member};
 use crate::v3::{put, PutRequest};
-use crate::{Limits, Token};
-
-const T: &str = "0123456789abcdef0123456789abcdef";
-
-fn minted(size: u64, limits: Limits) -> Registry {
-    let mut r = Registry::new(Token::from_segment(T).unwrap(), limits);
-    r.mint(size, 1_000).unwrap();
-    r
-}
-
-fn key(rest: &str) -> Vec<u8> {
-    format!("{REGISTRY_PREFIX}{T}{rest}").into_bytes()
-}
-
-fn members() -> Scope {
-    let k = key("/members");
-    scope(&k, &prefix_end(&k)).unwrap()
-}
-
-fn put_member(reg: &mut Registry, id: &str, value: &str, _prev_kv: bool) -> Result<(), Refusal> {
-    let req = PutRequest {
-        value: value.as_bytes().to_vec(),
-        ..PutRequest::default()
-    };
-    let s = scope(&key(&format!("/members/{id}")), &[]).unwrap();
-    put(Some(reg), &s, &req, 2_000).response.map(|_| ())
-}
-
-/// A v2 member's key deleted, as a v2 client would.
-fn delete_over_v2(reg: &mut Registry, member: &str) {
-    let key = format!("/{member}");
-    let raw = RawRequest {
-        method: crate::http::Method::Delete,
-        key: &key,
-        query: "",
-        content_type: None,
-        body: "",
-    };
-    reg.handle(&raw.parse(0).unwrap(), 5_000);
-}
+use crate::Limits;
 
 /// A v2 wait parked on the whole token.
 fn park_v2(reg: &mut Registry) {
