@@ -66,15 +66,15 @@ pub async fn handle(app: &App, req: Request) -> Outgoing {
     answer.into()
 }
 
-/// A keys request: a PUT's body as text, then the token's.
+/// A keys request: its body as text (a PUT's form), then the token's.
 async fn keys(app: &App, head: &Head, body: Body, token: Token, key: &str) -> Response {
-    let text = match (head.method, body) {
-        (shared::http::Method::Put, Body::TooLarge) => return body::too_large(),
-        (shared::http::Method::Put, Body::Whole(bytes)) => match body::text(bytes) {
+    let text = match (head.method.has_body(), body) {
+        (true, Body::TooLarge) => return body::too_large(),
+        (true, Body::Whole(bytes)) => match body::text(bytes) {
             Ok(text) => text,
             Err(refused) => return refused,
         },
-        _ => String::new(),
+        (false, _) => String::new(),
     };
     let request = RawRequest {
         method: head.method,

@@ -70,7 +70,8 @@ impl Method {
         matches!(self, Method::Get | Method::Head)
     }
 
-    /// Whether its body is read as the request's (a keys PUT's form).
+    /// Whether its body is the request's to read (a keys PUT's form); the one rule both shells
+    /// and the keys parser go by.
     pub fn has_body(self) -> bool {
         matches!(self, Method::Put | Method::Post | Method::Patch)
     }

@@ -71,7 +71,7 @@ pub async fn forward(
     let method = Method::parse(&req.method());
     let mut content_type = None;
     let mut body = String::new();
-    if method == Method::Put {
+    if method.has_body() {
         let mut req = Request::from(req);
         body = match read_body(&mut req).await? {
             Ok(body) => body,
