@@ -6,7 +6,7 @@
 //! are replaced by placeholders. Runs only when both shells are chosen.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::http::{send, Resp};
@@ -18,8 +18,8 @@ const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 /// The same deployment for both: small limits, short waits and lives.
 const VARS: [(&str, &str); 8] = [
     ("MAX_SIZE", "3"),
-    ("WAIT_TIMEOUT_SECONDS", "2"),
-    ("TOKEN_LIFETIME_SECONDS", "12"),
+    ("WAIT_TIMEOUT_SECONDS", "5"),
+    ("TOKEN_LIFETIME_SECONDS", "30"),
     ("MAX_MEMBERS", "4"),
     ("MAX_WAITS", "2"),
     ("MAX_VALUE_BYTES", "64"),
@@ -158,6 +158,7 @@ fn script(s: &mut Script) {
     s.ask("a size out of range", "GET", "/new?size=0", None);
     s.ask("a size that is no number", "GET", "/new?size=three", None);
     let t = s.mint("mint", 3);
+    let minted = Instant::now();
     s.ask("the empty listing", "GET", &t, None);
     s.ask("the size", "GET", &format!("{t}/_config/size"), None);
     s.ask("a member not there", "GET", &format!("{t}/m1"), None);
@@ -264,14 +265,14 @@ fn script(s: &mut Script) {
     s.ask("the ledger", "GET", &format!("/ledger{t}"), None);
 
     // Two waits parked fill the token's room; a third is refused with Retry-After; a write
-    // answers the two.
+    // answers the two (well within WAIT_TIMEOUT_SECONDS of their parking).
     let waits: Vec<_> = (0..2)
         .map(|_| {
             let url = s.url(&format!("{t}?recursive=true&wait=true&waitIndex=9"));
             std::thread::spawn(move || rendezvous_e2e::http::get(&url))
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1500));
     s.ask(
         "a third wait",
         "GET",
@@ -321,7 +322,10 @@ fn script(s: &mut Script) {
         &format!("{later}?recursive=true&wait=true"),
         None,
     );
-    std::thread::sleep(Duration::from_secs(8));
+    // Past the first token's life (TOKEN_LIFETIME_SECONDS after its mint), however long the
+    // script took to get here.
+    let end = Duration::from_secs(31);
+    std::thread::sleep(end.saturating_sub(minted.elapsed()));
     s.ask("the first token, ended", "GET", &t, None);
     s.ask(
         "a write to it, ended",
