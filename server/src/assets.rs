@@ -23,6 +23,7 @@ impl Asset {
             status: 200,
             headers: self.headers.clone(),
             body: self.body.clone(),
+            close: false,
         }
     }
 }

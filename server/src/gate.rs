@@ -15,6 +15,15 @@ pub enum Failure {
     Storage(String),
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Taken => f.write_str("the token is stored already"),
+            Failure::Storage(why) => f.write_str(why),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Status {
     /// The highest sequence number stored.

@@ -90,12 +90,11 @@ async fn keys(app: &App, head: &Head, body: Body, token: Token, key: &str) -> Re
 async fn storage_hook(app: &App, token: Token, hook: Hook, body: Body) -> Response {
     match hook {
         Hook::Stored => match app.tokens.stored(token).await {
-            Ok(keys) => Response::json(200, serde_json::json!({ "keys": keys }).to_string()),
+            Ok(keys) => Hook::stored(&keys),
             Err(why) => Response::unavailable(&why),
         },
         Hook::Lose { key } => match app.tokens.lose(token, &key).await {
-            Ok(Some(value)) => Response::text(200, value),
-            Ok(None) => Response::text(404, format!("{key} is not stored for {token}")),
+            Ok(value) => Hook::lost(token, &key, value),
             Err(why) => Response::unavailable(&why),
         },
         Hook::Restore { key } => {
@@ -104,7 +103,7 @@ async fn storage_hook(app: &App, token: Token, hook: Hook, body: Body) -> Respon
             };
             let value = String::from_utf8_lossy(&bytes);
             match app.tokens.restore(token, &key, &value).await {
-                Ok(()) => Response::text(200, "restored"),
+                Ok(()) => Hook::restored(),
                 Err(why) => Response::unavailable(&why),
             }
         }

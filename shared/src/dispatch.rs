@@ -42,6 +42,26 @@ pub enum Hook {
     Restore { key: String },
 }
 
+impl Hook {
+    /// `Stored`'s answer: the keys stored for the token.
+    pub fn stored(keys: &[String]) -> Response {
+        Response::json(200, serde_json::json!({ "keys": keys }).to_string())
+    }
+
+    /// `Lose`'s answer: the entry's value, or that there was none.
+    pub fn lost(token: Token, key: &str, value: Option<String>) -> Response {
+        match value {
+            Some(value) => Response::text(200, value),
+            None => Response::text(404, format!("{key} is not stored for {token}")),
+        }
+    }
+
+    /// `Restore`'s answer.
+    pub fn restored() -> Response {
+        Response::text(200, "restored")
+    }
+}
+
 /// Where the storage hooks live.
 const HOOKS: &str = "/_test/storage/";
 

@@ -281,11 +281,6 @@ impl TokenState {
         self.registry.end_idle_waits(now)
     }
 
-    /// The soonest time a parked wait ends idle.
-    pub fn next_wait_deadline(&self) -> Option<u64> {
-        self.registry.next_wait_deadline()
-    }
-
     /// Ends every parked wait with the idle answer: the token leaves memory (a write failed,
     /// the server stops) and members send their waits again.
     pub fn end_waits(&mut self) -> Vec<(WaitId, Reply)> {
@@ -351,6 +346,13 @@ pub fn unminted(token: Token, limits: &Limits, request: RawRequest, now: u64) ->
         // A registry nobody minted parks nothing; should it, the wait ends at once.
         Answer::Parked(_) => Reply::idle(0),
     }
+}
+
+/// The answer to a parked wait whose token left memory before answering it: a write of the
+/// token failed, and what the wait would have shown was never stored. etcd asks again after a
+/// 5xx.
+pub fn wait_lost() -> Response {
+    Response::unavailable("the token's storage failed; ask again")
 }
 
 /// `GET /ledger/<token>` for a token with nothing stored.

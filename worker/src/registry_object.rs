@@ -221,28 +221,21 @@ impl TokenRegistry {
             }
             Call::Stored => {
                 let keys: Vec<String> = self.stored().await?.into_iter().map(|(k, _)| k).collect();
-                Ok(Response::json(
-                    200,
-                    serde_json::json!({ "keys": keys }).to_string(),
-                ))
+                Ok(Hook::stored(&keys))
             }
             Call::Lose { key } => {
                 let value = self.stored().await?.into_iter().find(|(k, _)| *k == key);
-                let Some((_, value)) = value else {
-                    return Ok(Response::text(
-                        404,
-                        format!("{key} is not stored for {token}"),
-                    ));
-                };
-                self.state.storage().delete(&key).await?;
-                // As after a restart: the token is read from storage again.
-                self.reset();
-                Ok(Response::text(200, value))
+                if value.is_some() {
+                    self.state.storage().delete(&key).await?;
+                    // As after a restart: the token is read from storage again.
+                    self.reset();
+                }
+                Ok(Hook::lost(token, &key, value.map(|(_, v)| v)))
             }
             Call::Restore { key, value } => {
                 self.put_entries(&[(key, value)]).await?;
                 self.reset();
-                Ok(Response::text(200, "restored"))
+                Ok(Hook::restored())
             }
         }
     }
@@ -279,11 +272,7 @@ impl TokenRegistry {
                 drop(guard);
                 match reply {
                     Some(reply) => reply,
-                    None => {
-                        return Ok(Response::unavailable(
-                            "the token's storage failed; ask again",
-                        ))
-                    }
+                    None => return Ok(lifecycle::wait_lost()),
                 }
             }
             (Answer::Parked(_), None) => Reply::idle(0),

@@ -191,13 +191,7 @@ impl Driver {
         };
         match self.tokens.park_watch(token, after).await {
             Ok(WatchPark::Wait(waiting)) => {
-                let ticket = self.ticket();
-                let woken = self.woken_tx.clone();
-                let task = tokio::spawn(async move {
-                    waiting.ended().await;
-                    let _ = woken.send((id, ticket));
-                });
-                self.parked.insert(id, (ticket, task));
+                self.look_after(id, waiting.ended());
                 Ok(())
             }
             Ok(WatchPark::Look) => Box::pin(self.follow(id)).await,
@@ -214,19 +208,22 @@ impl Driver {
 
     /// The token could not be read: look at watch `id` again after a while.
     fn later(&mut self, id: i64) -> Result<(), Stop> {
-        let ticket = self.ticket();
-        let woken = self.woken_tx.clone();
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(RETRY_AFTER_TROUBLE_MS)).await;
-            let _ = woken.send((id, ticket));
-        });
-        self.parked.insert(id, (ticket, task));
+        let pause = Duration::from_millis(RETRY_AFTER_TROUBLE_MS);
+        self.look_after(id, tokio::time::sleep(pause));
         Ok(())
     }
 
-    fn ticket(&mut self) -> u64 {
+    /// Looks at watch `id` again once `until` is done, under a new ticket (one that a cancel
+    /// or a newer park makes stale).
+    fn look_after(&mut self, id: i64, until: impl std::future::Future + Send + 'static) {
         self.tickets = self.tickets.wrapping_add(1);
-        self.tickets
+        let ticket = self.tickets;
+        let woken = self.woken_tx.clone();
+        let task = tokio::spawn(async move {
+            until.await;
+            let _ = woken.send((id, ticket));
+        });
+        self.parked.insert(id, (ticket, task));
     }
 }
 

@@ -77,7 +77,7 @@ pub async fn serve<F, Fut>(
         };
         let (keep_alive, head_only) = (head.keep_alive, head.method == Method::Head);
         let out = handle(Request { head, body, peer }).await;
-        let close = !keep_alive || out.closes() || *shutdown.borrow();
+        let close = !keep_alive || out.close || *shutdown.borrow();
         if conn.write(&out, head_only, close).await.is_err() || close {
             return;
         }
@@ -138,7 +138,7 @@ impl Connection {
     /// and dropped (up to `DRAIN_BYTES`, so the client reads the answer, not a reset).
     async fn body(&mut self, head: &Head, timeout: Duration) -> Result<Body, Response> {
         if let Framing::Length(n) = head.framing {
-            if n > DRAIN_BYTES as u64 {
+            if shared::body::declared_past_draining(Some(n)) {
                 return Err(shared::body::too_large());
             }
         }
@@ -199,6 +199,7 @@ impl Connection {
         let mut head = String::with_capacity(256);
         let _ = write!(head, "HTTP/1.1 {} {}\r\n", out.status, reason(out.status));
         for (name, value) in &out.headers {
+            // Written below from `close`, and only there.
             if name.eq_ignore_ascii_case("connection") {
                 continue;
             }

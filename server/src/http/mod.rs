@@ -30,21 +30,16 @@ pub enum Body {
 /// An answer ready to write: a status, its headers, its body's bytes.
 pub struct Outgoing {
     pub status: u16,
+    /// Its headers; a `Connection` among them is not written (`close` decides it).
     pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     pub body: Bytes,
-}
-
-impl Outgoing {
-    /// Whether the connection closes after it.
-    pub fn closes(&self) -> bool {
-        self.headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"))
-    }
+    /// Whether the connection closes after it (`shared::http::Response::closes`).
+    pub close: bool,
 }
 
 impl From<Response> for Outgoing {
     fn from(r: Response) -> Outgoing {
+        let close = r.closes();
         Outgoing {
             status: r.status,
             headers: r
@@ -53,6 +48,7 @@ impl From<Response> for Outgoing {
                 .map(|(n, v)| (Cow::Borrowed(n), v))
                 .collect(),
             body: Bytes::from(r.body),
+            close,
         }
     }
 }

@@ -121,17 +121,16 @@ impl Cache {
 
     /// Puts a token read from the store into memory, unless a removal came since `mark` (the
     /// read may have seen entries deleted since: read again) or another read put it there
-    /// first (that one stays). Whether it is in memory now.
-    pub fn insert(&self, token: Token, mark: Mark, state: TokenState, now: u64) -> bool {
+    /// first (that one stays).
+    pub fn insert(&self, token: Token, mark: Mark, state: TokenState, now: u64) {
         let mut shard = self.shard(token);
         if shard.removals != mark.0 && !shard.slots.contains_key(&token) {
-            return false;
+            return;
         }
         shard
             .slots
             .entry(token)
             .or_insert_with(|| Slot::new(state, now));
-        true
     }
 
     /// Takes a token out of memory if it still has this gate (its write failed). Its waits'

@@ -113,10 +113,9 @@ impl Tokens {
             };
             let entries = self.store.entries(token).await?;
             match TokenState::restore(token, self.limits.clone(), entries).map_err(|e| e.0)? {
-                Restored::Minted(state) => {
-                    // A deletion raced this read: read again.
-                    let _ = self.cache.insert(token, mark, *state, self.now());
-                }
+                // In memory now, or, if a deletion raced this read, to be read again: the next
+                // turn of the loop finds out which.
+                Restored::Minted(state) => self.cache.insert(token, mark, *state, self.now()),
                 Restored::Nothing => return Ok(None),
                 Restored::Orphaned { events } => {
                     eprintln!(
@@ -134,10 +133,7 @@ impl Tokens {
         self.cache.removed(token);
         self.write_alone(token, vec![Op::Delete], false)
             .await
-            .map_err(|f| match f {
-                Failure::Storage(why) => why,
-                Failure::Taken => "deleting the token failed".into(),
-            })
+            .map_err(|f| f.to_string())
     }
 
     /// A write of a token that is not in memory, waited for.
@@ -223,7 +219,7 @@ impl Tokens {
             (Answer::Parked(_), Some((_, rx))) => match rx.await {
                 Ok(reply) => reply,
                 // Its token left memory unanswered: a write of it failed.
-                Err(_) => return Response::unavailable("the token's storage failed; ask again"),
+                Err(_) => return lifecycle::wait_lost(),
             },
             (Answer::Parked(_), None) => Reply::idle(0),
         };
@@ -359,9 +355,6 @@ impl Tokens {
     pub fn end_idle_waits(&self) {
         let now = self.now();
         let ended = self.cache.each_waiting(|slot| {
-            if slot.state.next_wait_deadline().is_none_or(|d| d > now) {
-                return Vec::new();
-            }
             let woken = slot.state.end_idle_waits(now);
             slot.take_senders(woken)
         });
@@ -419,10 +412,9 @@ impl Tokens {
         let Some((_, value)) = entries.into_iter().find(|(k, _)| k == key) else {
             return Ok(None);
         };
-        self.cache.removed(token);
         self.write_alone(token, vec![Op::Lose(key.to_string())], false)
             .await
-            .map_err(|f| format!("{f:?}"))?;
+            .map_err(|f| f.to_string())?;
         self.cache.removed(token);
         Ok(Some(value))
     }
@@ -432,7 +424,7 @@ impl Tokens {
         let entry = (key.to_string(), value.to_string());
         self.write_alone(token, vec![Op::Insert(vec![entry])], false)
             .await
-            .map_err(|f| format!("{f:?}"))?;
+            .map_err(|f| f.to_string())?;
         self.cache.removed(token);
         Ok(())
     }

@@ -11,7 +11,7 @@ use shared::Token;
 use tokio::sync::oneshot;
 
 use super::cache::Slot;
-use crate::gate::{Failure, OutputGate};
+use crate::gate::OutputGate;
 use crate::store::{Job, Op, Store};
 
 #[must_use = "a change is answered only once it is settled"]
@@ -65,11 +65,7 @@ impl Pending {
     pub async fn settle(self) -> Result<Option<u64>, (Arc<OutputGate>, String)> {
         if self.seq > 0 && !self.gate.stored(self.seq) {
             if let Err(f) = self.gate.wait(self.seq).await {
-                let why = match f {
-                    Failure::Storage(why) => why,
-                    Failure::Taken => "the token was taken".into(),
-                };
-                return Err((self.gate, why));
+                return Err((self.gate, f.to_string()));
             }
         }
         for (tx, reply) in self.woken {

@@ -177,7 +177,7 @@ fn waits_end_idle_at_their_deadline_with_the_tokens_index() {
     };
     assert_eq!(parked.until, 11_000);
     assert_eq!(t.next_deadline(), 11_000, "sooner than the alarm");
-    assert_eq!(t.next_wait_deadline(), Some(11_000));
+    assert_eq!(t.registry().next_wait_deadline(), Some(11_000));
     assert!(t.end_idle_waits(10_999).is_empty());
     assert_eq!(t.end_idle_waits(11_000), [(parked.id, Reply::idle(2))]);
     assert_eq!(t.next_deadline(), 100_000);
