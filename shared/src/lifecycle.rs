@@ -276,6 +276,30 @@ impl TokenState {
         self.effects(&events, woken, true)
     }
 
+    /// Events of this token stored by another replica (the shared store's watch saw them):
+    /// taken in, and the parked waits they answer woken. Nothing is stored again. An `Err`
+    /// means the token must be read again (events were missed).
+    pub fn absorb(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> Result<Vec<(WaitId, Reply)>, RestoreError> {
+        let mut events = Vec::new();
+        for (key, text) in entries {
+            if key.starts_with(EVENT_PREFIX) {
+                let e = serde_json::from_str::<Event>(&text)
+                    .map_err(|e| RestoreError(format!("event written elsewhere: {key}: {e}")))?;
+                events.push(e);
+            }
+        }
+        let woken = self
+            .registry
+            .absorb(events)
+            .map_err(|e| RestoreError(e.0))?;
+        // The alarm the other replica stored is not known here: store it again when next asked.
+        self.armed = None;
+        Ok(woken)
+    }
+
     /// Ends the parked waits whose deadline has come by `now`, with the idle answer.
     pub fn end_idle_waits(&mut self, now: u64) -> Vec<(WaitId, Reply)> {
         self.registry.end_idle_waits(now)

@@ -208,3 +208,41 @@ fn a_token_never_minted_reads_as_etcds_not_found() {
     assert_eq!(r.status, 400);
     assert_eq!(ledger_unminted(token()).status, 404);
 }
+
+#[test]
+fn events_another_replica_stored_wake_the_waits_parked_here() {
+    let (mut here, entries) = minted(1_000);
+    let mut there = restored(entries);
+    // A member waits here for the next change of the member directory.
+    let (answer, _) = here.handle(get("", "wait=true&recursive=true"), 1_100);
+    let Answer::Parked(parked) = answer else {
+        panic!("not parked: {answer:?}")
+    };
+    // Another replica registers a member; its stored events reach this one.
+    let (_, written) = there.handle(put("/m1", "prevExist=false"), 1_200);
+    let woken = here.absorb(written.store.clone()).unwrap();
+    assert_eq!(woken.len(), 1, "{woken:?}");
+    assert_eq!(woken[0].0, parked.id);
+    assert!(woken[0].1.body.contains("/m1\""), "{:?}", woken[0].1);
+    assert_eq!(here.registry().index(), there.registry().index());
+    // Taken in twice (the watch repeats itself after a reconnect): nothing changes.
+    assert!(here.absorb(written.store.clone()).unwrap().is_empty());
+    assert_eq!(here.registry().members_in_order(), ["m1"]);
+    // A write here now follows on from the other's.
+    let (answer, _) = here.handle(put("/m2", "prevExist=false"), 1_300);
+    assert_eq!(reply(answer).status, 201);
+    assert_eq!(here.registry().members_in_order(), ["m1", "m2"]);
+}
+
+#[test]
+fn a_gap_in_events_from_elsewhere_asks_for_a_fresh_read() {
+    let (mut here, entries) = minted(1_000);
+    let mut there = restored(entries);
+    let (_, first) = there.handle(put("/m1", "prevExist=false"), 1_100);
+    let (_, second) = there.handle(put("/m2", "prevExist=false"), 1_200);
+    let err = here.absorb(second.store).unwrap_err();
+    assert!(err.0.contains("skip from index 1 to 3"), "{err:?}");
+    assert_eq!(here.registry().index(), 1, "nothing taken in");
+    here.absorb(first.store).unwrap();
+    assert_eq!(here.registry().members_in_order(), ["m1"]);
+}

@@ -129,6 +129,29 @@ impl Registry {
         self.token
     }
 
+    /// Takes in events another writer stored (a replica beside this one, through the shared
+    /// store), as if they had been written here: the parked waits they answer are woken. Events
+    /// this registry has already are passed over; one that does not follow on is a gap, and the
+    /// shell reads the token again instead.
+    pub fn absorb(&mut self, mut events: Vec<Event>) -> Result<Vec<(WaitId, Reply)>, RestoreError> {
+        events.sort_by_key(|e| e.index);
+        let mut woken = Vec::new();
+        let known = self.index;
+        for e in events.into_iter().filter(|e| e.index > known) {
+            if Some(e.index) != self.index.checked_add(1) {
+                return Err(RestoreError(format!(
+                    "events written elsewhere skip from index {} to {}",
+                    self.index, e.index
+                )));
+            }
+            let key = Key::parse(&e.key).map_err(|why| {
+                RestoreError(format!("event {} written elsewhere: {why}", e.index))
+            })?;
+            woken.extend(self.commit(&key, e));
+        }
+        Ok(woken)
+    }
+
     pub fn index(&self) -> u64 {
         self.index
     }
