@@ -20,7 +20,9 @@ use crate::store::Store;
 /// Due tokens taken at once.
 const BATCH: usize = 256;
 /// The longest the loop sleeps without looking again.
-const MAX_SLEEP_MS: u64 = 60_000;
+pub const MAX_SLEEP_MS: u64 = 60_000;
+/// How often a replica that does not fire alarms looks whether it was elected to.
+const FOLLOWER_LOOK_MS: u64 = 1_000;
 /// How long a token whose alarm failed (its storage unreadable) is left before trying again.
 const RETRY_MS: u64 = 10_000;
 
@@ -56,6 +58,14 @@ impl Alarms {
         loop {
             // Any nudge from here on wakes the next sleep at once.
             self.target.store(u64::MAX, Ordering::Release);
+            if !store.fires_alarms() {
+                // Another replica sharing the store fires them; look again in a while in case
+                // this one is elected meanwhile.
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(FOLLOWER_LOOK_MS)) => continue,
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
             let now = clock();
             failing.retain(|_, until| *until > now);
             let due = store.due(now, BATCH).await.unwrap_or_default();
@@ -81,7 +91,7 @@ impl Alarms {
                 Ok(None) => now.saturating_add(MAX_SLEEP_MS),
                 Err(_) => soon,
             };
-            let target = next.min(now.saturating_add(MAX_SLEEP_MS));
+            let target = next.min(now.saturating_add(store.longest_alarm_sleep_ms()));
             self.target.store(target, Ordering::Release);
             let sleep = Duration::from_millis(target.saturating_sub(clock()));
             tokio::select! {

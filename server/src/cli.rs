@@ -39,6 +39,37 @@ pub struct Cli {
     #[arg(long, env = "DATA_DIR", default_value = "./state-native")]
     pub data_dir: PathBuf,
 
+    /// Keep tokens in an etcd cluster instead of --data-dir, shared by any number of
+    /// replicas of this server (README "High availability"):
+    /// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] (default prefix /rendezvous).
+    #[arg(long, env = "STORE")]
+    pub store: Option<String>,
+
+    /// The CA (PEM) that signed the store's etcd certificates: talk to it over TLS.
+    #[arg(long, env = "STORE_CACERT")]
+    pub store_cacert: Option<PathBuf>,
+
+    /// A client certificate (PEM) for the store's etcd (`--client-cert-auth`).
+    #[arg(long, env = "STORE_CERT", requires = "store_key")]
+    pub store_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --store-cert.
+    #[arg(long, env = "STORE_KEY", requires = "store_cert")]
+    pub store_key: Option<PathBuf>,
+
+    /// An etcd user (etcd's auth enabled): its role needs read and write on the prefix.
+    #[arg(long, env = "STORE_USER")]
+    pub store_user: Option<String>,
+
+    /// The password of --store-user.
+    #[arg(
+        long,
+        env = "STORE_PASSWORD",
+        requires = "store_user",
+        hide_env_values = true
+    )]
+    pub store_password: Option<String>,
+
     /// Folder of the browser app (`frontend/dist`), served at `/`; without it `/` says what
     /// this service is.
     #[arg(long, env = "ASSETS", default_value = "frontend/dist")]
@@ -153,6 +184,17 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// How to reach a secured store.
+    pub fn store_security(&self) -> crate::store::etcd::client::Security {
+        crate::store::etcd::client::Security {
+            cacert: self.store_cacert.clone(),
+            cert: self.store_cert.clone(),
+            key: self.store_key.clone(),
+            user: self.store_user.clone(),
+            password: self.store_password.clone(),
+        }
+    }
+
     /// The settings, by the rules the Worker reads its `[vars]` with.
     pub fn settings(&self) -> Result<Settings, String> {
         Settings::from_lookup(|name| {

@@ -11,6 +11,10 @@ use tokio::sync::watch;
 pub enum Failure {
     /// A mint found its token stored already (a collision of random tokens).
     Taken,
+    /// Another process sharing the store (a replica) wrote the token first: what this one
+    /// applied in memory is not what is stored. Read the token again and apply the request to
+    /// that.
+    Conflict,
     /// The store could not take it; the text says why.
     Storage(String),
 }
@@ -19,6 +23,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Taken => f.write_str("the token is stored already"),
+            Failure::Conflict => f.write_str("another replica wrote the token first"),
             Failure::Storage(why) => f.write_str(why),
         }
     }
@@ -48,6 +53,12 @@ impl OutputGate {
     /// Whether a write behind this gate failed.
     pub fn failed(&self) -> bool {
         self.status.borrow().failure.is_some()
+    }
+
+    /// Whether a write behind this gate lost a race with another replica's (rather than
+    /// finding the store broken).
+    pub fn conflicted(&self) -> bool {
+        self.status.borrow().failure == Some(Failure::Conflict)
     }
 
     /// Whether every write up to `seq` is stored.

@@ -50,6 +50,10 @@ pub async fn handle(app: &App, req: Request) -> Outgoing {
         Dispatch::Done(answer) => answer,
         Dispatch::Mint(size) => mint(app, &head, peer, size).await,
         Dispatch::Ledger(token) => app.tokens.ledger(token).await,
+        Dispatch::Ready => match app.tokens.ready().await {
+            Ok(()) => shared::dispatch::ready(),
+            Err(why) => shared::dispatch::unready(&why),
+        },
         Dispatch::Relay(upstream) => {
             let client = client(app, &head, peer);
             match hit(&app.relay_limiter, &client) {

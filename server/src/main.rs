@@ -1,6 +1,7 @@
 //! `rendezvous`: the native shell. The same etcd discovery service as the Worker (the rules are
-//! all `shared`'s), served by one binary: hyper for HTTP, SQLite on disk for the store, tokio
-//! timers for waits, member TTLs and token ends.
+//! all `shared`'s), served by one binary: its own HTTP/1.1 layer, SQLite on disk for the store
+//! (or an etcd cluster shared by replicas, `--store etcd://`), tokio timers for waits, member
+//! TTLs and token ends.
 
 mod alarms;
 mod assets;
@@ -11,6 +12,7 @@ mod handler;
 mod http;
 mod listener;
 mod now;
+mod proto;
 mod relay;
 mod store;
 mod tokens;
@@ -27,6 +29,7 @@ use crate::alarms::Alarms;
 use crate::assets::Assets;
 use crate::cli::Cli;
 use crate::handler::App;
+use crate::store::etcd::{client::Address, Etcd};
 use crate::store::sqlite::Sqlite;
 use crate::store::Store;
 use crate::tokens::Tokens;
@@ -108,7 +111,18 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
             return ExitCode::FAILURE;
         }
     };
-    let store: Arc<dyn Store> = Arc::new(Sqlite::open(&cli.data_dir));
+    let store: Arc<dyn Store> = match &cli.store {
+        None => Arc::new(Sqlite::open(&cli.data_dir)),
+        Some(url) => {
+            match Address::parse(url).and_then(|a| Etcd::connect(&a, &cli.store_security())) {
+                Ok(etcd) => Arc::new(etcd),
+                Err(why) => {
+                    eprintln!("rendezvous: --store: {why}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
     let (stop, stopped) = watch::channel(false);
     let alarms = Arc::new(Alarms::default());
     let clock = now::system();
@@ -123,6 +137,8 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         Ok(n) => eprintln!("rendezvous: deleted {n} tokens with events and no meta"),
         Err(why) => eprintln!("rendezvous: could not look for tokens without meta: {why}"),
     }
+    // Writes through other replicas wake the waits parked here.
+    store.observe(tokens.clone(), stopped.clone());
     tokio::spawn(alarms.run(tokens.clone(), store.clone(), clock, stopped.clone()));
     tokio::spawn(sweep(tokens.clone(), stopped.clone()));
     tokio::spawn(on_signal(stop, tokens.clone()));

@@ -20,6 +20,8 @@ pub enum Dispatch<'a> {
     Mint(u64),
     /// `/ledger/<token>`: show the token's meta.
     Ledger(Token),
+    /// `/ready`: answer `ready()` if the store takes writes now, else `unready(why)`.
+    Ready,
     /// `/relay?url=...`: read this upstream URL (count the client first).
     Relay(Upstream),
     /// A keys request on one token's registry (`key` is the path below the token); its method
@@ -60,6 +62,16 @@ impl Hook {
     pub fn restored() -> Response {
         Response::text(200, "restored")
     }
+}
+
+/// `/ready`'s answer when the store takes writes.
+pub fn ready() -> Response {
+    Response::text(200, "ready")
+}
+
+/// `/ready`'s answer when it does not: 503, so a load balancer sends requests elsewhere.
+pub fn unready(why: &str) -> Response {
+    Response::unavailable(&format!("not ready: {why}"))
 }
 
 /// Where the storage hooks live.
@@ -118,6 +130,7 @@ pub fn dispatch<'a>(
             };
         }
         Route::Ledger(token) => return Dispatch::Ledger(token),
+        Route::Ready => return Dispatch::Ready,
         // Reading has no side effect here, but a HEAD would still spend an upstream request.
         Route::Relay if method == Method::Head => Response::method_not_allowed("GET, OPTIONS"),
         Route::Relay => {

@@ -7,8 +7,10 @@ use crate::Token;
 pub enum Route<'a> {
     /// `/`: what this service is.
     Home,
-    /// `/health`: answers `OK`.
+    /// `/health`: answers `OK` (the process is up).
     Health,
+    /// `/ready`: whether the store takes writes now (a load balancer's check).
+    Ready,
     /// `/robots.txt`: tokens are secrets; keep crawlers out.
     Robots,
     /// `/new?size=N`: mint a token.
@@ -43,6 +45,7 @@ pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
     match (first, tail) {
         ("", "") => Route::Home,
         ("health", "") => Route::Health,
+        ("ready", "") => Route::Ready,
         ("robots.txt", "") => Route::Robots,
         ("new", "" | "/") => Route::New,
         ("butane", "") => Route::Butane,
@@ -135,6 +138,7 @@ mod tests {
         assert_eq!(route("/", ""), Route::Home);
         assert_eq!(route("", ""), Route::Home);
         assert_eq!(route("/health", ""), Route::Health);
+        assert_eq!(route("/ready", ""), Route::Ready);
         assert_eq!(route("/robots.txt", ""), Route::Robots);
         assert_eq!(route("/new", ""), Route::New);
         assert_eq!(route("/new/", ""), Route::New);

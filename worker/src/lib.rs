@@ -35,6 +35,8 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     let method = Method::parse(&req.method());
     match dispatch(method, path, query, &settings) {
         Dispatch::Done(answer) => http::to_raw(answer),
+        // Durable Object storage is Cloudflare's to keep available.
+        Dispatch::Ready => http::to_raw(shared::dispatch::ready()),
         Dispatch::Keys { token, key } => {
             registry_object::forward(req, query, &env, token, key).await
         }

@@ -15,16 +15,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::tokens::Tokens;
 
-/// The messages and service traits built from `proto/` (see build.rs). Generated code keeps
-/// etcd's names, which clippy would have otherwise.
-#[allow(clippy::enum_variant_names, clippy::all)]
-pub mod etcdserverpb {
-    tonic::include_proto!("etcdserverpb");
-}
-#[allow(clippy::all)]
-pub mod mvccpb {
-    tonic::include_proto!("mvccpb");
-}
+pub use crate::proto::{etcdserverpb, mvccpb};
 
 use etcdserverpb::ResponseHeader;
 

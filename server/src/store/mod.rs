@@ -2,9 +2,10 @@
 //! token has its entries (the layout `shared::lifecycle` defines: `meta`, `e/<index>`, the keys
 //! the Worker's Durable Objects store) and one alarm time. Writes are handed over without
 //! waiting and acknowledged through the token's output gate once stored, in the order handed
-//! over; reads are async. `sqlite` is the one-machine store; tests drive `Tokens` through a
-//! store of their own that fails on command.
+//! over; reads are async. `sqlite` is the one-machine store, `etcd` the one replicas share;
+//! tests drive `Tokens` through a store of their own that fails on command.
 
+pub mod etcd;
 pub mod sqlite;
 
 use std::future::Future;
@@ -60,6 +61,18 @@ pub struct Job {
     pub seq: u64,
 }
 
+/// Hears of writes made by other processes sharing the store (replicas), by token.
+pub trait Observer: Send + Sync + 'static {
+    /// Entries another process stored for `token`, in the order stored.
+    fn written_elsewhere(&self, token: Token, entries: Vec<Entry>);
+    /// Another process deleted the token (its life ended) or changed it in a way its events
+    /// do not tell: it must be read again.
+    fn deleted_elsewhere(&self, token: Token);
+    /// Changes were missed (the store forgot them before they were seen): whatever is held in
+    /// memory must be read again.
+    fn missed(&self);
+}
+
 pub trait Store: Send + Sync + 'static {
     /// Hands a write over; its gate hears when it is stored. Never blocks. Writes handed over
     /// one after another for one token are stored in that order, and none after a failed one.
@@ -76,6 +89,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Tokens with entries but no meta (`shared::lifecycle::Restored::Orphaned`).
     fn orphans(&self) -> Read<'_, Vec<Token>>;
+
+    /// Whether the store can take writes now (`/ready`): the file is open, or the etcd
+    /// cluster has a quorum.
+    fn ready(&self) -> Read<'_, ()>;
+
+    /// A store shared with other processes tells `observer` of their writes until `stop`. A
+    /// store of one process has nobody else's writes to tell of.
+    fn observe(&self, observer: Arc<dyn Observer>, stop: tokio::sync::watch::Receiver<bool>) {
+        let _ = (observer, stop);
+    }
+
+    /// Whether this process fires due alarms: always, unless the store is shared and another
+    /// process was elected to.
+    fn fires_alarms(&self) -> bool {
+        true
+    }
+
+    /// The longest the alarm loop may sleep: alarms stored by other processes do not wake it.
+    fn longest_alarm_sleep_ms(&self) -> u64 {
+        crate::alarms::MAX_SLEEP_MS
+    }
 
     /// Where it keeps things, for the log.
     fn describe(&self) -> String;

@@ -171,6 +171,10 @@ impl super::Store for Sqlite {
         }))
     }
 
+    fn ready(&self) -> Read<'_, ()> {
+        Box::pin(async move { self.opened().map(|_| ()) })
+    }
+
     fn describe(&self) -> String {
         self.path.display().to_string()
     }

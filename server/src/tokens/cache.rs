@@ -58,6 +58,25 @@ impl Slot {
     }
 }
 
+impl Slot {
+    /// Answers every parked wait idle (members ask again) as the slot leaves memory.
+    fn end_idle(&mut self) {
+        let woken = self.state.end_waits();
+        for (tx, reply) in self.take_senders(woken) {
+            let _ = tx.send(reply);
+        }
+    }
+
+    /// A slot whose write failed leaves memory. After a lost race with another replica its
+    /// waits are answered idle; after a storage failure their senders go with it, and their
+    /// requests answer 503.
+    fn retire(mut self) {
+        if self.gate.conflicted() {
+            self.end_idle();
+        }
+    }
+}
+
 #[derive(Default)]
 struct Shard {
     slots: HashMap<Token, Slot>,
@@ -104,7 +123,9 @@ impl Cache {
     pub fn with<T>(&self, token: Token, now: u64, f: impl FnOnce(&mut Slot) -> T) -> Lookup<T> {
         let mut shard = self.shard(token);
         if shard.slots.get(&token).is_some_and(|s| s.gate.failed()) {
-            shard.slots.remove(&token);
+            if let Some(slot) = shard.slots.remove(&token) {
+                slot.retire();
+            }
             shard.removals += 1;
         }
         let Some(slot) = shard.slots.get_mut(&token) else {
@@ -142,7 +163,31 @@ impl Cache {
             .get(&token)
             .is_some_and(|s| Arc::ptr_eq(&s.gate, gate))
         {
-            shard.slots.remove(&token);
+            if let Some(slot) = shard.slots.remove(&token) {
+                slot.retire();
+            }
+            shard.removals += 1;
+        }
+    }
+
+    /// Takes a token out of memory because what is stored moved on without it (another
+    /// replica deleted it, or its events could not be followed): its waits are answered idle,
+    /// and members ask again. A read under way is marked stale.
+    pub fn retire(&self, token: Token) {
+        let mut shard = self.shard(token);
+        if let Some(mut slot) = shard.slots.remove(&token) {
+            slot.end_idle();
+        }
+        shard.removals += 1;
+    }
+
+    /// `retire` for every token in memory: changes to the store were missed.
+    pub fn retire_all(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for (_, mut slot) in shard.slots.drain() {
+                slot.end_idle();
+            }
             shard.removals += 1;
         }
     }
@@ -174,12 +219,21 @@ impl Cache {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             let before = shard.slots.len();
-            shard.slots.retain(|_, s| {
+            let mut failed = Vec::new();
+            shard.slots.retain(|t, s| {
                 let idle = s.waiters.is_empty()
                     && s.gate.stored(s.submitted)
                     && now.saturating_sub(s.used_at) >= IDLE_MS;
-                !(idle || s.gate.failed())
+                if s.gate.failed() {
+                    failed.push(*t);
+                }
+                !idle
             });
+            for t in failed {
+                if let Some(slot) = shard.slots.remove(&t) {
+                    slot.retire();
+                }
+            }
             let gone = before - shard.slots.len();
             if gone > 0 {
                 shard.removals += 1;

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use shared::http::Response;
-use shared::lifecycle::{self, Restored, TokenState};
+use shared::lifecycle::{self, Entry, RestoreError, Restored, TokenState};
 use shared::registry::{Answer, Registry, WaitId, Written};
 use shared::v2::{RawRequest, Reply};
 use shared::v3::Refusal;
@@ -25,12 +25,16 @@ use tokio::sync::oneshot;
 use crate::alarms::{Alarms, Fire};
 use crate::gate::{Failure, OutputGate};
 use crate::now::Clock;
-use crate::store::{Job, Op, Store};
+use crate::store::{Job, Observer, Op, Store};
 use cache::{Cache, Lookup, Slot};
 use pending::Pending;
 
 #[cfg(test)]
 use cache::IDLE_MS;
+
+/// Times one request is applied while other replicas keep writing its token first.
+const CONFLICT_TRIES: usize = 8;
+const RACED: &str = "the token is being written through other replicas at the same time; ask again";
 
 pub struct Tokens {
     cache: Cache,
@@ -150,8 +154,9 @@ impl Tokens {
     }
 
     /// Waits for a change to be stored and wakes what it answered; on a failed write the token
-    /// leaves memory (it holds what the store refused) and the caller answers 503.
-    async fn settle(&self, token: Token, pending: Pending) -> Result<(), String> {
+    /// leaves memory (it holds what the store refused) and the caller answers 503, or, when
+    /// another replica wrote the token first (`Failure::Conflict`), applies its request again.
+    async fn settle(&self, token: Token, pending: Pending) -> Result<(), Failure> {
         match pending.settle().await {
             Ok(alarm) => {
                 if let Some(at) = alarm {
@@ -159,9 +164,9 @@ impl Tokens {
                 }
                 Ok(())
             }
-            Err((gate, why)) => {
+            Err((gate, failure)) => {
                 self.cache.forget(token, &gate);
-                Err(why)
+                Err(failure)
             }
         }
     }
@@ -178,6 +183,18 @@ impl Tokens {
 
     /// One keys request on `token`.
     pub async fn keys(&self, token: Token, request: RawRequest<'_>) -> Response {
+        for _ in 0..CONFLICT_TRIES {
+            match self.keys_once(token, request).await {
+                Some(response) => return response,
+                // Another replica wrote the token first: apply the request to what it stored.
+                None => continue,
+            }
+        }
+        Response::unavailable(RACED)
+    }
+
+    /// A keys request applied once; `None` when it lost a race with another replica's write.
+    async fn keys_once(&self, token: Token, request: RawRequest<'_>) -> Option<Response> {
         let now = self.now();
         let found = self
             .with_slot(token, |slot| {
@@ -198,10 +215,10 @@ impl Tokens {
             })
             .await;
         let (answer, parked, pending) = match found {
-            Err(why) => return Response::unavailable(&why),
+            Err(why) => return Some(Response::unavailable(&why)),
             Ok(None) => {
                 let reply = lifecycle::unminted(token, &self.limits, request, now);
-                return Response::keys(&reply);
+                return Some(Response::keys(&reply));
             }
             Ok(Some(found)) => found,
         };
@@ -211,15 +228,17 @@ impl Tokens {
             token,
             id: Some(*id),
         });
-        if let Err(why) = self.settle(token, pending).await {
-            return Response::unavailable(&why);
+        match self.settle(token, pending).await {
+            Ok(()) => {}
+            Err(Failure::Conflict) => return None,
+            Err(f) => return Some(Response::unavailable(&f.to_string())),
         }
         let reply = match (answer, parked) {
             (Answer::Reply(reply), _) => reply,
             (Answer::Parked(_), Some((_, rx))) => match rx.await {
                 Ok(reply) => reply,
                 // Its token left memory unanswered: a write of it failed.
-                Err(_) => return lifecycle::wait_lost(),
+                Err(_) => return Some(lifecycle::wait_lost()),
             },
             (Answer::Parked(_), None) => Reply::idle(0),
         };
@@ -227,7 +246,7 @@ impl Tokens {
             // Answered: whoever answered it took it out.
             g.id = None;
         }
-        Response::keys(&reply)
+        Some(Response::keys(&reply))
     }
 
     /// Runs `f` on the token's registry as it stands (`None`: nothing stored for the token, or
@@ -253,26 +272,30 @@ impl Tokens {
     /// Runs `f`, a change that gives `Written` (a v3 put), on the token's registry (`None`:
     /// nothing stored for the token), and returns its answer once its events are stored and the
     /// waits they answer are woken: an answer that shows a write leaves only after the sync.
+    /// When another replica wrote the token first, `f` runs again on what that one stored.
     pub async fn write<T>(
         &self,
         token: Token,
-        f: impl FnOnce(Option<&mut Registry>, u64) -> (Written, T),
+        f: impl Fn(Option<&mut Registry>, u64) -> (Written, T),
     ) -> Result<T, String> {
-        let now = self.now();
-        let mut f = Some(f);
-        let found = self
-            .with_slot(token, |slot| {
-                let (answer, effects) = slot.state.write(now, f.take().expect("called once"));
-                (answer, Pending::submit(token, slot, effects, &*self.store))
-            })
-            .await?;
-        match found {
-            Some((answer, pending)) => {
-                self.settle(token, pending).await?;
-                Ok(answer)
+        for _ in 0..CONFLICT_TRIES {
+            let now = self.now();
+            let found = self
+                .with_slot(token, |slot| {
+                    let (answer, effects) = slot.state.write(now, &f);
+                    (answer, Pending::submit(token, slot, effects, &*self.store))
+                })
+                .await?;
+            let Some((answer, pending)) = found else {
+                return Ok(f(None, now).1);
+            };
+            match self.settle(token, pending).await {
+                Ok(()) => return Ok(answer),
+                Err(Failure::Conflict) => continue,
+                Err(f) => return Err(f.to_string()),
             }
-            None => Ok((f.take().expect("not called yet"))(None, now).1),
         }
+        Err(RACED.into())
     }
 
     /// Parks a v3 watch that has sent everything up to `after` on the token.
@@ -305,6 +328,11 @@ impl Tokens {
         Ok(found.unwrap_or(WatchPark::Look))
     }
 
+    /// `/ready`: whether the store takes writes now.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.store.ready().await
+    }
+
     /// `GET /ledger/<token>`.
     pub async fn ledger(&self, token: Token) -> Response {
         let now = self.now();
@@ -331,24 +359,32 @@ impl Tokens {
                 Ok(Minted::Minted)
             }
             Err(Failure::Taken) => Ok(Minted::Taken),
-            Err(Failure::Storage(why)) => Err(why),
+            Err(f) => Err(f.to_string()),
         }
     }
 
     /// The token's stored alarm is due: member TTLs expire, or the token ends.
     pub async fn alarm(&self, token: Token) -> Result<(), String> {
-        let now = self.now();
-        let found = self
-            .with_slot(token, |slot| {
-                let effects = slot.state.on_alarm(now);
-                Pending::submit(token, slot, effects, &*self.store)
-            })
-            .await?;
-        match found {
-            Some(pending) => self.settle(token, pending).await,
-            // Nothing stored for it any more: the alarm is all that is left.
-            None => self.delete(token).await,
+        for _ in 0..CONFLICT_TRIES {
+            let now = self.now();
+            let found = self
+                .with_slot(token, |slot| {
+                    let effects = slot.state.on_alarm(now);
+                    Pending::submit(token, slot, effects, &*self.store)
+                })
+                .await?;
+            let settled = match found {
+                Some(pending) => self.settle(token, pending).await,
+                // Nothing stored for it any more: the alarm is all that is left.
+                None => return self.delete(token).await,
+            };
+            match settled {
+                Ok(()) => return Ok(()),
+                Err(Failure::Conflict) => continue,
+                Err(f) => return Err(f.to_string()),
+            }
         }
+        Err(RACED.into())
     }
 
     /// Ends every wait whose deadline (the core's) has come by now, with the idle answer.
@@ -435,6 +471,42 @@ impl Tokens {
             slot.waiters.remove(&id);
             slot.state.cancel_wait(id);
         });
+    }
+}
+
+/// Writes through other replicas sharing the store: tokens in memory take their events in
+/// (waking the waits they answer); one that cannot (events missed) leaves memory, its waits
+/// answered idle so that members ask again, here or anywhere. For a token not in memory a read
+/// of it may be under way that missed the write: the cache marks it to be read again.
+impl Observer for Tokens {
+    fn written_elsewhere(&self, token: Token, entries: Vec<Entry>) {
+        let now = self.now();
+        let woken = self
+            .cache
+            .with(token, now, |slot| match slot.state.absorb(entries) {
+                Ok(woken) => Some(slot.take_senders(woken)),
+                Err(RestoreError(why)) => {
+                    eprintln!("rendezvous: token {token}: {why}; reading it again");
+                    None
+                }
+            });
+        match woken {
+            Lookup::Found(Some(woken)) => {
+                for (tx, reply) in woken {
+                    let _ = tx.send(reply);
+                }
+            }
+            Lookup::Found(None) => self.cache.retire(token),
+            Lookup::Missing(_) => self.cache.removed(token),
+        }
+    }
+
+    fn deleted_elsewhere(&self, token: Token) {
+        self.cache.retire(token);
+    }
+
+    fn missed(&self) {
+        self.cache.retire_all();
     }
 }
 

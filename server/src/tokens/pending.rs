@@ -11,7 +11,7 @@ use shared::Token;
 use tokio::sync::oneshot;
 
 use super::cache::Slot;
-use crate::gate::OutputGate;
+use crate::gate::{Failure, OutputGate};
 use crate::store::{Job, Op, Store};
 
 #[must_use = "a change is answered only once it is settled"]
@@ -61,11 +61,19 @@ impl Pending {
 
     /// Waits until the write is stored, then answers the waits it woke. On a failed write the
     /// error says why (the caller answers 503, and takes the token out of memory): the woken
-    /// waits are dropped unanswered, and their requests answer 503 as well.
-    pub async fn settle(self) -> Result<Option<u64>, (Arc<OutputGate>, String)> {
+    /// waits are dropped unanswered, and their requests answer 503 as well; after a lost race
+    /// with another replica they are answered idle instead.
+    pub async fn settle(self) -> Result<Option<u64>, (Arc<OutputGate>, Failure)> {
         if self.seq > 0 && !self.gate.stored(self.seq) {
             if let Err(f) = self.gate.wait(self.seq).await {
-                return Err((self.gate, f.to_string()));
+                if f == Failure::Conflict {
+                    // Another replica's write came first: what these waits would have been
+                    // told is not stored. Idle answers send them back to ask again.
+                    for (tx, reply) in self.woken {
+                        let _ = tx.send(Reply::idle(reply.etcd_index));
+                    }
+                }
+                return Err((self.gate, f));
             }
         }
         for (tx, reply) in self.woken {

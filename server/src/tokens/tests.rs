@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::*;
 use crate::gate::Failure;
-use crate::store::{Job, Op, Read, Store};
+use crate::store::{Job, Observer, Op, Read, Store};
 
 const T0: u64 = 1_800_000_000_000;
 
@@ -32,6 +32,8 @@ struct Memory {
     held: Notify,
     release: Notify,
     reads: AtomicUsize,
+    /// Writes stored and not yet delivered to the replicas (`deliver`).
+    changes: Mutex<Vec<(Token, Vec<Entry>)>>,
 }
 
 impl Memory {
@@ -64,10 +66,12 @@ impl Memory {
                 Op::Insert(new) => {
                     for (k, v) in new {
                         if e.insert((job.token, k.clone()), v.clone()).is_some() {
+                            // As the etcd store: an event stored already was written by
+                            // another replica sharing this store.
                             return Err(if job.mint {
                                 Failure::Taken
                             } else {
-                                Failure::Storage(format!("{k} is stored already"))
+                                Failure::Conflict
                             });
                         }
                     }
@@ -88,7 +92,30 @@ impl Memory {
             }
         }
         (*entries, *alarms) = (e, a);
+        let written: Vec<Entry> = job
+            .ops
+            .iter()
+            .flat_map(|op| match op {
+                Op::Insert(new) => new.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if !written.is_empty() {
+            self.changes.lock().unwrap().push((job.token, written));
+        }
         Ok(())
+    }
+
+    /// Tells every replica (`Tokens` sharing this store) of the writes stored since last
+    /// time, as the etcd store's watch does: later than they were stored, and to the writer
+    /// too.
+    fn deliver(&self, replicas: &[&Arc<Tokens>]) {
+        let changes = std::mem::take(&mut *self.changes.lock().unwrap());
+        for (token, entries) in changes {
+            for r in replicas {
+                r.written_elsewhere(token, entries.clone());
+            }
+        }
     }
 
     fn stored(&self, token: Token) -> Vec<String> {
@@ -167,6 +194,10 @@ impl Store for Memory {
             .collect();
         orphans.dedup();
         Box::pin(async move { Ok(orphans) })
+    }
+
+    fn ready(&self) -> Read<'_, ()> {
+        Box::pin(async { Ok(()) })
     }
 
     fn describe(&self) -> String {
@@ -489,4 +520,100 @@ async fn a_taken_token_is_told_apart_from_storage_trouble() {
     assert!(f.tokens.mint(other, 3).await.is_err());
     f.store.fail.store(false, Ordering::Release);
     assert_eq!(f.get(other, "").await.status, 404, "nothing was stored");
+}
+
+/// Two replicas sharing one store: a second `Tokens` over the fixture's store and clock.
+fn replica(f: &Fixture) -> Arc<Tokens> {
+    let t = f.time.clone();
+    Arc::new(Tokens::new(
+        f.store.clone(),
+        limits(),
+        Arc::new(Alarms::default()),
+        Arc::new(move || t.load(Ordering::Acquire)),
+    ))
+}
+
+#[tokio::test]
+async fn members_racing_through_two_replicas_agree_on_one_order() {
+    let f = Fixture::new(limits());
+    let b = replica(&f);
+    let token = f.mint(1).await;
+    // Both replicas hold the token in memory, as it was after the mint.
+    assert_eq!(f.get(token, "").await.status, 200);
+    assert_eq!(b.keys(token, RawRequest::default()).await.status, 200);
+    // A stores m1; B has not heard of it and applies m2 to what it holds: the same index.
+    assert_eq!(f.put(token, "m1", "prevExist=false").await.status, 201);
+    let second = put_on(&b, token, "m2", "prevExist=false").await;
+    assert_eq!(
+        second.status, 201,
+        "B read the token again and applied m2 after m1"
+    );
+    assert!(
+        second.body.contains("\"createdIndex\":3"),
+        "{}",
+        second.body
+    );
+    // m1 again, through B: etcd's "already exists", never a second m1.
+    let again = put_on(&b, token, "m1", "prevExist=false").await;
+    assert_eq!(again.status, 412, "{}", again.body);
+    f.store.deliver(&[&f.tokens, &b]);
+    let order_a = members(&f.get(token, "recursive=true").await);
+    let order_b = members(
+        &b.keys(
+            token,
+            RawRequest {
+                query: "recursive=true",
+                ..RawRequest::default()
+            },
+        )
+        .await,
+    );
+    assert_eq!(order_a, ["m1", "m2"]);
+    assert_eq!(order_a, order_b);
+    assert_eq!(
+        f.store.stored(token),
+        [
+            "e/00000000000000000001",
+            "e/00000000000000000002",
+            "e/00000000000000000003",
+            "meta"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_wait_parked_on_one_replica_is_answered_by_a_write_through_another() {
+    let f = Fixture::new(limits());
+    let b = replica(&f);
+    let token = f.mint(2).await;
+    let waiting = f.wait(token);
+    wait_until(|| f.parked(token) == 1).await;
+    assert_eq!(put_on(&b, token, "m1", "prevExist=false").await.status, 201);
+    tokio::task::yield_now().await;
+    assert!(
+        !waiting.is_finished(),
+        "not before the store's watch tells A"
+    );
+    f.store.deliver(&[&f.tokens, &b]);
+    let answer = waiting.await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.contains("/m1\""), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn waits_on_a_replica_that_lost_a_race_are_answered_idle_and_ask_again() {
+    let f = Fixture::new(limits());
+    let b = replica(&f);
+    let token = f.mint(3).await;
+    let waiting = f.wait(token);
+    wait_until(|| f.parked(token) == 1).await;
+    // B stores m1; A, not told yet, applies m2 as event 2, which would answer its wait.
+    assert_eq!(put_on(&b, token, "m1", "prevExist=false").await.status, 201);
+    assert_eq!(f.put(token, "m2", "prevExist=false").await.status, 201);
+    // The wait is not told of A's m2 as event 2 (B's m1 is event 2): it ends idle, and its
+    // member waits again.
+    let answer = waiting.await.unwrap();
+    assert_eq!((answer.status, answer.body.as_str()), (200, ""));
+    let got = f.get(token, "recursive=true").await;
+    assert_eq!(members(&got), ["m1", "m2"]);
 }
