@@ -57,6 +57,14 @@ if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
   # openssl makes the certificate the gRPC TLS test serves.
   command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+  # HAProxy in front of the replicas of the high-availability suite.
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_missing+=(haproxy)
+fi
+# For `make ha`: the store's etcd cluster and HAProxy in front of the replicas.
+if [ "${SETUP_HA:-}" = 1 ]; then
+  command -v etcd >/dev/null 2>&1 || apt_missing+=(etcd-server)
+  command -v etcdctl >/dev/null 2>&1 || apt_missing+=(etcd-client)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_missing+=(haproxy)
 fi
 # For `make bench`: the classic discovery server too, and wrk for request rates.
 if [ "${SETUP_BENCH:-}" = 1 ]; then

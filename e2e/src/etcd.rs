@@ -130,6 +130,23 @@ impl Member {
         }
     }
 
+    /// SIGKILL: a crash, not a shutdown.
+    pub fn kill(&mut self) {
+        if let Some(mut g) = self.group.take() {
+            g.kill();
+        }
+    }
+
+    /// Whether its process runs.
+    pub fn running(&mut self) -> bool {
+        self.group.is_some() && self.exited().is_none()
+    }
+
+    /// Its process, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.group.as_ref().map(Group::pid)
+    }
+
     /// Deletes the data directory: the machine was wiped.
     pub fn wipe(&mut self) {
         self.stop();

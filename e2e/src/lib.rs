@@ -8,6 +8,7 @@
 
 pub mod etcd;
 pub mod grpc;
+pub mod ha;
 pub mod http;
 pub mod process;
 pub mod service;

@@ -1,8 +1,9 @@
-//! The service under test in either shell: the Worker under `wrangler dev --local` (real
-//! workerd, KV and Durable Objects), or the native server (`rendezvous`, built by `make test`).
-//! Either runs on 127.0.0.1 with its state in a folder, so that a restart keeps it. Every suite
-//! runs its cases once per shell named in `RENDEZVOUS_SHELLS` (a comma list of `worker` and
-//! `native`; both by default), each shell on ports of its own.
+//! The service under test in each shell: the Worker under `wrangler dev --local` (real
+//! workerd, KV and Durable Objects), the native server (`rendezvous`, built by `make test`), or
+//! three native replicas on an etcd cluster behind HAProxy (`crate::ha`). Each runs on
+//! 127.0.0.1 with its state in a folder, so that a restart keeps it. Every suite runs its cases
+//! once per shell named in `RENDEZVOUS_SHELLS` (a comma list of `worker`, `native` and `ha`;
+//! all by default), each shell on ports of its own.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -17,13 +18,15 @@ pub enum Shell {
     Worker,
     /// The native server, `rendezvous`.
     Native,
+    /// Three replicas of the native server sharing an etcd cluster, behind HAProxy.
+    Ha,
 }
 
 impl Shell {
-    /// The shells asked for by `RENDEZVOUS_SHELLS`, both when it is not set.
+    /// The shells asked for by `RENDEZVOUS_SHELLS`, all when it is not set.
     pub fn chosen() -> Vec<Shell> {
         let wanted = std::env::var("RENDEZVOUS_SHELLS").unwrap_or_default();
-        let all = [Shell::Worker, Shell::Native];
+        let all = [Shell::Worker, Shell::Native, Shell::Ha];
         if wanted.trim().is_empty() {
             return all.to_vec();
         }
@@ -36,6 +39,7 @@ impl Shell {
         match self {
             Shell::Worker => "worker",
             Shell::Native => "native",
+            Shell::Ha => "ha",
         }
     }
 
@@ -44,6 +48,7 @@ impl Shell {
         match self {
             Shell::Worker => 0,
             Shell::Native => 1000,
+            Shell::Ha => 2000,
         }
     }
 }
@@ -62,6 +67,8 @@ pub struct Service {
     state: PathBuf,
     vars: Vec<(String, String)>,
     group: Option<Group>,
+    /// The replicas, their store and HAProxy (`Shell::Ha`).
+    ha: Option<crate::ha::Topology>,
     starts: u32,
 }
 
@@ -79,7 +86,7 @@ impl Service {
                 root().join("worker/build/worker/shim.mjs"),
                 "build the Worker first (make build)",
             ),
-            Shell::Native => (
+            Shell::Native | Shell::Ha => (
                 native_binary(),
                 "build it first (cargo build -p rendezvous)",
             ),
@@ -94,6 +101,7 @@ impl Service {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             group: None,
+            ha: None,
             starts: 0,
         };
         s.launch();
@@ -127,7 +135,7 @@ impl Service {
                 }
                 cmd
             }
-            Shell::Native => {
+            Shell::Native | Shell::Ha => {
                 let mut cmd = Command::new(native_binary());
                 cmd.arg("--listen")
                     .arg(format!("127.0.0.1:{port}"))
@@ -143,6 +151,13 @@ impl Service {
 
     fn launch(&mut self) {
         self.starts += 1;
+        if self.shell == Shell::Ha {
+            let topology = self.ha.get_or_insert_with(|| {
+                crate::ha::Topology::new(&self.state.with_extension("ha"), self.port, &self.vars)
+            });
+            topology.start();
+            return;
+        }
         let log = self
             .state
             .with_extension(format!("{}-{}.log", self.shell.name(), self.starts));
@@ -150,10 +165,15 @@ impl Service {
         // wrangler takes its time to bundle and start workerd.
         let within = match self.shell {
             Shell::Worker => Duration::from_secs(90),
-            Shell::Native => Duration::from_secs(30),
+            Shell::Native | Shell::Ha => Duration::from_secs(30),
         };
         group.wait_until_serving(&format!("{}/health", self.base()), within);
         self.group = Some(group);
+    }
+
+    /// The replicas, their store and HAProxy (`Shell::Ha` only).
+    pub fn topology(&mut self) -> Option<&mut crate::ha::Topology> {
+        self.ha.as_mut()
     }
 
     pub fn shell(&self) -> Shell {
@@ -169,19 +189,30 @@ impl Service {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Its process (wrangler's, for the Worker), while it runs.
+    /// Its process (wrangler's, for the Worker; a replica's, for HA), while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.group.as_ref().map(Group::pid)
+        match &self.ha {
+            Some(t) => t.pid(),
+            None => self.group.as_ref().map(Group::pid),
+        }
     }
 
     /// SIGTERM to its process group (its state stays on disk); how it ended. The native server
-    /// answers parked waits, stores what is queued and exits 0.
+    /// answers parked waits, stores what is queued and exits 0. For HA: every replica, HAProxy
+    /// and the store's etcd, in that order (how the last replica ended).
     pub fn stop(&mut self) -> Option<ExitStatus> {
+        if let Some(t) = &mut self.ha {
+            return t.stop();
+        }
         self.group.take().map(|mut g| g.stop())
     }
 
-    /// SIGKILL, as a crash would.
+    /// SIGKILL, as a crash would (for HA: every process at once, as a power cut).
     pub fn kill(&mut self) {
+        if let Some(t) = &mut self.ha {
+            t.kill();
+            return;
+        }
         if let Some(mut g) = self.group.take() {
             g.kill();
         }

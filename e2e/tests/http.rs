@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
+use rendezvous_e2e::ha;
 use rendezvous_e2e::http::{delete, get, put, send};
-use rendezvous_e2e::service::Service;
+use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::storage;
 use rendezvous_e2e::{base, eventually, lock, mint, scratch_for, shell, Shared};
 
@@ -462,17 +463,27 @@ fn abuse_limits_answer_429_with_retry_after(w: &Shared) -> Result<(), Failed> {
         ("MAX_WAITS", "2"),
         ("WAIT_TIMEOUT_SECONDS", "5"),
     ];
-    let wr = Service::start(shell(w), 18793, &persist, &vars);
+    let mut wr = Service::start(shell(w), 18793, &persist, &vars);
     let b = wr.base();
-    let urls: Vec<String> = (0..3).map(|_| wr.mint(3)).collect();
+    // Limits are per process: HAProxy spreads the mints over the replicas, each allowing 3.
+    let per_shell = if shell(w) == Shell::Ha {
+        3 * ha::REPLICAS
+    } else {
+        3
+    };
+    let urls: Vec<String> = (0..per_shell).map(|_| wr.mint(3)).collect();
     let r = get(&format!("{b}/new?size=3"));
     assert_eq!(r.status, 429, "{r:?}");
     let retry: u64 = r.header("Retry-After").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(r.body.contains("at most 3 a minute"), "{}", r.body);
 
-    // Two waits park; a third on the same token is refused until one ends.
-    let url = urls[0].clone();
+    // Two waits park; a third on the same token is refused until one ends. Waits are held by
+    // the replica they reach: the three go to one.
+    let url = match wr.topology() {
+        Some(t) => urls[0].replace(&b, &t.replica_url(0)),
+        None => urls[0].clone(),
+    };
     let waiters: Vec<_> = (0..2)
         .map(|_| {
             let u = format!("{url}?recursive=true&wait=true");
@@ -509,6 +520,18 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
     // token leaves memory, as after a restart): the registry cannot be rebuilt from it.
     let key = "e/00000000000000000002";
     let lost = storage::lose(&wr.base(), &token, key);
+    if wr.shell() == Shell::Ha {
+        // The other replicas hear of it through their store's watch, a moment later.
+        eventually(
+            "every replica to see the loss",
+            Duration::from_secs(5),
+            || {
+                (0..ha::REPLICAS)
+                    .all(|_| get(&url).status == 503)
+                    .then_some(())
+            },
+        );
+    }
     for r in [
         get(&url),
         put(&format!("{url}/c?prevExist=false"), "value=3"),

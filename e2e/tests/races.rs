@@ -123,6 +123,9 @@ fn restarts_lose_no_registration(w: &Mutex<Service>) -> Result<(), Failed> {
     let (token_count, restarts, every, spread) = match shell {
         Shell::Worker => (12, 4, Duration::from_millis(1500), Duration::from_secs(16)),
         Shell::Native => (30, 20, Duration::from_millis(500), Duration::from_secs(10)),
+        // Every replica and every etcd member killed at once, as a power cut: etcd takes a
+        // second or two to elect a leader again.
+        Shell::Ha => (16, 6, Duration::from_millis(1500), Duration::from_secs(16)),
     };
     let tokens: Vec<(String, usize)> = {
         let w = w.lock().unwrap();
