@@ -14,7 +14,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export WRANGLER_HIDE_BANNER := true
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: dev serve test deploy build setup setup-dev lint unit screenshots fuzz bench clean
+.PHONY: dev serve ha test deploy build setup setup-dev lint unit screenshots fuzz bench clean
 
 ## Build and serve the Worker on http://127.0.0.1:$(PORT), state kept under ./$(STATE).
 dev: setup-dev
@@ -31,6 +31,15 @@ serve: setup-dev
 	@echo "Serving on http://127.0.0.1:$(PORT), etcd's v3 API on 127.0.0.1:$(GRPC_PORT)  (store in ./$(NATIVE_STATE); Ctrl-C stops)"
 	target/native/rendezvous --listen 127.0.0.1:$(PORT) --grpc-listen 127.0.0.1:$(GRPC_PORT) \
 	  --data-dir $(NATIVE_STATE) --assets frontend/dist
+
+## High availability on this machine: a 3-member etcd cluster (Debian's etcd 3.4), three
+## replicas of the native server sharing it, and HAProxy in front on http://127.0.0.1:$(PORT)
+## (etcd's v3 API on $(GRPC_PORT)); state under ./state-ha. Ctrl-C stops all of it.
+ha: setup-dev
+	SETUP_HA=1 SETUP_SKIP_TEST_TOOLS=1 ./scripts/setup.sh
+	./scripts/build.sh app
+	cargo build --profile native -p rendezvous
+	PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) ./scripts/ha.sh
 
 ## Every check and test: format, lints, unit tests, and against both shells (the Worker under
 ## wrangler, the native server) the HTTP API, hostile input, races and crashes, real etcd

@@ -201,7 +201,11 @@ impl Drop for Member {
 
 /// The registry's members in `createdIndex` order: (key, value).
 pub fn registered(discovery: &str) -> Vec<(String, String)> {
-    let r = http::get(discovery);
+    // A 503 means "ask again", as members do (a service restarting, replicas not ready yet).
+    let r = crate::eventually("a listing", Duration::from_secs(60), || {
+        let r = http::get(discovery);
+        (r.status < 500).then_some(r)
+    });
     assert_eq!(r.status, 200, "listing {discovery}: {r:?}");
     let v = r.json();
     let mut nodes: Vec<(u64, String, String)> = v["node"]["nodes"]

