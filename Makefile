@@ -51,7 +51,7 @@ test: setup
 	cargo test --workspace --exclude rendezvous-e2e
 	cargo build -p rendezvous
 	RENDEZVOUS_E2E=1 ETCD35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcd ETCDCTL35_BIN=$(CURDIR)/.tools/etcd-v3.5.1/etcdctl \
-	  cargo test -p rendezvous-e2e --lib --test http --test hostile --test relay --test races --test etcd --test native --test v3 --test alike
+	  cargo test -p rendezvous-e2e --lib --test http --test hostile --test relay --test races --test etcd --test native --test v3 --test alike --test ha
 	node --test e2e/browser/
 
 ## Retakes the README's screenshots (docs/screenshots) with the browser tests.

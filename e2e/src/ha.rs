@@ -243,6 +243,87 @@ impl Topology {
         }
     }
 
+    /// The store member replica `n`'s watch is on now, as its log last said.
+    pub fn watch_member(&self, n: usize) -> Option<usize> {
+        let log = self.replicas[n].as_ref()?.log_text();
+        let line = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("watching the store's changes through"))?;
+        let port: u16 = line.rsplit(':').next()?.trim().parse().ok()?;
+        self.store.iter().position(|m| m.client_port == port)
+    }
+
+    /// SIGKILL to etcd member `n` of the store.
+    pub fn kill_store(&mut self, n: usize) {
+        self.store[n].kill();
+    }
+
+    /// Starts etcd member `n` of the store again (its data kept).
+    pub fn start_store(&mut self, n: usize) {
+        if !self.store[n].running() {
+            self.store[n].start();
+        }
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT) to etcd member `n` of the store.
+    pub fn signal_store(&self, n: usize, signal: libc::c_int) {
+        if let Some(pid) = self.store[n].pid() {
+            // SAFETY: kill(2) on a child's pid.
+            unsafe {
+                libc::kill(pid as libc::pid_t, signal);
+            }
+        }
+    }
+
+    /// The store's etcd leader, as a member that answers says.
+    pub fn store_leader(&mut self) -> Option<usize> {
+        for n in 0..self.store.len() {
+            let Some(status) = self.gateway(n, "maintenance/status", "{}") else {
+                continue;
+            };
+            let leader = status["leader"].as_str().map(str::to_string);
+            for m in 0..self.store.len() {
+                let id = self
+                    .gateway(m, "maintenance/status", "{}")
+                    .and_then(|s| s["header"]["member_id"].as_str().map(str::to_string));
+                if id.is_some() && id == leader {
+                    return Some(m);
+                }
+            }
+        }
+        None
+    }
+
+    /// Compacts the store's history up to its current revision (physically): watchers that
+    /// resume from before it are told their history is gone.
+    pub fn compact_store(&self) -> i64 {
+        let range = (0..self.store.len())
+            .find_map(|n| self.gateway(n, "kv/range", r#"{"key":"AA=="}"#))
+            .expect("a store member answers");
+        let revision: i64 = range["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .expect("a revision");
+        let body = format!(r#"{{"revision":"{revision}","physical":true}}"#);
+        let done = (0..self.store.len()).find_map(|n| self.gateway(n, "kv/compaction", &body));
+        assert!(done.is_some(), "the store compacted");
+        revision
+    }
+
+    /// etcd member `n`'s JSON gateway (`/v3/<path>`), if it answers.
+    fn gateway(&self, n: usize, path: &str, body: &str) -> Option<serde_json::Value> {
+        let url = format!("{}/v3/{path}", self.store[n].client_url());
+        let r = http::try_send(
+            "POST",
+            &url,
+            Some(body.as_bytes()),
+            Some("application/json"),
+        )
+        .ok()?;
+        (r.status == 200).then(|| r.json())
+    }
+
     /// The first replica still running (for its pid).
     pub fn pid(&self) -> Option<u32> {
         self.replicas.iter().flatten().next().map(Group::pid)

@@ -4,7 +4,6 @@
 //! restarts take milliseconds); real etcd members racing 5 on a size-3 token, repeatedly.
 //! Figures are printed for the notes.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,86 +11,9 @@ use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{race_to_three, Member, Release};
 use rendezvous_e2e::scratch;
 use rendezvous_e2e::service::{Service, Shell};
-use rendezvous_e2e::sim::{member, Outcome};
+use rendezvous_e2e::sim::race;
 
 /// The registry's first `size` member keys, by createdIndex.
-fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
-    rendezvous_e2e::etcd::registered(url)
-        .into_iter()
-        .take(size)
-        .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
-        .collect()
-}
-
-/// Starts `extra` more members than `size` on each token, all at once (after `delay(i)`), and
-/// checks that every one of them ends with the same cluster, the registry's first `size`.
-fn race(
-    tokens: &[(String, usize)],
-    extra: usize,
-    delay: impl Fn(usize) -> Duration,
-) -> (usize, usize) {
-    let mut handles = Vec::new();
-    let mut n = 0;
-    for (t, (url, size)) in tokens.iter().enumerate() {
-        for m in 0..size + extra {
-            let (url, id) = (url.clone(), format!("t{t}m{m}"));
-            let peer = format!("http://10.{}.{}.{}:2380", t / 250, t % 250, m);
-            let wait = delay(n);
-            n += 1;
-            handles.push((
-                t,
-                id.clone(),
-                std::thread::spawn(move || {
-                    std::thread::sleep(wait);
-                    member(&url, &id, &peer).unwrap_or_else(|e| panic!("{id}: {e}"))
-                }),
-            ));
-        }
-    }
-    let mut by_token: HashMap<usize, Vec<(String, Outcome)>> = HashMap::new();
-    for (t, id, h) in handles {
-        by_token
-            .entry(t)
-            .or_default()
-            .push((id, h.join().expect("member thread")));
-    }
-    let mut registered = 0;
-    for (t, outcomes) in &by_token {
-        let (url, size) = &tokens[*t];
-        let truth = founders_in_registry(url, *size);
-        assert_eq!(truth.len(), *size, "token {t} filled");
-        let mut founders = 0;
-        for (id, o) in outcomes {
-            match o {
-                Outcome::Founder(c) => {
-                    assert_eq!(c, &truth, "{id} disagrees on token {t}");
-                    assert!(truth.contains(id));
-                    founders += 1;
-                    registered += 1;
-                }
-                Outcome::Proxy(c, reg) => {
-                    assert_eq!(c, &truth, "{id} (proxy) disagrees on token {t}");
-                    assert!(!truth.contains(id));
-                    registered += usize::from(*reg);
-                }
-                Outcome::Duplicate => panic!("{id}: duplicate id on a fresh token"),
-            }
-        }
-        assert_eq!(founders, *size, "exactly size founders on token {t}");
-        // Every registration that was acknowledged is still there.
-        let keys: Vec<String> = rendezvous_e2e::etcd::registered(url)
-            .into_iter()
-            .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
-            .collect();
-        for (id, o) in outcomes {
-            if matches!(o, Outcome::Founder(_) | Outcome::Proxy(_, true)) {
-                assert!(keys.contains(id), "{id}'s registration was lost");
-            }
-        }
-    }
-    (n, registered)
-}
-
 fn racing_members_agree_on_every_token(w: &Service) -> Result<(), Failed> {
     let rounds = 3;
     let (mut tokens_total, mut members_total) = (0, 0);

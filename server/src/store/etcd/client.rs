@@ -94,6 +94,14 @@ impl std::fmt::Display for Trouble {
     }
 }
 
+/// A watch stream, and the endpoint it is on.
+pub struct Watching {
+    /// Held, never read: the stream ends when its requests do.
+    _requests: tokio::sync::mpsc::Sender<WatchRequest>,
+    pub stream: Streaming<WatchResponse>,
+    pub endpoint: String,
+}
+
 pub struct Client {
     channels: Vec<(String, Channel)>,
     /// The endpoint calls go to.
@@ -209,16 +217,7 @@ impl Client {
 
     /// A watch stream on the endpoint in use (which moves on when it fails). etcd ends it on a
     /// member cut off from its cluster's leader (`hasleader`), so the watcher moves on too.
-    pub async fn watch(
-        &self,
-        first: WatchRequest,
-    ) -> Result<
-        (
-            tokio::sync::mpsc::Sender<WatchRequest>,
-            Streaming<WatchResponse>,
-        ),
-        Trouble,
-    > {
+    pub async fn watch(&self, first: WatchRequest) -> Result<Watching, Trouble> {
         let (i, channel) = self.channel();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let _ = tx.send(first).await;
@@ -229,7 +228,11 @@ impl Client {
             })
             .await;
         match sent {
-            Ok(stream) => Ok((tx, stream)),
+            Ok(stream) => Ok(Watching {
+                _requests: tx,
+                stream,
+                endpoint: self.channels[i].0.clone(),
+            }),
             Err(t) => {
                 self.move_on(i);
                 Err(t)

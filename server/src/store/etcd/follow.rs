@@ -45,7 +45,7 @@ pub async fn run(
         let first = WatchRequest {
             request_union: Some(RequestUnion::CreateRequest(create)),
         };
-        let (_requests, mut stream) = match client.as_ref().as_ref().watch(first).await {
+        let mut watching = match client.as_ref().as_ref().watch(first).await {
             Ok(s) => s,
             Err(t) => {
                 if !failing {
@@ -60,7 +60,7 @@ pub async fn run(
         };
         loop {
             let message = tokio::select! {
-                m = stream.message() => m,
+                m = watching.stream.message() => m,
                 _ = stop.wait_for(|s| *s) => return,
             };
             let response = match message {
@@ -93,8 +93,13 @@ pub async fn run(
                 );
                 break;
             }
-            if failing && response.created {
-                eprintln!("rendezvous: watching the store again");
+            if response.created {
+                // Said every time, so that an operator (and the fault tests) can tell which
+                // member a replica's watch is on.
+                eprintln!(
+                    "rendezvous: watching the store's changes through {}",
+                    watching.endpoint
+                );
                 failing = false;
             }
             next = Some(take(&layout, &response, observer.as_ref(), next));
