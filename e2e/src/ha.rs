@@ -20,7 +20,8 @@ pub const REPLICAS: usize = 3;
 pub struct Ports {
     /// etcd member `n`: client port `store + 10n`, peer port `store + 10n + 1`.
     pub store: u16,
-    /// Replica `n`: HTTP on `replicas + n`, gRPC on `replicas + 10 + n`.
+    /// Replica `n`: HTTP on `replicas + n`, gRPC on `replicas + 10 + n`, metrics on
+    /// `replicas + 20 + n`.
     pub replicas: u16,
 }
 
@@ -41,6 +42,10 @@ impl Ports {
 
     pub fn replica_grpc(self, n: usize) -> u16 {
         self.replicas + 10 + n as u16
+    }
+
+    pub fn replica_metrics(self, n: usize) -> u16 {
+        self.replicas + 20 + n as u16
     }
 }
 
@@ -149,6 +154,8 @@ impl Topology {
             .env("PUBLIC_URL", format!("http://127.0.0.1:{}", self.front))
             .env("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
             .envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd.arg("--metrics-listen")
+            .arg(format!("127.0.0.1:{}", self.ports.replica_metrics(n)));
         if self.grpc_front.is_some() {
             cmd.arg("--grpc-listen")
                 .arg(format!("127.0.0.1:{}", self.ports.replica_grpc(n)));
@@ -160,6 +167,12 @@ impl Topology {
             Duration::from_secs(30),
         );
         self.replicas[n] = Some(group);
+    }
+
+    /// Replica `n`'s metrics: each sample's name with its labels, and its value.
+    pub fn metrics(&self, n: usize) -> Vec<(String, f64)> {
+        let url = format!("http://127.0.0.1:{}/metrics", self.ports.replica_metrics(n));
+        crate::metrics::parse(&http::get(&url).body)
     }
 
     /// Waits until replica `n` says its store takes writes.

@@ -10,6 +10,7 @@ pub mod etcd;
 pub mod grpc;
 pub mod ha;
 pub mod http;
+pub mod metrics;
 pub mod process;
 pub mod service;
 pub mod sim;

@@ -10,6 +10,7 @@ use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{Member, Release};
 use rendezvous_e2e::ha::{Topology, REPLICAS};
 use rendezvous_e2e::http::{get, put, try_send, Resp};
+use rendezvous_e2e::metrics::value;
 use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::sim::race;
 use rendezvous_e2e::{eventually, scratch};
@@ -508,10 +509,49 @@ fn real_etcd_members_form_clusters_while_replicas_die() -> Result<(), Failed> {
     Ok(())
 }
 
+fn metrics_tell_who_fires_alarms_and_count_every_registration() -> Result<(), Failed> {
+    let s = Arc::new(Mutex::new(start("metrics", 20819, &VARS)));
+    let tokens = tokens(&s.lock().unwrap(), 8);
+    let (members, registered) = race(&tokens, 1, |_| Duration::ZERO);
+    let mut s = s.lock().unwrap();
+    let t = topology(&mut s);
+    let scrapes: Vec<_> = (0..REPLICAS).map(|n| t.metrics(n)).collect();
+    let sum = |name: &str| -> f64 { scrapes.iter().map(|m| value(m, name)).sum() };
+    assert_eq!(
+        sum("rendezvous_alarm_leader"),
+        1.0,
+        "exactly one replica fires alarms"
+    );
+    assert_eq!(
+        sum("rendezvous_registrations_total") as usize,
+        registered,
+        "every acknowledged registration counted once, on the replica that took it"
+    );
+    assert_eq!(sum("rendezvous_mints_total") as usize, tokens.len());
+    let spread = scrapes
+        .iter()
+        .filter(|m| {
+            value(
+                m,
+                "rendezvous_requests_total{route=\"keys\",status=\"201\"}",
+            ) > 0.0
+        })
+        .count();
+    assert_eq!(
+        spread, REPLICAS,
+        "HAProxy spread the registrations over every replica"
+    );
+    println!(
+        "    {members} members, {registered} registrations counted over {REPLICAS} replicas, {} conflicts applied again, 1 alarm leader",
+        sum("rendezvous_conflicts_total")
+    );
+    Ok(())
+}
+
 fn main() {
     let on = rendezvous_e2e::enabled() && Shell::chosen().contains(&Shell::Ha);
     type HaCase = fn() -> Result<(), Failed>;
-    let cases: [(&str, HaCase); 9] = [
+    let cases: [(&str, HaCase); 10] = [
         (
             "a_replica_killed_mid_bootstrap",
             a_replica_killed_mid_bootstrap,
@@ -544,6 +584,10 @@ fn main() {
         (
             "real_etcd_members_form_clusters_while_replicas_die",
             real_etcd_members_form_clusters_while_replicas_die,
+        ),
+        (
+            "metrics_tell_who_fires_alarms_and_count_every_registration",
+            metrics_tell_who_fires_alarms_and_count_every_registration,
         ),
     ];
     let trials = cases

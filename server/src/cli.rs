@@ -39,6 +39,11 @@ pub struct Cli {
     #[arg(long, env = "DATA_DIR", default_value = "./state-native")]
     pub data_dir: PathBuf,
 
+    /// Serve Prometheus metrics at http://<this>/metrics (a separate listener, so that they
+    /// need not be public). Unset: off.
+    #[arg(long, env = "METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Keep tokens in an etcd cluster instead of --data-dir, shared by any number of
     /// replicas of this server (README "High availability"):
     /// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] (default prefix /rendezvous).

@@ -4,9 +4,10 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use shared::dispatch::{dispatch, Dispatch, Hook};
-use shared::http::Response;
+use shared::http::{Method, Response};
 use shared::http1::Head;
 use shared::mint::Minting;
 use shared::rate::Limiter;
@@ -16,6 +17,7 @@ use shared::{body, Settings, Token};
 
 use crate::assets::Assets;
 use crate::http::{Body, Outgoing, Request};
+use crate::metrics::{self, RefusalLabels, RelayLabels, RequestLabels, RouteLabels};
 use crate::now::now_ms;
 use crate::relay::Relayer;
 use crate::tokens::{Minted, Tokens};
@@ -35,39 +37,94 @@ pub struct App {
 }
 
 pub async fn handle(app: &App, req: Request) -> Outgoing {
+    let started = Instant::now();
+    let (route, out) = answer(app, req).await;
+    count(route, &out, started.elapsed());
+    out
+}
+
+/// One request's answer, and the route it took (the metrics' label).
+async fn answer(app: &App, req: Request) -> (&'static str, Outgoing) {
     let Request { head, body, peer } = req;
     let (method, path) = (head.method, head.path.as_str());
     // Raw paths reach this shell: refuse what URL rules would rewrite onto another path.
     if let Err(why) = shared::route::check_raw_path(method, path) {
-        return Response::etcd_error(ErrorCode::InvalidField, why, 400).into();
+        return (
+            "refused",
+            Response::etcd_error(ErrorCode::InvalidField, why, 400).into(),
+        );
     }
     if method.is_read() {
         if let Some(asset) = app.assets.get(path) {
-            return asset.outgoing();
+            return ("app", asset.outgoing());
         }
     }
-    let answer = match dispatch(method, path, head.query.as_deref(), &app.settings) {
-        Dispatch::Done(answer) => answer,
-        Dispatch::Mint(size) => mint(app, &head, peer, size).await,
-        Dispatch::Ledger(token) => app.tokens.ledger(token).await,
-        Dispatch::Ready => match app.tokens.ready().await {
-            Ok(()) => shared::dispatch::ready(),
-            Err(why) => shared::dispatch::unready(&why),
-        },
+    let (route, answer) = match dispatch(method, path, head.query.as_deref(), &app.settings) {
+        Dispatch::Done(answer) => ("other", answer),
+        Dispatch::Mint(size) => ("mint", mint(app, &head, peer, size).await),
+        Dispatch::Ledger(token) => ("ledger", app.tokens.ledger(token).await),
+        Dispatch::Ready => (
+            "ready",
+            match app.tokens.ready().await {
+                Ok(()) => shared::dispatch::ready(),
+                Err(why) => shared::dispatch::unready(&why),
+            },
+        ),
         Dispatch::Relay(upstream) => {
             let client = client(app, &head, peer);
-            match hit(&app.relay_limiter, &client) {
+            let answer = match hit(&app.relay_limiter, &client) {
                 Ok(()) => app.relayer.read(upstream).await,
                 Err(secs) => {
                     let per_minute = app.settings.limits.relays_per_minute;
                     shared::relay::refused(&client, per_minute, secs)
                 }
-            }
+            };
+            metrics::get()
+                .relay_reads
+                .get_or_create(&RelayLabels {
+                    status: answer.status,
+                })
+                .inc();
+            ("relay", answer)
         }
-        Dispatch::Keys { token, key } => keys(app, &head, body, token, key).await,
-        Dispatch::Hook { token, hook } => storage_hook(app, token, hook, body).await,
+        Dispatch::Keys { token, key } => {
+            let put = head.method == Method::Put;
+            let answer = keys(app, &head, body, token, key).await;
+            if put && answer.status == 201 {
+                metrics::get().registrations.inc();
+            }
+            ("keys", answer)
+        }
+        Dispatch::Hook { token, hook } => ("hook", storage_hook(app, token, hook, body).await),
     };
-    answer.into()
+    (route, answer.into())
+}
+
+/// Counts one answered request: its route and status, how long it took, and the refusal it was.
+fn count(route: &'static str, out: &Outgoing, took: Duration) {
+    let m = metrics::get();
+    let status = out.status;
+    m.requests
+        .get_or_create(&RequestLabels { route, status })
+        .inc();
+    m.latency
+        .get_or_create(&RouteLabels { route })
+        .observe(took.as_secs_f64());
+    if route == "mint" && status == 200 {
+        m.mints.inc();
+    }
+    if route == "keys" && status >= 400 {
+        if let Some(code) = error_code(&out.body) {
+            m.refusals.get_or_create(&RefusalLabels { code }).inc();
+        }
+    }
+}
+
+/// The `errorCode` an etcd error answer starts with.
+fn error_code(body: &[u8]) -> Option<u16> {
+    let rest = body.strip_prefix(b"{\"errorCode\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
 /// A keys request: its body as text (a PUT's form), then the token's.

@@ -11,6 +11,7 @@ mod grpc;
 mod handler;
 mod http;
 mod listener;
+mod metrics;
 mod now;
 mod proto;
 mod relay;
@@ -101,6 +102,16 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         },
         None => None,
     };
+    let metrics_listener = match cli.metrics_listen {
+        Some(addr) => match metrics::bind(addr) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("rendezvous: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let assets = match Assets::load(&cli.assets) {
         Ok(a) => a,
         Err(e) => {
@@ -142,6 +153,16 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     tokio::spawn(alarms.run(tokens.clone(), store.clone(), clock, stopped.clone()));
     tokio::spawn(sweep(tokens.clone(), stopped.clone()));
     tokio::spawn(on_signal(stop, tokens.clone()));
+    if let Some(l) = metrics_listener {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("rendezvous: metrics on http://{addr}/metrics");
+        }
+        let gauges = Arc::new(Gauges {
+            tokens: tokens.clone(),
+            store: store.clone(),
+        });
+        tokio::spawn(metrics::serve(l, gauges, stopped.clone()));
+    }
 
     if let Some(l) = grpc_listener {
         if let Ok(addr) = l.local_addr() {
@@ -191,6 +212,22 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     store.close();
     eprintln!("rendezvous: stopped");
     ExitCode::SUCCESS
+}
+
+/// What the metrics read at a scrape: the tokens in memory and their parked waits, and whether
+/// this process fires the store's alarms.
+struct Gauges {
+    tokens: Arc<Tokens>,
+    store: Arc<dyn Store>,
+}
+
+impl metrics::Gauges for Gauges {
+    fn refresh(&self, m: &metrics::Metrics) {
+        let (tokens, waits) = self.tokens.in_memory_and_waiting();
+        m.tokens_in_memory.set(tokens as i64);
+        m.waits_parked.set(waits as i64);
+        m.leads.set(i64::from(self.store.fires_alarms()));
+    }
 }
 
 /// SIGTERM or SIGINT: stop accepting, answer parked waits, finish writes, exit 0.

@@ -277,7 +277,12 @@ fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = Instant::now();
         let results = write_batch(&mut conn, &batch);
+        let failed = results
+            .iter()
+            .any(|r| matches!(r, Err(Failure::Storage(_))));
+        crate::metrics::get().store_call("commit", started.elapsed(), failed);
         for (job, result) in batch.iter().zip(results) {
             job.gate.complete(job.seq, result);
         }

@@ -243,6 +243,17 @@ impl Cache {
         evicted
     }
 
+    /// Tokens in memory, and the parked waits they hold.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            counts.0 += shard.slots.len();
+            counts.1 += shard.slots.values().map(|s| s.waiters.len()).sum::<usize>();
+        }
+        counts
+    }
+
     /// Tokens in memory.
     #[cfg(test)]
     pub fn len(&self) -> usize {

@@ -195,6 +195,9 @@ impl Tokens {
                 Ok(())
             }
             Err((gate, failure)) => {
+                if failure == Failure::Conflict {
+                    crate::metrics::get().conflicts.inc();
+                }
                 self.cache.forget(token, &gate);
                 Err(failure)
             }
@@ -453,6 +456,11 @@ impl Tokens {
     /// Drops tokens idle since `IDLE_MS` from memory; they are read again when asked for.
     pub fn evict_idle(&self) -> usize {
         self.cache.evict_idle(self.now())
+    }
+
+    /// Tokens in memory now, and the waits and watches parked on them (for the metrics).
+    pub fn in_memory_and_waiting(&self) -> (usize, usize) {
+        self.cache.counts()
     }
 
     /// Tokens in memory now.

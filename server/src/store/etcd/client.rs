@@ -175,6 +175,13 @@ impl Client {
 
     /// A read: tried on each endpoint in turn until one answers.
     pub async fn range(&self, range: RangeRequest) -> Result<RangeResponse, Trouble> {
+        let started = std::time::Instant::now();
+        let answer = self.range_anywhere(range).await;
+        crate::metrics::get().store_call("range", started.elapsed(), answer.is_err());
+        answer
+    }
+
+    async fn range_anywhere(&self, range: RangeRequest) -> Result<RangeResponse, Trouble> {
         let mut last = None;
         for _ in 0..self.channels.len() {
             let (i, channel) = self.channel();
@@ -202,6 +209,7 @@ impl Client {
     /// A transaction, sent once: after `Unanswered` the caller reads back what it wrote to
     /// learn whether it was applied.
     pub async fn txn(&self, txn: TxnRequest) -> Result<TxnResponse, Trouble> {
+        let started = std::time::Instant::now();
         let (i, channel) = self.channel();
         let sent = self
             .authorized(txn, |req| {
@@ -212,6 +220,7 @@ impl Client {
         if matches!(sent, Err(Trouble::Unanswered(_))) {
             self.move_on(i);
         }
+        crate::metrics::get().store_call("txn", started.elapsed(), sent.is_err());
         sent
     }
 
