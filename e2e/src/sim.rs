@@ -322,6 +322,84 @@ pub fn member(url: &str, id: &str, peer: &str) -> Result<Outcome, String> {
     }
 }
 
+/// The first `size` members registered on a token (its founders), by name.
+pub fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
+    crate::etcd::registered(url)
+        .into_iter()
+        .take(size)
+        .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
+        .collect()
+}
+
+/// Starts `extra` more members than `size` on each token, all at once (after `delay(i)`), and
+/// checks that every one of them ends with the same cluster, the registry's first `size`.
+pub fn race(
+    tokens: &[(String, usize)],
+    extra: usize,
+    delay: impl Fn(usize) -> Duration,
+) -> (usize, usize) {
+    let mut handles = Vec::new();
+    let mut n = 0;
+    for (t, (url, size)) in tokens.iter().enumerate() {
+        for m in 0..size + extra {
+            let (url, id) = (url.clone(), format!("t{t}m{m}"));
+            let peer = format!("http://10.{}.{}.{}:2380", t / 250, t % 250, m);
+            let wait = delay(n);
+            n += 1;
+            handles.push((
+                t,
+                id.clone(),
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    member(&url, &id, &peer).unwrap_or_else(|e| panic!("{id}: {e}"))
+                }),
+            ));
+        }
+    }
+    let mut by_token: HashMap<usize, Vec<(String, Outcome)>> = HashMap::new();
+    for (t, id, h) in handles {
+        by_token
+            .entry(t)
+            .or_default()
+            .push((id, h.join().expect("member thread")));
+    }
+    let mut registered = 0;
+    for (t, outcomes) in &by_token {
+        let (url, size) = &tokens[*t];
+        let truth = founders_in_registry(url, *size);
+        assert_eq!(truth.len(), *size, "token {t} filled");
+        let mut founders = 0;
+        for (id, o) in outcomes {
+            match o {
+                Outcome::Founder(c) => {
+                    assert_eq!(c, &truth, "{id} disagrees on token {t}");
+                    assert!(truth.contains(id));
+                    founders += 1;
+                    registered += 1;
+                }
+                Outcome::Proxy(c, reg) => {
+                    assert_eq!(c, &truth, "{id} (proxy) disagrees on token {t}");
+                    assert!(!truth.contains(id));
+                    registered += usize::from(*reg);
+                }
+                Outcome::Duplicate => panic!("{id}: duplicate id on a fresh token"),
+            }
+        }
+        assert_eq!(founders, *size, "exactly size founders on token {t}");
+        // Every registration that was acknowledged is still there.
+        let keys: Vec<String> = crate::etcd::registered(url)
+            .into_iter()
+            .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
+            .collect();
+        for (id, o) in outcomes {
+            if matches!(o, Outcome::Founder(_) | Outcome::Proxy(_, true)) {
+                assert!(keys.contains(id), "{id}'s registration was lost");
+            }
+        }
+    }
+    (n, registered)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,82 +512,4 @@ mod tests {
             Step::Done(Ok(Outcome::Duplicate))
         ));
     }
-}
-
-/// The first `size` members registered on a token (its founders), by name.
-pub fn founders_in_registry(url: &str, size: usize) -> Vec<String> {
-    crate::etcd::registered(url)
-        .into_iter()
-        .take(size)
-        .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
-        .collect()
-}
-
-/// Starts `extra` more members than `size` on each token, all at once (after `delay(i)`), and
-/// checks that every one of them ends with the same cluster, the registry's first `size`.
-pub fn race(
-    tokens: &[(String, usize)],
-    extra: usize,
-    delay: impl Fn(usize) -> Duration,
-) -> (usize, usize) {
-    let mut handles = Vec::new();
-    let mut n = 0;
-    for (t, (url, size)) in tokens.iter().enumerate() {
-        for m in 0..size + extra {
-            let (url, id) = (url.clone(), format!("t{t}m{m}"));
-            let peer = format!("http://10.{}.{}.{}:2380", t / 250, t % 250, m);
-            let wait = delay(n);
-            n += 1;
-            handles.push((
-                t,
-                id.clone(),
-                std::thread::spawn(move || {
-                    std::thread::sleep(wait);
-                    member(&url, &id, &peer).unwrap_or_else(|e| panic!("{id}: {e}"))
-                }),
-            ));
-        }
-    }
-    let mut by_token: HashMap<usize, Vec<(String, Outcome)>> = HashMap::new();
-    for (t, id, h) in handles {
-        by_token
-            .entry(t)
-            .or_default()
-            .push((id, h.join().expect("member thread")));
-    }
-    let mut registered = 0;
-    for (t, outcomes) in &by_token {
-        let (url, size) = &tokens[*t];
-        let truth = founders_in_registry(url, *size);
-        assert_eq!(truth.len(), *size, "token {t} filled");
-        let mut founders = 0;
-        for (id, o) in outcomes {
-            match o {
-                Outcome::Founder(c) => {
-                    assert_eq!(c, &truth, "{id} disagrees on token {t}");
-                    assert!(truth.contains(id));
-                    founders += 1;
-                    registered += 1;
-                }
-                Outcome::Proxy(c, reg) => {
-                    assert_eq!(c, &truth, "{id} (proxy) disagrees on token {t}");
-                    assert!(!truth.contains(id));
-                    registered += usize::from(*reg);
-                }
-                Outcome::Duplicate => panic!("{id}: duplicate id on a fresh token"),
-            }
-        }
-        assert_eq!(founders, *size, "exactly size founders on token {t}");
-        // Every registration that was acknowledged is still there.
-        let keys: Vec<String> = crate::etcd::registered(url)
-            .into_iter()
-            .map(|(k, _)| k.rsplit('/').next().unwrap().to_string())
-            .collect();
-        for (id, o) in outcomes {
-            if matches!(o, Outcome::Founder(_) | Outcome::Proxy(_, true)) {
-                assert!(keys.contains(id), "{id}'s registration was lost");
-            }
-        }
-    }
-    (n, registered)
 }

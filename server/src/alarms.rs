@@ -76,7 +76,7 @@ impl Alarms {
                 .collect();
             for token in &ready {
                 if let Err(why) = fire.fire(*token).await {
-                    eprintln!("rendezvous: alarm of {token}: {why}");
+                    tracing::warn!(%token, "alarm failed: {why}");
                     failing.insert(*token, now.saturating_add(RETRY_MS));
                 }
             }

@@ -39,6 +39,11 @@ pub struct Cli {
     #[arg(long, env = "DATA_DIR", default_value = "./state-native")]
     pub data_dir: PathBuf,
 
+    /// How log lines are written to stderr: `text`, or `json` (one object per line, for a log
+    /// collector).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = crate::log::Format::Text)]
+    pub log_format: crate::log::Format,
+
     /// Serve Prometheus metrics at http://<this>/metrics (a separate listener, so that they
     /// need not be public). Unset: off.
     #[arg(long, env = "METRICS_LISTEN")]

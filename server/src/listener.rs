@@ -40,7 +40,7 @@ pub async fn serve(
                 Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors or the like: the connections open go on.
-                    eprintln!("rendezvous: accept: {e}");
+                    tracing::warn!("accept: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -63,7 +63,7 @@ pub async fn serve(
         .await
         .is_err()
     {
-        eprintln!("rendezvous: closing connections still busy");
+        tracing::info!("closing connections still busy");
     }
 }
 

@@ -11,6 +11,7 @@ mod grpc;
 mod handler;
 mod http;
 mod listener;
+mod log;
 mod metrics;
 mod now;
 mod proto;
@@ -40,10 +41,11 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    log::init(cli.log_format);
     let settings = match cli.settings() {
         Ok(s) => s,
         Err(why) => {
-            eprintln!("rendezvous: {why}");
+            tracing::error!("{why}");
             return ExitCode::from(2);
         }
     };
@@ -51,12 +53,12 @@ fn main() -> ExitCode {
     if let Some(h) = &proxy_header {
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if h.is_empty() || !h.bytes().all(token) {
-            eprintln!("rendezvous: --trusted-proxy-header: {h:?} is not a header name");
+            tracing::error!("--trusted-proxy-header: {h:?} is not a header name");
             return ExitCode::from(2);
         }
     }
     if let Err(why) = raise_open_file_limit() {
-        eprintln!("rendezvous: the open-file limit: {why}");
+        tracing::warn!("the open-file limit: {why}");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,7 +69,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("rendezvous: cannot start: {e}");
+            tracing::error!("cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -78,7 +80,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     let listener = match listener::bind(cli.listen) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("rendezvous: cannot listen on {}: {e}", cli.listen);
+            tracing::error!("cannot listen on {}: {e}", cli.listen);
             return ExitCode::FAILURE;
         }
     };
@@ -86,7 +88,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         (Some(cert), Some(key)) => match grpc::tls(cert, key) {
             Ok(i) => Some(i),
             Err(e) => {
-                eprintln!("rendezvous: {e}");
+                tracing::error!("{e}");
                 return ExitCode::FAILURE;
             }
         },
@@ -96,7 +98,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         Some(addr) => match grpc::bind(addr) {
             Ok(l) => Some(l),
             Err(e) => {
-                eprintln!("rendezvous: {e}");
+                tracing::error!("{e}");
                 return ExitCode::FAILURE;
             }
         },
@@ -106,7 +108,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         Some(addr) => match metrics::bind(addr) {
             Ok(l) => Some(l),
             Err(e) => {
-                eprintln!("rendezvous: {e}");
+                tracing::error!("{e}");
                 return ExitCode::FAILURE;
             }
         },
@@ -115,10 +117,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     let assets = match Assets::load(&cli.assets) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "rendezvous: cannot read the app in {}: {e}",
-                cli.assets.display()
-            );
+            tracing::error!("cannot read the app in {}: {e}", cli.assets.display());
             return ExitCode::FAILURE;
         }
     };
@@ -128,7 +127,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
             match Address::parse(url).and_then(|a| Etcd::connect(&a, &cli.store_security())) {
                 Ok(etcd) => Arc::new(etcd),
                 Err(why) => {
-                    eprintln!("rendezvous: --store: {why}");
+                    tracing::error!("--store: {why}");
                     return ExitCode::from(2);
                 }
             }
@@ -145,8 +144,8 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     ));
     match tokens.purge_orphans().await {
         Ok(0) => {}
-        Ok(n) => eprintln!("rendezvous: deleted {n} tokens with events and no meta"),
-        Err(why) => eprintln!("rendezvous: could not look for tokens without meta: {why}"),
+        Ok(n) => tracing::warn!("deleted {n} tokens with events and no meta"),
+        Err(why) => tracing::warn!("could not look for tokens without meta: {why}"),
     }
     // Writes through other replicas wake the waits parked here.
     store.observe(tokens.clone(), stopped.clone());
@@ -155,7 +154,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     tokio::spawn(on_signal(stop, tokens.clone()));
     if let Some(l) = metrics_listener {
         if let Ok(addr) = l.local_addr() {
-            eprintln!("rendezvous: metrics on http://{addr}/metrics");
+            tracing::info!("metrics on http://{addr}/metrics");
         }
         let gauges = Arc::new(Gauges {
             tokens: tokens.clone(),
@@ -171,7 +170,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
             } else {
                 "plain HTTP/2"
             };
-            eprintln!("rendezvous: serving etcd's v3 API (gRPC, {over}) on {addr}");
+            tracing::info!("serving etcd's v3 API (gRPC, {over}) on {addr}");
         }
         let mut stopped = stopped.clone();
         let shutdown = async move {
@@ -180,13 +179,13 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         let tokens = tokens.clone();
         tokio::spawn(async move {
             if let Err(e) = grpc::serve(l, identity, tokens, shutdown).await {
-                eprintln!("rendezvous: {e}");
+                tracing::error!("{e}");
             }
         });
     }
     let listen = listener::bound(&listener).unwrap_or(cli.listen);
-    eprintln!(
-        "rendezvous: serving http://{listen} (store {}, app: {} files)",
+    tracing::info!(
+        "serving http://{listen} (store {}, app: {} files)",
         store.describe(),
         assets.len()
     );
@@ -210,7 +209,7 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
     listener::serve(listener, app, limits, stopped).await;
     // Every answer is out; store what is queued and close the database.
     store.close();
-    eprintln!("rendezvous: stopped");
+    tracing::info!("stopped");
     ExitCode::SUCCESS
 }
 
@@ -237,14 +236,14 @@ async fn on_signal(stop: watch::Sender<bool>, tokens: Arc<Tokens>) {
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
     ) else {
-        eprintln!("rendezvous: cannot listen for signals");
+        tracing::error!("cannot listen for signals");
         return;
     };
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    eprintln!("rendezvous: shutting down");
+    tracing::info!("shutting down");
     let _ = stop.send(true);
     tokens.end_waits();
 }

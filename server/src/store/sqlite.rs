@@ -79,7 +79,7 @@ impl Sqlite {
         if matches!(&*state, State::Broken { at, .. } if at.elapsed() >= RETRY_OPEN) {
             *state = attempt(&self.path);
             if let State::Open(_) = &*state {
-                eprintln!("rendezvous: store {} opened", self.path.display());
+                tracing::info!("store {} opened", self.path.display());
             }
         }
         match &*state {
@@ -197,7 +197,7 @@ fn attempt(path: &Path) -> State {
     match Opened::start(dir, path) {
         Ok(o) => State::Open(Arc::new(o)),
         Err(why) => {
-            eprintln!("rendezvous: store {} unavailable: {why}", path.display());
+            tracing::error!("store {} unavailable: {why}", path.display());
             State::Broken {
                 why,
                 at: Instant::now(),

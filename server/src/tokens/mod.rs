@@ -122,8 +122,8 @@ impl Tokens {
                 Restored::Minted(state) => self.cache.insert(token, mark, *state, self.now()),
                 Restored::Nothing => return Ok(None),
                 Restored::Orphaned { events } => {
-                    eprintln!(
-                        "rendezvous: token {token} has {events} stored events and no meta (never minted, or its meta was lost): deleting them"
+                    tracing::warn!(
+                        "token {token} has {events} stored events and no meta (never minted, or its meta was lost): deleting them"
                     );
                     self.delete(token).await?;
                     return Ok(None);
@@ -473,8 +473,8 @@ impl Tokens {
     pub async fn purge_orphans(&self) -> Result<usize, String> {
         let orphans = self.store.orphans().await?;
         for token in &orphans {
-            eprintln!(
-                "rendezvous: token {token} has stored events and no meta (never minted, or its meta was lost): deleting them"
+            tracing::warn!(
+                "token {token} has stored events and no meta (never minted, or its meta was lost): deleting them"
             );
             self.delete(*token).await?;
         }
@@ -532,7 +532,7 @@ impl Observer for Tokens {
             .with(token, now, |slot| match slot.state.absorb(entries) {
                 Ok(woken) => Some(slot.take_senders(woken)),
                 Err(RestoreError(why)) => {
-                    eprintln!("rendezvous: token {token}: {why}; reading it again");
+                    tracing::warn!("token {token}: {why}; reading it again");
                     None
                 }
             });

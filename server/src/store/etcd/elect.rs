@@ -32,9 +32,9 @@ impl Elected {
     fn set(&self, leads: bool) {
         if self.0.swap(leads, Ordering::AcqRel) != leads {
             if leads {
-                eprintln!("rendezvous: this replica fires alarms now");
+                tracing::info!("this replica fires alarms now");
             } else {
-                eprintln!("rendezvous: this replica no longer fires alarms");
+                tracing::info!("this replica no longer fires alarms");
             }
         }
     }

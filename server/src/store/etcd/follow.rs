@@ -49,7 +49,7 @@ pub async fn run(
             Ok(s) => s,
             Err(t) => {
                 if !failing {
-                    eprintln!("rendezvous: watching the store: {t}; trying again");
+                    tracing::warn!("watching the store: {t}; trying again");
                     failing = true;
                 }
                 tokio::select! {
@@ -68,18 +68,15 @@ pub async fn run(
                 Ok(None) => break,
                 Err(status) => {
                     if !failing {
-                        eprintln!(
-                            "rendezvous: the store's watch broke ({}); resuming",
-                            status.message()
-                        );
+                        tracing::warn!("the store's watch broke ({}); resuming", status.message());
                         failing = true;
                     }
                     break;
                 }
             };
             if response.compact_revision > 0 {
-                eprintln!(
-                    "rendezvous: the store compacted past revision {} before this replica saw it: reading every token again",
+                tracing::warn!(
+                    "the store compacted past revision {} before this replica saw it: reading every token again",
                     next.unwrap_or(0)
                 );
                 observer.missed();
@@ -87,8 +84,8 @@ pub async fn run(
                 break;
             }
             if response.canceled {
-                eprintln!(
-                    "rendezvous: the store's watch was canceled ({}); resuming",
+                tracing::warn!(
+                    "the store's watch was canceled ({}); resuming",
                     response.cancel_reason
                 );
                 break;
@@ -96,10 +93,7 @@ pub async fn run(
             if response.created {
                 // Said every time, so that an operator (and the fault tests) can tell which
                 // member a replica's watch is on.
-                eprintln!(
-                    "rendezvous: watching the store's changes through {}",
-                    watching.endpoint
-                );
+                tracing::info!("watching the store's changes through {}", watching.endpoint);
                 failing = false;
             }
             next = Some(take(&layout, &response, observer.as_ref(), next));
