@@ -213,6 +213,11 @@ impl Member {
                 self.go(Phase::SelfWait)
             }
             Phase::SelfWait => {
+                // etcd's watcher sends an idle wait again, this one too (a replica that had
+                // not seen the create yet held it, then answered it idle).
+                if r.body.is_empty() {
+                    return self.go(Phase::SelfWait);
+                }
                 if base(json(&r)?["node"]["key"].as_str().unwrap_or("")) != self.id {
                     return Err(fail("the self wait answered another key"));
                 }

@@ -90,6 +90,19 @@ pub trait Store: Send + Sync + 'static {
     /// Tokens with entries but no meta (`shared::lifecycle::Restored::Orphaned`).
     fn orphans(&self) -> Read<'_, Vec<Token>>;
 
+    /// Whether other processes write this store too (replicas).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// A store shared with other processes: the events of `token` stored after `index`, read
+    /// now (the latest, as of a write acknowledged anywhere before this call). `None` from a
+    /// store of one process, whose memory is never behind it.
+    fn events_after(&self, token: Token, index: u64) -> Read<'_, Option<Vec<Entry>>> {
+        let _ = (token, index);
+        Box::pin(async { Ok(None) })
+    }
+
     /// Whether the store can take writes now (`/ready`): the file is open, or the etcd
     /// cluster has a quorum.
     fn ready(&self) -> Read<'_, ()>;

@@ -42,6 +42,8 @@ pub struct Tokens {
     limits: Limits,
     alarms: Arc<Alarms>,
     clock: Clock,
+    /// Whether other processes write the store too (replicas): requests catch up first.
+    shared_store: bool,
     /// Set at shutdown: parked waits are answered idle, and none parks any more.
     stopping: AtomicBool,
 }
@@ -85,6 +87,7 @@ impl Tokens {
     pub fn new(store: Arc<dyn Store>, limits: Limits, alarms: Arc<Alarms>, clock: Clock) -> Tokens {
         Tokens {
             cache: Cache::default(),
+            shared_store: store.shared(),
             store,
             limits,
             alarms,
@@ -105,6 +108,9 @@ impl Tokens {
         token: Token,
         f: impl FnOnce(&mut Slot) -> T,
     ) -> Result<Option<T>, String> {
+        if self.shared_store {
+            self.catch_up(token).await?;
+        }
         let mut f = Some(f);
         loop {
             let now = self.now();
@@ -160,6 +166,26 @@ impl Tokens {
                 }
             }
         }
+    }
+
+    /// With a store shared by replicas, before any request: takes in the token's events that
+    /// other replicas stored and this one's watch has not delivered yet, so that an answer
+    /// (a listing, a refusal) reflects every write acknowledged anywhere before the request
+    /// began: a member's own registration, made through another replica a moment ago, included.
+    async fn catch_up(&self, token: Token) -> Result<(), String> {
+        let index = match self
+            .cache
+            .with(token, self.now(), |slot| slot.state.registry().index())
+        {
+            Lookup::Found(index) => index,
+            // Not in memory: it is read whole from the store.
+            Lookup::Missing(_) => return Ok(()),
+        };
+        match self.store.events_after(token, index).await? {
+            Some(entries) if !entries.is_empty() => self.written_elsewhere(token, entries),
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Deletes everything stored for a token not in memory.

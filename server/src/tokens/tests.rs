@@ -200,6 +200,24 @@ impl Store for Memory {
         Box::pin(async { Ok(()) })
     }
 
+    // Shared, as the etcd store is: the tests run two replicas over one.
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn events_after(&self, token: Token, index: u64) -> Read<'_, Option<Vec<Entry>>> {
+        let after = shared::registry::Event::key_after(index);
+        let entries: Vec<Entry> = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((t, k), _)| *t == token && k.starts_with("e/") && *k >= after)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect();
+        Box::pin(async move { Ok(Some(entries)) })
+    }
+
     fn describe(&self) -> String {
         "memory".into()
     }
@@ -607,13 +625,53 @@ async fn waits_on_a_replica_that_lost_a_race_are_answered_idle_and_ask_again() {
     let token = f.mint(3).await;
     let waiting = f.wait(token);
     wait_until(|| f.parked(token) == 1).await;
-    // B stores m1; A, not told yet, applies m2 as event 2, which would answer its wait.
-    assert_eq!(put_on(&b, token, "m1", "prevExist=false").await.status, 201);
-    assert_eq!(f.put(token, "m2", "prevExist=false").await.status, 201);
-    // The wait is not told of A's m2 as event 2 (B's m1 is event 2): it ends idle, and its
-    // member waits again.
+    // Both replicas apply a registration as event 2 before either is stored: B's first.
+    f.store.defer.store(true, Ordering::Release);
+    let b_put = {
+        let b = b.clone();
+        tokio::spawn(async move { put_on(&b, token, "m1", "prevExist=false").await })
+    };
+    wait_until(|| f.store.queue.lock().unwrap().len() == 1).await;
+    let a_put = f.put_later(token, "m2");
+    wait_until(|| f.store.queue.lock().unwrap().len() == 2).await;
+    f.store.defer.store(false, Ordering::Release);
+    f.store.flush();
+    // A's m2 lost event 2 to B's m1: A applied it again after m1, and its wait, which A's m2
+    // had answered, is not told of it: it ends idle, and its member waits again.
+    assert_eq!(b_put.await.unwrap().status, 201);
+    let a = a_put.await.unwrap();
+    assert_eq!(a.status, 201);
+    assert!(a.body.contains("\"createdIndex\":3"), "{}", a.body);
     let answer = waiting.await.unwrap();
     assert_eq!((answer.status, answer.body.as_str()), (200, ""));
     let got = f.get(token, "recursive=true").await;
     assert_eq!(members(&got), ["m1", "m2"]);
+}
+
+#[tokio::test]
+async fn a_read_through_a_replica_not_yet_told_of_a_write_still_shows_it() {
+    let f = Fixture::new(limits());
+    let b = replica(&f);
+    let token = f.mint(4).await;
+    assert_eq!(
+        b.keys(token, RawRequest::default()).await.status,
+        200,
+        "B holds it"
+    );
+    // A member registers through A, then lists through B before B's watch told it.
+    assert_eq!(f.put(token, "m1", "prevExist=false").await.status, 201);
+    let listing = b
+        .keys(
+            token,
+            RawRequest {
+                query: "recursive=true",
+                ..RawRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(members(&listing), ["m1"], "{}", listing.body);
+    assert_eq!(listing.header("X-Etcd-Index"), Some("2"));
+    // An update of that key through B is not refused as "not found".
+    let update = put_on(&b, token, "m1", "prevExist=true").await;
+    assert_eq!(update.status, 200, "{}", update.body);
 }

@@ -33,7 +33,17 @@ pub struct Event {
 impl Event {
     /// The storage key of this event: zero-padded so that storage lists events in index order.
     pub fn storage_key(&self) -> String {
-        format!("e/{:020}", self.index)
+        Event::key_of(self.index)
+    }
+
+    /// The storage key of the event at `index`.
+    pub fn key_of(index: u64) -> String {
+        format!("e/{index:020}")
+    }
+
+    /// The first storage key after the event at `index` (where a read of later events starts).
+    pub fn key_after(index: u64) -> String {
+        Event::key_of(index.saturating_add(1))
     }
 }
 

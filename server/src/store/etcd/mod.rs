@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use shared::lifecycle::{Entry, META_KEY};
+use shared::lifecycle::{Entry, EVENT_PREFIX, META_KEY};
+use shared::registry::Event;
 use shared::Token;
 
 use super::{Job, Observer, Op, Read};
@@ -219,6 +220,37 @@ impl super::Store for Etcd {
                 .filter(|(_, has)| !has)
                 .map(|(t, _)| t)
                 .collect())
+        })
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn events_after(&self, token: Token, index: u64) -> Read<'_, Option<Vec<Entry>>> {
+        Box::pin(async move {
+            let l = &self.inner.layout;
+            let first = Event::key_after(index);
+            let range = RangeRequest {
+                key: l.entry(token, &first),
+                range_end: range_end(&l.entry(token, EVENT_PREFIX)),
+                ..RangeRequest::default()
+            };
+            let kvs = self
+                .inner
+                .client
+                .range(range)
+                .await
+                .map_err(|t| t.to_string())?
+                .kvs;
+            Ok(Some(
+                kvs.into_iter()
+                    .filter_map(|kv| {
+                        let (_, key) = l.parse_entry(&kv.key)?;
+                        Some((key, String::from_utf8(kv.value).ok()?))
+                    })
+                    .collect(),
+            ))
         })
     }
 
