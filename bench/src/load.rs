@@ -305,7 +305,19 @@ impl RawGet {
 /// `waiters` recursive waits parked on the token at `url`, then one registration: seconds from
 /// just before the registration was sent until each wait was answered.
 pub fn wakeup(rt: &tokio::runtime::Runtime, url: &str, waiters: usize) -> Vec<f64> {
+    wakeup_across(rt, url, url, waiters)
+}
+
+/// `wakeup` with the waits parked at `url` and the registration sent to `write_url` (the same
+/// token through another replica).
+pub fn wakeup_across(
+    rt: &tokio::runtime::Runtime,
+    url: &str,
+    write_url: &str,
+    waiters: usize,
+) -> Vec<f64> {
     rt.block_on(async {
+        let mut writer = Conn::new(write_url);
         let mut probe = Conn::new(url);
         let list = probe.send("GET", url, None).await.expect("a listing");
         let index: u64 = list
@@ -336,10 +348,10 @@ pub fn wakeup(rt: &tokio::runtime::Runtime, url: &str, waiters: usize) -> Vec<f6
         // Give every wait time to arrive and park.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         go.set(Instant::now()).expect("set once");
-        let r = probe
+        let r = writer
             .send(
                 "PUT",
-                &format!("{url}/waker"),
+                &format!("{write_url}/waker"),
                 Some("value=w%3Dhttp%3A%2F%2F10.0.0.1%3A2380"),
             )
             .await

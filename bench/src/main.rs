@@ -4,8 +4,9 @@
 //! measured in the same run; writes the raw samples to bench/results/<time>.json and
 //! latest.json, and a plot to bench/results/latest.svg. BENCH_RUNS (default 5) sets the
 //! bootstrap runs per service and size; BENCH_STEPS (a comma list of bootstrap, load, rates,
-//! wakeup, memory, sizes, render, scale) runs only those and writes nothing.
+//! wakeup, ha, memory, sizes, render, scale) runs only those and writes nothing.
 
+mod ha;
 mod load;
 mod load_v3;
 mod measure;
@@ -75,7 +76,7 @@ fn main() {
     let chosen = |step: &str| steps.is_empty() || steps.split(',').any(|s| s.trim() == step);
     let mut out = serde_json::Map::new();
     type Step<'a> = Box<dyn Fn() -> Value + 'a>;
-    let all: [(&str, &str, Step); 9] = [
+    let all: [(&str, &str, Step); 10] = [
         (
             "bootstrap",
             "bootstrap_seconds",
@@ -93,6 +94,7 @@ fn main() {
             "wakeup_seconds",
             Box::new(|| steps::wakeup(&s, rt)),
         ),
+        ("ha", "ha", Box::new(|| ha::run(&s, rt, &dir))),
         ("memory", "memory", Box::new(|| steps::memory(&dir, rt))),
         ("sizes", "sizes", Box::new(|| steps::sizes(&root))),
         (

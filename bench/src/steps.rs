@@ -37,7 +37,7 @@ fn settle() {
     std::thread::sleep(Duration::from_secs(15));
 }
 
-fn verdict(met: bool) -> &'static str {
+pub fn verdict(met: bool) -> &'static str {
     if met {
         "met"
     } else {

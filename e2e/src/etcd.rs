@@ -17,6 +17,8 @@ pub struct Member {
     /// Static bootstrapping instead: `--initial-cluster` and its token.
     initial_cluster: Option<(String, String)>,
     release: Release,
+    /// More flags (`--enable-v2` for a store the classic stack shares in the benchmarks).
+    extra: Vec<String>,
     group: Option<Group>,
     log_dir: PathBuf,
     starts: u32,
@@ -68,6 +70,7 @@ impl Member {
             discovery: discovery.to_string(),
             initial_cluster: None,
             release,
+            extra: Vec::new(),
             group: None,
             log_dir: dir.to_path_buf(),
             starts: 0,
@@ -77,6 +80,12 @@ impl Member {
     /// Bootstraps statically (`--initial-cluster`) instead of through a discovery URL.
     pub fn with_initial_cluster(mut self, cluster: &str, token: &str) -> Member {
         self.initial_cluster = Some((cluster.to_string(), token.to_string()));
+        self
+    }
+
+    /// Starts with these flags too.
+    pub fn with_args(mut self, args: &[&str]) -> Member {
+        self.extra = args.iter().map(|a| a.to_string()).collect();
         self
     }
 
@@ -116,6 +125,7 @@ impl Member {
             })
             // etcd's structured logger (the default from 3.5 on), whose lines tests read.
             .args(["--logger", "zap", "--log-outputs", "stderr"])
+            .args(&self.extra)
             // Keep etcd's own metrics and proxy chatter on loopback too.
             .env_remove("ETCD_DISCOVERY_PROXY");
         let log = self

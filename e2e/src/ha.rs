@@ -99,6 +99,21 @@ impl Topology {
         }
     }
 
+    /// The store's members with etcd's v2 API on too (`--enable-v2`), so that the classic
+    /// stack and a raw v2 backend can share the cluster in the benchmarks.
+    pub fn with_v2_store(mut self) -> Topology {
+        self.store = std::mem::take(&mut self.store)
+            .into_iter()
+            .map(|m| m.with_args(&["--enable-v2"]))
+            .collect();
+        self
+    }
+
+    /// Store member `n`'s client URL.
+    pub fn store_client_url(&self, n: usize) -> String {
+        self.store[n].client_url()
+    }
+
     /// The store's URL, as the replicas are given it.
     pub fn store_url(&self) -> String {
         let hosts: Vec<String> = self

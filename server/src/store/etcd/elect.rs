@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{created, put, SharedClient};
+use super::client::Client;
+use super::{created, put};
 use crate::proto::etcdserverpb::compare::CompareResult;
 use crate::proto::etcdserverpb::TxnRequest;
 
@@ -41,15 +42,14 @@ impl Elected {
 }
 
 pub async fn run(
-    client: SharedClient,
+    client: Arc<Client>,
     key: Vec<u8>,
     elected: Elected,
     mut stop: watch::Receiver<bool>,
 ) {
-    let client = client.as_ref().as_ref();
     let mut lease: Option<i64> = None;
     loop {
-        let leads = match attempt(client, &key, &mut lease).await {
+        let leads = match attempt(&client, &key, &mut lease).await {
             Ok(leads) => leads,
             Err(_) => {
                 // No answer: another replica may hold the key by now.
@@ -73,7 +73,7 @@ pub async fn run(
 /// Renews this replica's lease (or grants one) and takes the key if nobody holds it: whether
 /// this replica holds it.
 async fn attempt(
-    client: &super::client::Client,
+    client: &Client,
     key: &[u8],
     lease: &mut Option<i64>,
 ) -> Result<bool, super::client::Trouble> {

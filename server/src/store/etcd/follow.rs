@@ -12,7 +12,8 @@ use shared::lifecycle::Entry;
 use shared::Token;
 use tokio::sync::watch;
 
-use super::{range_end, Layout, SharedClient};
+use super::client::Client;
+use super::{range_end, Layout};
 use crate::proto::etcdserverpb::watch_request::RequestUnion;
 use crate::proto::etcdserverpb::{WatchCreateRequest, WatchRequest, WatchResponse};
 use crate::proto::mvccpb::event::EventType;
@@ -22,7 +23,7 @@ use crate::store::Observer;
 const RETRY: Duration = Duration::from_millis(300);
 
 pub async fn run(
-    client: SharedClient,
+    client: Arc<Client>,
     layout: Layout,
     observer: Arc<dyn Observer>,
     mut stop: watch::Receiver<bool>,
@@ -45,7 +46,7 @@ pub async fn run(
         let first = WatchRequest {
             request_union: Some(RequestUnion::CreateRequest(create)),
         };
-        let mut watching = match client.as_ref().as_ref().watch(first).await {
+        let mut watching = match client.watch(first).await {
             Ok(s) => s,
             Err(t) => {
                 if !failing {

@@ -41,7 +41,7 @@ pub struct Etcd {
 }
 
 struct Inner {
-    client: Client,
+    client: Arc<Client>,
     layout: Layout,
     /// Each token with writes queued or running: its queue (a runner drains it).
     queues: Mutex<HashMap<Token, VecDeque<Job>>>,
@@ -119,7 +119,7 @@ pub fn range_end(prefix: &[u8]) -> Vec<u8> {
 
 impl Etcd {
     pub fn connect(address: &Address, security: &Security) -> Result<Etcd, String> {
-        let client = Client::new(address, security)?;
+        let client = Arc::new(Client::new(address, security)?);
         Ok(Etcd {
             inner: Arc::new(Inner {
                 client,
@@ -158,8 +158,9 @@ impl super::Store for Etcd {
         Box::pin(async move {
             let kvs = self
                 .inner
-                .range_prefix(self.inner.layout.token(token))
-                .await?;
+                .range_all(self.inner.layout.token(token))
+                .await
+                .map_err(|t| t.to_string())?;
             Ok(kvs
                 .into_iter()
                 .filter_map(|kv| {
@@ -274,13 +275,13 @@ impl super::Store for Etcd {
 
     fn observe(&self, observer: Arc<dyn Observer>, stop: tokio::sync::watch::Receiver<bool>) {
         tokio::spawn(follow::run(
-            self.inner.client_ref(),
+            self.inner.client.clone(),
             self.inner.layout.clone(),
             observer,
             stop.clone(),
         ));
         tokio::spawn(elect::run(
-            self.inner.client_ref(),
+            self.inner.client.clone(),
             self.inner.layout.leader(),
             self.inner.elected.clone(),
             stop,
@@ -316,20 +317,7 @@ impl super::Store for Etcd {
     }
 }
 
-/// A `Client` the background tasks share with the store.
-pub type SharedClient = Arc<dyn AsRef<Client> + Send + Sync>;
-
-impl AsRef<Client> for Inner {
-    fn as_ref(&self) -> &Client {
-        &self.client
-    }
-}
-
 impl Inner {
-    fn client_ref(self: &Arc<Self>) -> SharedClient {
-        self.clone()
-    }
-
     /// Drains one token's queue, a write at a time, until it is empty.
     async fn run(self: Arc<Self>, token: Token) {
         loop {
@@ -493,16 +481,12 @@ impl Inner {
         Ok(self.client.range(range).await?.kvs)
     }
 
-    async fn range_prefix(
-        &self,
-        prefix: Vec<u8>,
-    ) -> Result<Vec<crate::proto::mvccpb::KeyValue>, String> {
-        self.range_all(prefix).await.map_err(|t| t.to_string())
-    }
-
     /// Every stored alarm.
     async fn alarms(&self) -> Result<Vec<(Token, u64)>, String> {
-        let kvs = self.range_prefix(self.layout.alarms()).await?;
+        let kvs = self
+            .range_all(self.layout.alarms())
+            .await
+            .map_err(|t| t.to_string())?;
         Ok(kvs
             .iter()
             .filter_map(|kv| self.layout.parse_alarm(&kv.key, &kv.value))
