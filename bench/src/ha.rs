@@ -33,7 +33,9 @@ impl Stack {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut topology = Topology::new(&dir.join("ha"), FRONT, &vars).with_v2_store();
+        let mut topology = Topology::new(&dir.join("ha"), FRONT, &vars)
+            .with_v2_store()
+            .with_token_affinity();
         topology.start();
         let raw = topology.store_client_url(0);
         let classic = format!("http://{CLASSIC}");

@@ -58,6 +58,9 @@ pub struct Topology {
     /// `host:port` of the gRPC front, when the service serves etcd's v3 API.
     grpc_front: Option<String>,
     vars: Vec<(String, String)>,
+    /// HAProxy sends each request to the next replica (the tests: every path across
+    /// replicas), rather than a token's requests to one replica (`make ha`, the benchmarks).
+    spread: bool,
     dir: PathBuf,
     starts: u32,
 }
@@ -94,6 +97,7 @@ impl Topology {
                 .filter(|(k, _)| k != "GRPC_LISTEN")
                 .cloned()
                 .collect(),
+            spread: true,
             dir: dir.to_path_buf(),
             starts: 0,
         }
@@ -106,6 +110,12 @@ impl Topology {
             .into_iter()
             .map(|m| m.with_args(&["--enable-v2"]))
             .collect();
+        self
+    }
+
+    /// HAProxy as `make ha` runs it: a token's requests go to one replica while it is up.
+    pub fn with_token_affinity(mut self) -> Topology {
+        self.spread = false;
         self
     }
 
@@ -226,6 +236,9 @@ impl Topology {
         }
         if let Some(g) = &self.grpc_front {
             cmd.env("GRPC_FRONT", g);
+        }
+        if self.spread {
+            cmd.env("SPREAD_EVERY_REQUEST", "1");
         }
         let log = self.dir.join(format!("haproxy-{}.log", self.starts));
         self.haproxy = Some(Group::spawn(cmd, &log, "haproxy"));
