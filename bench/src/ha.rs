@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::runtime::Runtime;
 
 use crate::services::{Kind, Services, VARS};
-use crate::{load, pct, stats};
+use crate::{load, steps};
 
 /// HAProxy's front; the replicas and the store sit behind it (`Ports::behind`).
 const FRONT: u16 = 18850;
@@ -136,18 +136,7 @@ impl Which {
 pub fn run(s: &Services, rt: &Runtime, dir: &Path) -> Value {
     println!("\n## High availability: 3 replicas behind HAProxy on a 3-member etcd 3.4 cluster");
     let stack = Stack::start(dir);
-    println!(
-        "{:<42} {:>7} {:>6} {:>12} {:>8} {:>8} {:>6} {:>10} {:>10}",
-        "",
-        "at once",
-        "tokens",
-        "bootstraps/s",
-        "p50 ms",
-        "p99 ms",
-        "failed",
-        "vs classic",
-        "vs raw"
-    );
+    steps::load_header();
     let mut out = serde_json::Map::new();
     for at_once in [10usize, 50, 200] {
         let tokens = (4 * at_once).max(100);
@@ -156,40 +145,23 @@ pub fn run(s: &Services, rt: &Runtime, dir: &Path) -> Value {
             let urls = stack.mint(rt, which, tokens, 3);
             let l = load::bootstraps(rt, urls, 3, at_once);
             let of = |k: Which| seen.iter().find(|(x, _)| *x == k).map(|(_, l)| l.rate());
-            let rate = l.rate();
-            println!(
-                "{:<42} {at_once:>7} {tokens:>6} {rate:>12.1} {:>8.1} {:>8.1} {:>6} {:>9.2}x {:>9.2}x",
+            let row = steps::load_row(
                 which.label(),
-                pct(&l.latencies, 0.5) * 1000.0,
-                pct(&l.latencies, 0.99) * 1000.0,
-                l.failed,
-                rate / of(Which::Classic).unwrap_or(rate),
-                rate / of(Which::Raw).unwrap_or(rate),
+                at_once,
+                &l,
+                of(Which::Classic),
+                of(Which::Raw),
             );
-            if let Some(e) = &l.first_error {
-                println!(
-                    "    first failure: {}",
-                    e.chars().take(140).collect::<String>()
-                );
-            }
-            out.insert(
-                format!("{}_{at_once}", which.key()),
-                json!({"tokens": tokens, "wall_s": l.wall, "failed": l.failed,
-                       "requests": l.requests, "latencies_s": l.latencies}),
-            );
+            out.insert(format!("{}_{at_once}", which.key()), row);
             seen.push((which, l));
         }
-        let get = |k: Which| &seen.iter().find(|(x, _)| *x == k).expect("measured").1;
-        let (replicas, classic, raw) = (get(Which::Replicas), get(Which::Classic), get(Which::Raw));
-        println!(
-            "    targets at {at_once}: replicas >= 3x classic {} ({:.1}x), >= raw etcd {} ({:.2}x), p99 <= raw etcd's {} ({:.1} vs {:.1} ms)",
-            crate::steps::verdict(replicas.rate() >= 3.0 * classic.rate()),
-            replicas.rate() / classic.rate(),
-            crate::steps::verdict(replicas.rate() >= raw.rate()),
-            replicas.rate() / raw.rate(),
-            crate::steps::verdict(pct(&replicas.latencies, 0.99) <= pct(&raw.latencies, 0.99)),
-            pct(&replicas.latencies, 0.99) * 1000.0,
-            pct(&raw.latencies, 0.99) * 1000.0,
+        let of = |k: Which| &seen.iter().find(|(x, _)| *x == k).expect("measured").1;
+        steps::load_targets(
+            "replicas",
+            at_once,
+            of(Which::Replicas),
+            of(Which::Classic),
+            of(Which::Raw),
         );
     }
 
@@ -206,29 +178,11 @@ pub fn run(s: &Services, rt: &Runtime, dir: &Path) -> Value {
         across.push(load::wakeup_across(rt, &on_0, &on_1, 500));
         single.push(load::wakeup(rt, &s.mint(Kind::Native, 3), 500));
     }
-    let last = |runs: &[Vec<f64>]| -> Vec<f64> { runs.iter().map(|w| pct(w, 1.0)).collect() };
-    let median = |runs: &[Vec<f64>]| stats(&runs.iter().map(|w| pct(w, 0.5)).collect::<Vec<_>>()).0;
-    let (am, alo, ahi) = stats(&last(&across));
-    let (sm, slo, shi) = stats(&last(&single));
-    println!(
-        "{:<42} all answered after {:>6.1} ms (rounds {:.1}-{:.1}; median answer {:.1} ms)",
-        "500 waits on replica 0, write on replica 1",
-        am * 1000.0,
-        alo * 1000.0,
-        ahi * 1000.0,
-        median(&across) * 1000.0
-    );
-    println!(
-        "{:<42} all answered after {:>6.1} ms (rounds {:.1}-{:.1}; median answer {:.1} ms)",
-        "500 waits and the write on the single server",
-        sm * 1000.0,
-        slo * 1000.0,
-        shi * 1000.0,
-        median(&single) * 1000.0
-    );
+    let am = steps::wakeup_line("500 waits on replica 0, write on replica 1", &across);
+    let sm = steps::wakeup_line("500 waits and the write on the single server", &single);
     println!(
         "    target: across replicas <= 2x the single server {} ({:.2}x, median of {ROUNDS} rounds)",
-        crate::steps::verdict(am <= 2.0 * sm),
+        steps::verdict(am <= 2.0 * sm),
         am / sm
     );
     out.insert("wakeup_across_s".into(), json!(across));

@@ -84,18 +84,7 @@ pub fn load(s: &Services, rt: &Runtime) -> Value {
     println!(
         "\n## Protocol load: simulated etcd members (etcd's exact request sequence), size-3 tokens"
     );
-    println!(
-        "{:<42} {:>7} {:>6} {:>12} {:>8} {:>8} {:>6} {:>10} {:>10}",
-        "",
-        "at once",
-        "tokens",
-        "bootstraps/s",
-        "p50 ms",
-        "p99 ms",
-        "failed",
-        "vs classic",
-        "vs raw"
-    );
+    load_header();
     let mut out = serde_json::Map::new();
     for at_once in [10usize, 50, 200] {
         let tokens = (4 * at_once).max(100);
@@ -104,27 +93,14 @@ pub fn load(s: &Services, rt: &Runtime) -> Value {
             let urls = s.mint_many(kind, tokens, 3);
             let l = load::bootstraps(rt, urls, 3, at_once);
             let of = |k: Kind| seen.iter().find(|(x, _)| *x == k).map(|(_, l)| l.rate());
-            let rate = l.rate();
-            println!(
-                "{:<42} {at_once:>7} {tokens:>6} {rate:>12.1} {:>8.1} {:>8.1} {:>6} {:>9.2}x {:>9.2}x",
+            let row = load_row(
                 kind.label(),
-                pct(&l.latencies, 0.5) * 1000.0,
-                pct(&l.latencies, 0.99) * 1000.0,
-                l.failed,
-                rate / of(Kind::Classic).unwrap_or(rate),
-                rate / of(Kind::RawEtcd).unwrap_or(rate),
+                at_once,
+                &l,
+                of(Kind::Classic),
+                of(Kind::RawEtcd),
             );
-            if let Some(e) = &l.first_error {
-                println!(
-                    "    first failure: {}",
-                    e.chars().take(140).collect::<String>()
-                );
-            }
-            out.insert(
-                format!("{}_{at_once}", kind.key()),
-                json!({"tokens": tokens, "wall_s": l.wall, "failed": l.failed,
-                       "requests": l.requests, "latencies_s": l.latencies}),
-            );
+            out.insert(format!("{}_{at_once}", kind.key()), row);
             seen.push((kind, l));
         }
         // The generator's ceiling: as many clients, each sending the cheapest request there is.
@@ -146,36 +122,100 @@ pub fn load(s: &Services, rt: &Runtime) -> Value {
             format!("ceiling_{at_once}"),
             json!({"requests_per_s": rps, "requests_per_bootstrap": per_bootstrap}),
         );
-        let rate = |k: Kind| {
-            seen.iter()
-                .find(|(x, _)| *x == k)
-                .expect("measured")
-                .1
-                .rate()
-        };
-        let p99 = |k: Kind| {
-            pct(
-                &seen
-                    .iter()
-                    .find(|(x, _)| *x == k)
-                    .expect("measured")
-                    .1
-                    .latencies,
-                0.99,
-            )
-        };
-        println!(
-            "    targets at {at_once}: native >= 3x classic {} ({:.1}x), >= raw etcd {} ({:.2}x), p99 <= raw etcd's {} ({:.1} vs {:.1} ms)",
-            verdict(rate(Kind::Native) >= 3.0 * rate(Kind::Classic)),
-            rate(Kind::Native) / rate(Kind::Classic),
-            verdict(rate(Kind::Native) >= rate(Kind::RawEtcd)),
-            rate(Kind::Native) / rate(Kind::RawEtcd),
-            verdict(p99(Kind::Native) <= p99(Kind::RawEtcd)),
-            p99(Kind::Native) * 1000.0,
-            p99(Kind::RawEtcd) * 1000.0,
+        let of = |k: Kind| &seen.iter().find(|(x, _)| *x == k).expect("measured").1;
+        load_targets(
+            "native",
+            at_once,
+            of(Kind::Native),
+            of(Kind::Classic),
+            of(Kind::RawEtcd),
         );
     }
     Value::Object(out)
+}
+
+/// The protocol-load table's head.
+pub fn load_header() {
+    println!(
+        "{:<42} {:>7} {:>6} {:>12} {:>8} {:>8} {:>6} {:>10} {:>10}",
+        "",
+        "at once",
+        "tokens",
+        "bootstraps/s",
+        "p50 ms",
+        "p99 ms",
+        "failed",
+        "vs classic",
+        "vs raw"
+    );
+}
+
+/// One row of the protocol-load table (ratios against the classic stack's and raw etcd's rates
+/// measured before it, where they were), and its samples for the results file.
+pub fn load_row(
+    label: &str,
+    at_once: usize,
+    l: &load::Load,
+    classic: Option<f64>,
+    raw: Option<f64>,
+) -> Value {
+    let rate = l.rate();
+    println!(
+        "{label:<42} {at_once:>7} {:>6} {rate:>12.1} {:>8.1} {:>8.1} {:>6} {:>9.2}x {:>9.2}x",
+        l.tokens,
+        pct(&l.latencies, 0.5) * 1000.0,
+        pct(&l.latencies, 0.99) * 1000.0,
+        l.failed,
+        rate / classic.unwrap_or(rate),
+        rate / raw.unwrap_or(rate),
+    );
+    if let Some(e) = &l.first_error {
+        println!(
+            "    first failure: {}",
+            e.chars().take(140).collect::<String>()
+        );
+    }
+    json!({"tokens": l.tokens, "wall_s": l.wall, "failed": l.failed,
+           "requests": l.requests, "latencies_s": l.latencies})
+}
+
+/// The protocol-load targets for `who`: at least 3x the classic stack, at least raw etcd, and
+/// a p99 join no longer than raw etcd's.
+pub fn load_targets(
+    who: &str,
+    at_once: usize,
+    l: &load::Load,
+    classic: &load::Load,
+    raw: &load::Load,
+) {
+    let p99 = |l: &load::Load| pct(&l.latencies, 0.99);
+    println!(
+        "    targets at {at_once}: {who} >= 3x classic {} ({:.1}x), >= raw etcd {} ({:.2}x), p99 <= raw etcd's {} ({:.1} vs {:.1} ms)",
+        verdict(l.rate() >= 3.0 * classic.rate()),
+        l.rate() / classic.rate(),
+        verdict(l.rate() >= raw.rate()),
+        l.rate() / raw.rate(),
+        verdict(p99(l) <= p99(raw)),
+        p99(l) * 1000.0,
+        p99(raw) * 1000.0,
+    );
+}
+
+/// A wake-up line: over rounds of waits, the time until the last was answered (median, range)
+/// and the median answer.
+pub fn wakeup_line(label: &str, runs: &[Vec<f64>]) -> f64 {
+    let last: Vec<f64> = runs.iter().map(|w| pct(w, 1.0)).collect();
+    let (m, lo, hi) = stats(&last);
+    let median = stats(&runs.iter().map(|w| pct(w, 0.5)).collect::<Vec<_>>()).0;
+    println!(
+        "{:<42} all answered after {:>6.1} ms (rounds {:.1}-{:.1}; median answer {:.1} ms)",
+        label,
+        m * 1000.0,
+        lo * 1000.0,
+        hi * 1000.0,
+        median * 1000.0
+    );
+    m
 }
 
 /// v3 discovery: simulated etcd 3.6+ members against the native server's gRPC listener and
@@ -302,16 +342,7 @@ pub fn wakeup(s: &Services, rt: &Runtime) -> Value {
     let last = |runs: &[Vec<f64>]| -> Vec<f64> { runs.iter().map(|w| pct(w, 1.0)).collect() };
     let mut out = serde_json::Map::new();
     for (kind, runs) in &rounds {
-        let (m, lo, hi) = stats(&last(runs));
-        let median = stats(&runs.iter().map(|w| pct(w, 0.5)).collect::<Vec<_>>()).0;
-        println!(
-            "{:<42} all answered after {:>6.1} ms (rounds {:.1}-{:.1}; median answer {:.1} ms)",
-            kind.label(),
-            m * 1000.0,
-            lo * 1000.0,
-            hi * 1000.0,
-            median * 1000.0
-        );
+        wakeup_line(kind.label(), runs);
         out.insert(kind.key().into(), json!(runs));
     }
     let (fm, flo, fhi) = stats(&last(&floors));

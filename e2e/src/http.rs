@@ -109,7 +109,12 @@ pub fn get(url: &str) -> Resp {
 
 /// A PUT with a form body, as etcd's client sends it.
 pub fn put(url: &str, form: &str) -> Resp {
-    send(
+    try_put(url, form).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like `put`, but a broken connection is an `Err` (for clients that retry through faults).
+pub fn try_put(url: &str, form: &str) -> Result<Resp, String> {
+    try_send(
         "PUT",
         url,
         Some(form.as_bytes()),

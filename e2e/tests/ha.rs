@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{Member, Release};
 use rendezvous_e2e::ha::{Topology, REPLICAS};
-use rendezvous_e2e::http::{get, put, try_send, Resp};
+use rendezvous_e2e::http::{get, put, try_put, try_send, Resp};
 use rendezvous_e2e::metrics::value;
 use rendezvous_e2e::service::{Service, Shell};
 use rendezvous_e2e::sim::race;
@@ -45,13 +45,7 @@ fn time_to_write(s: &Service, limit: Duration) -> Duration {
         if r.status != 200 {
             return None;
         }
-        let r = try_send(
-            "PUT",
-            &format!("{}/probe?prevExist=false", r.body),
-            Some(b"value=x"),
-            Some("application/x-www-form-urlencoded"),
-        )
-        .ok()?;
+        let r = try_put(&format!("{}/probe?prevExist=false", r.body), "value=x").ok()?;
         (r.status == 201).then_some(())
     });
     start.elapsed()
@@ -189,11 +183,9 @@ fn the_member_a_watch_is_on_killed() -> Result<(), Failed> {
     let started = Instant::now();
     t.kill_store(on);
     let r = eventually("a registration", Duration::from_secs(20), || {
-        let r = try_send(
-            "PUT",
+        let r = try_put(
             &format!("{}/{token}/m1?prevExist=false", t.replica_url(1)),
-            Some(b"value=x"),
-            Some("application/x-www-form-urlencoded"),
+            "value=x",
         )
         .ok()?;
         (r.status == 201).then_some(r)
@@ -229,13 +221,7 @@ fn quorum_lost_answers_503_and_recovers_by_itself() -> Result<(), Failed> {
     t.kill_store(2);
     // Writes answer 503 in etcd's own words, and etcd members send them again.
     let direct = format!("{}/{token}/m2?prevExist=false", t.replica_url(0));
-    let r = try_send(
-        "PUT",
-        &direct,
-        Some(b"value=2"),
-        Some("application/x-www-form-urlencoded"),
-    )
-    .map_err(|e| e.to_string())?;
+    let r = try_put(&direct, "value=2").map_err(|e| e.to_string())?;
     assert_eq!(r.status, 503, "{r:?}");
     assert!(
         r.json()["errorCode"].is_u64(),
@@ -256,13 +242,7 @@ fn quorum_lost_answers_503_and_recovers_by_itself() -> Result<(), Failed> {
         t.wait_ready(n);
     }
     let r = eventually("the write again", Duration::from_secs(30), || {
-        let r = try_send(
-            "PUT",
-            &direct,
-            Some(b"value=2"),
-            Some("application/x-www-form-urlencoded"),
-        )
-        .ok()?;
+        let r = try_put(&direct, "value=2").ok()?;
         (r.status == 201).then_some(r)
     });
     assert!(r.body.contains("/m2\""), "{}", r.body);
@@ -332,13 +312,7 @@ fn compaction_past_a_parked_wait() -> Result<(), Failed> {
         "the write through replica 1",
         Duration::from_secs(20),
         || {
-            let r = try_send(
-                "PUT",
-                &write,
-                Some(b"value=x"),
-                Some("application/x-www-form-urlencoded"),
-            )
-            .ok()?;
+            let r = try_put(&write, "value=x").ok()?;
             (r.status == 201).then_some(r)
         },
     );
@@ -346,12 +320,7 @@ fn compaction_past_a_parked_wait() -> Result<(), Failed> {
     // More writes, so that the compaction is well past the wait's index.
     for i in 0..5 {
         let u = format!("{}/{token}/x{i}?prevExist=false", t.replica_url(2));
-        let _ = try_send(
-            "PUT",
-            &u,
-            Some(b"value=x"),
-            Some("application/x-www-form-urlencoded"),
-        );
+        let _ = try_put(&u, "value=x");
     }
     let compacted = t.compact_store();
     let resumed = Instant::now();

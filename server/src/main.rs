@@ -94,25 +94,19 @@ async fn run(cli: Cli, settings: shared::Settings, proxy_header: Option<String>)
         },
         _ => None,
     };
-    let grpc_listener = match cli.grpc_listen {
-        Some(addr) => match grpc::bind(addr) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::error!("{e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        None => None,
+    let grpc_listener = match cli.grpc_listen.map(grpc::bind).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let metrics_listener = match cli.metrics_listen {
-        Some(addr) => match metrics::bind(addr) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::error!("{e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        None => None,
+    let metrics_listener = match cli.metrics_listen.map(metrics::bind).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
     let assets = match Assets::load(&cli.assets) {
         Ok(a) => a,

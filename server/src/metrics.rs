@@ -191,8 +191,5 @@ pub async fn serve(
 
 /// Binds `--metrics-listen`.
 pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
-    let std = std::net::TcpListener::bind(addr)
-        .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
-    std.set_nonblocking(true).map_err(|e| e.to_string())?;
-    TcpListener::from_std(std).map_err(|e| e.to_string())
+    crate::listener::bind(addr).map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))
 }

@@ -156,18 +156,11 @@ impl super::Store for Etcd {
 
     fn entries(&self, token: Token) -> Read<'_, Vec<Entry>> {
         Box::pin(async move {
-            let kvs = self
-                .inner
-                .range_all(self.inner.layout.token(token))
+            let prefix = self.inner.layout.token(token);
+            self.inner
+                .entries_between(prefix.clone(), range_end(&prefix))
                 .await
-                .map_err(|t| t.to_string())?;
-            Ok(kvs
-                .into_iter()
-                .filter_map(|kv| {
-                    let (_, key) = self.inner.layout.parse_entry(&kv.key)?;
-                    Some((key, String::from_utf8(kv.value).ok()?))
-                })
-                .collect())
+                .map_err(|t| t.to_string())
         })
     }
 
@@ -231,27 +224,10 @@ impl super::Store for Etcd {
     fn events_after(&self, token: Token, index: u64) -> Read<'_, Option<Vec<Entry>>> {
         Box::pin(async move {
             let l = &self.inner.layout;
-            let first = Event::key_after(index);
-            let range = RangeRequest {
-                key: l.entry(token, &first),
-                range_end: range_end(&l.entry(token, EVENT_PREFIX)),
-                ..RangeRequest::default()
-            };
-            let kvs = self
-                .inner
-                .client
-                .range(range)
-                .await
-                .map_err(|t| t.to_string())?
-                .kvs;
-            Ok(Some(
-                kvs.into_iter()
-                    .filter_map(|kv| {
-                        let (_, key) = l.parse_entry(&kv.key)?;
-                        Some((key, String::from_utf8(kv.value).ok()?))
-                    })
-                    .collect(),
-            ))
+            let first = l.entry(token, &Event::key_after(index));
+            let end = range_end(&l.entry(token, EVENT_PREFIX));
+            let entries = self.inner.entries_between(first, end).await;
+            entries.map(Some).map_err(|t| t.to_string())
         })
     }
 
@@ -440,16 +416,15 @@ impl Inner {
     async fn stored(&self, job: &Job) -> Result<bool, Trouble> {
         let l = &self.layout;
         let t = job.token;
-        let kvs = self.range_all(l.token(t)).await?;
-        let held: HashMap<String, Vec<u8>> = kvs
+        let prefix = l.token(t);
+        let held: HashMap<String, String> = self
+            .entries_between(prefix.clone(), range_end(&prefix))
+            .await?
             .into_iter()
-            .filter_map(|kv| Some((l.parse_entry(&kv.key)?.1, kv.value)))
             .collect();
         for op in &job.ops {
             let ok = match op {
-                Op::Insert(entries) => entries
-                    .iter()
-                    .all(|(k, v)| held.get(k).is_some_and(|h| h == v.as_bytes())),
+                Op::Insert(entries) => entries.iter().all(|(k, v)| held.get(k) == Some(v)),
                 Op::Delete => held.is_empty(),
                 Op::Lose(key) => !held.contains_key(key),
                 Op::Alarm(at) => {
@@ -479,6 +454,27 @@ impl Inner {
             ..RangeRequest::default()
         };
         Ok(self.client.range(range).await?.kvs)
+    }
+
+    /// The token entries stored from `key` up to `range_end`, as (entry key, text) pairs.
+    async fn entries_between(
+        &self,
+        key: Vec<u8>,
+        range_end: Vec<u8>,
+    ) -> Result<Vec<Entry>, Trouble> {
+        let range = RangeRequest {
+            key,
+            range_end,
+            ..RangeRequest::default()
+        };
+        let kvs = self.client.range(range).await?.kvs;
+        Ok(kvs
+            .into_iter()
+            .filter_map(|kv| {
+                let (_, key) = self.layout.parse_entry(&kv.key)?;
+                Some((key, String::from_utf8(kv.value).ok()?))
+            })
+            .collect())
     }
 
     /// Every stored alarm.
