@@ -517,10 +517,76 @@ fn metrics_tell_who_fires_alarms_and_count_every_registration() -> Result<(), Fa
     Ok(())
 }
 
+/// Many tokens' registrations at once through one replica: they reach etcd as a few batched
+/// transactions, and each is answered on its own (a name registered twice at once is stored
+/// once, its twin refused, the rest of its batch stored all the same).
+fn many_tokens_written_at_once_share_store_calls() -> Result<(), Failed> {
+    let mut s = start("batched", 20820, &VARS);
+    let tokens: Vec<String> = (0..40).map(|_| s.mint(3)).collect();
+    let t = topology(&mut s);
+    let on_0 = |url: &str| {
+        let token = url.rsplit('/').next().expect("a token");
+        format!("{}/{token}", t.replica_url(0))
+    };
+    let txns = |t: &Topology| value(&t.metrics(0), "rendezvous_store_seconds_count{op=\"txn\"}");
+    // The tokens come into replica 0's memory first: the burst is writes only.
+    for url in &tokens {
+        assert_eq!(get(&on_0(url)).status, 200);
+    }
+    let before = txns(t);
+    let puts: Vec<_> = tokens
+        .iter()
+        .flat_map(|url| ["m1", "m2", "m3", "m1"].map(|name| (on_0(url), name)))
+        .map(|(token, name)| {
+            std::thread::spawn(move || {
+                let r = try_put(&format!("{token}/{name}?prevExist=false"), "value=x");
+                (token, name, r.map(|r| r.status))
+            })
+        })
+        .collect();
+    let mut created = std::collections::HashMap::<String, usize>::new();
+    for p in puts {
+        let (token, name, status) = p.join().expect("a PUT");
+        match status {
+            Ok(201) => *created.entry(format!("{token}/{name}")).or_default() += 1,
+            Ok(412) if name == "m1" => {}
+            other => return Err(format!("{token}/{name}: {other:?}").into()),
+        }
+    }
+    let calls = txns(t) - before;
+    assert_eq!(created.len(), tokens.len() * 3, "{created:?}");
+    assert!(
+        created.values().all(|n| *n == 1),
+        "each name stored once: {created:?}"
+    );
+    assert!(
+        calls < (tokens.len() * 3) as f64,
+        "{} registrations took {calls} etcd transactions",
+        tokens.len() * 3
+    );
+    // Every token lists its three members through another replica.
+    for url in &tokens {
+        let token = url.rsplit('/').next().expect("a token");
+        let listing = get(&format!("{}/{token}", t.replica_url(1)));
+        assert_eq!(
+            listing.body.matches("\"key\":").count(),
+            4,
+            "{}",
+            listing.body
+        );
+    }
+    println!(
+        "    {} registrations (and {} twins refused) in {calls} etcd transactions",
+        tokens.len() * 3,
+        tokens.len()
+    );
+    Ok(())
+}
+
 fn main() {
     let on = rendezvous_e2e::enabled() && Shell::chosen().contains(&Shell::Ha);
     type HaCase = fn() -> Result<(), Failed>;
-    let cases: [(&str, HaCase); 10] = [
+    let cases: [(&str, HaCase); 11] = [
         (
             "a_replica_killed_mid_bootstrap",
             a_replica_killed_mid_bootstrap,
@@ -557,6 +623,10 @@ fn main() {
         (
             "metrics_tell_who_fires_alarms_and_count_every_registration",
             metrics_tell_who_fires_alarms_and_count_every_registration,
+        ),
+        (
+            "many_tokens_written_at_once_share_store_calls",
+            many_tokens_written_at_once_share_store_calls,
         ),
     ];
     let trials = cases

@@ -28,6 +28,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// HTTP/2 pings: a member that stops answering (SIGSTOP, a cut network) is noticed within
 /// about this, and its calls and watch move to another.
 const KEEPALIVE: Duration = Duration::from_secs(2);
+/// The largest answer taken from etcd (a batch of reads; see `batch`).
+const LARGEST_ANSWER: usize = 256 << 20;
 
 /// Where the store is: `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,20 +178,42 @@ impl Client {
     /// A read: tried on each endpoint in turn until one answers.
     pub async fn range(&self, range: RangeRequest) -> Result<RangeResponse, Trouble> {
         let started = std::time::Instant::now();
-        let answer = self.range_anywhere(range).await;
+        let answer = self
+            .anywhere(range, |channel, req| {
+                let mut kv = kv(channel);
+                async move { kv.range(req).await }
+            })
+            .await;
         crate::metrics::get().store_call("range", started.elapsed(), answer.is_err());
         answer
     }
 
-    async fn range_anywhere(&self, range: RangeRequest) -> Result<RangeResponse, Trouble> {
+    /// A transaction of reads only (many ranges read at one revision): tried on each endpoint
+    /// in turn, as `range` is, since reading twice does no harm.
+    pub async fn read_txn(&self, txn: TxnRequest) -> Result<TxnResponse, Trouble> {
+        debug_assert!(txn.compare.is_empty() && txn.success.iter().all(is_range));
+        let started = std::time::Instant::now();
+        let answer = self
+            .anywhere(txn, |channel, req| {
+                let mut kv = kv(channel);
+                async move { kv.txn(req).await }
+            })
+            .await;
+        crate::metrics::get().store_call("range", started.elapsed(), answer.is_err());
+        answer
+    }
+
+    /// An idempotent call, tried on each endpoint in turn until one answers.
+    async fn anywhere<M: Clone, T, F, Fut>(&self, msg: M, call: F) -> Result<T, Trouble>
+    where
+        F: Fn(Channel, Request<M>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
         let mut last = None;
         for _ in 0..self.channels.len() {
             let (i, channel) = self.channel();
             let sent = self
-                .authorized(range.clone(), |req| {
-                    let mut kv = KvClient::new(channel.clone());
-                    async move { kv.range(req).await }
-                })
+                .authorized(msg.clone(), |req| call(channel.clone(), req))
                 .await;
             match sent {
                 Ok(r) => return Ok(r),
@@ -213,7 +237,7 @@ impl Client {
         let (i, channel) = self.channel();
         let sent = self
             .authorized(txn, |req| {
-                let mut kv = KvClient::new(channel.clone());
+                let mut kv = kv(channel.clone());
                 async move { kv.txn(req).await }
             })
             .await;
@@ -430,6 +454,16 @@ fn tls(security: &Security) -> Result<Option<ClientTlsConfig>, String> {
         _ => return Err("--store-cert and --store-key go together".into()),
     }
     Ok(any.then_some(config))
+}
+
+fn is_range(op: &RequestOp) -> bool {
+    matches!(op.request, Some(request_op::Request::RequestRange(_)))
+}
+
+/// A KV client that takes answers as large as a batch of reads may be (tonic's default is
+/// 4 MiB; etcd sends what it has).
+fn kv(channel: Channel) -> KvClient<Channel> {
+    KvClient::new(channel).max_decoding_message_size(LARGEST_ANSWER)
 }
 
 #[cfg(test)]

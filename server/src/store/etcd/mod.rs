@@ -9,9 +9,11 @@
 //! back what it wrote, never by writing it twice.
 //!
 //! One token's writes run one after another in the order handed over (none after a failed
-//! one); different tokens' writes run side by side. `follow` tells the token cache of writes
-//! made by other replicas; `elect` picks the one replica that fires alarms.
+//! one); different tokens' writes run side by side, and those in flight together reach etcd as
+//! one call (`batch`), as do their reads. `follow` tells the token cache of writes made by
+//! other replicas; `elect` picks the one replica that fires alarms.
 
+pub mod batch;
 pub mod client;
 pub mod elect;
 pub mod follow;
@@ -42,6 +44,8 @@ pub struct Etcd {
 
 struct Inner {
     client: Arc<Client>,
+    /// Token reads and writes go through this, batched.
+    batch: batch::Batcher,
     layout: Layout,
     /// Each token with writes queued or running: its queue (a runner drains it).
     queues: Mutex<HashMap<Token, VecDeque<Job>>>,
@@ -122,6 +126,7 @@ impl Etcd {
         let client = Arc::new(Client::new(address, security)?);
         Ok(Etcd {
             inner: Arc::new(Inner {
+                batch: batch::Batcher::new(client.clone()),
                 client,
                 layout: Layout::new(&address.prefix),
                 queues: Mutex::default(),
@@ -329,7 +334,7 @@ impl Inner {
         let mut answered_before = false;
         let mut last = String::new();
         for _ in 0..TRIES {
-            match self.client.txn(txn.clone()).await {
+            match self.batch.txn(txn.clone()).await {
                 Ok(r) if r.succeeded => return Ok(()),
                 Ok(_) if !answered_before => {
                     // Refused on the first try: somebody else's write came first.
@@ -432,7 +437,7 @@ impl Inner {
                         key: l.alarm(t),
                         ..RangeRequest::default()
                     };
-                    let kvs = self.client.range(range).await?.kvs;
+                    let kvs = self.batch.range(range).await?.kvs;
                     let stored = kvs.first().map(|kv| kv.value.clone());
                     stored == at.map(|at| at.to_string().into_bytes())
                 }
@@ -467,7 +472,7 @@ impl Inner {
             range_end,
             ..RangeRequest::default()
         };
-        let kvs = self.client.range(range).await?.kvs;
+        let kvs = self.batch.range(range).await?.kvs;
         Ok(kvs
             .into_iter()
             .filter_map(|kv| {
