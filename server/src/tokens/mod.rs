@@ -48,6 +48,19 @@ pub struct Tokens {
     stopping: AtomicBool,
 }
 
+/// How current the token in memory must be for a request, with a store that other replicas
+/// write too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// As stored when the request came (read from the store first): the answer comes from
+    /// memory alone (a value, a listing, a refusal).
+    Read,
+    /// As held: a change adds its events at the next index, a place one write alone can take,
+    /// so it is stored only if it followed everything stored before it; a wait from an index is
+    /// answered by events stored already, or hears of other replicas' through the watch.
+    Held,
+}
+
 /// A mint's outcome.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Minted {
@@ -106,9 +119,10 @@ impl Tokens {
     async fn with_slot<T>(
         &self,
         token: Token,
+        fresh: Fresh,
         f: impl FnOnce(&mut Slot) -> T,
     ) -> Result<Option<T>, String> {
-        if self.shared_store {
+        if self.shared_store && fresh == Fresh::Read {
             self.catch_up(token).await?;
         }
         let mut f = Some(f);
@@ -144,12 +158,13 @@ impl Tokens {
     async fn with_stored_slot<T>(
         &self,
         token: Token,
+        fresh: Fresh,
         f: impl FnOnce(&mut Slot) -> T,
     ) -> Result<Option<T>, String> {
         let mut f = Some(f);
         loop {
             let found = self
-                .with_slot(token, |slot| {
+                .with_slot(token, fresh, |slot| {
                     if slot.gate.stored(slot.submitted) {
                         Ok((f.take().expect("called once"))(slot))
                     } else {
@@ -168,10 +183,11 @@ impl Tokens {
         }
     }
 
-    /// With a store shared by replicas, before any request: takes in the token's events that
-    /// other replicas stored and this one's watch has not delivered yet, so that an answer
-    /// (a listing, a refusal) reflects every write acknowledged anywhere before the request
-    /// began: a member's own registration, made through another replica a moment ago, included.
+    /// With a store shared by replicas, before a request answered from memory (`Fresh::Read`):
+    /// takes in the token's events that other replicas stored and this one's watch has not
+    /// delivered yet, so that the answer (a listing, a refusal) reflects every write
+    /// acknowledged anywhere before the request began: a member's own registration, made
+    /// through another replica a moment ago, included.
     async fn catch_up(&self, token: Token) -> Result<(), String> {
         let index = match self
             .cache
@@ -268,15 +284,33 @@ impl Tokens {
                 }
                 Answer::Reply(_) => None,
             };
+            // A change that stores nothing was refused (a wait's answer is an event stored
+            // already, whichever replica stored it).
+            let refused = !request.method.is_read() && !effects.writes();
             let pending = Pending::submit(token, slot, effects, &*self.store);
-            (answer, parked, pending)
+            (answer, parked, pending, refused)
         };
-        // A read (a listing, a wait) shows only what is stored; a write goes on beside the
-        // writes before it, and its answer waits for them all.
-        let found = if request.method.is_read() {
-            self.with_stored_slot(token, apply).await
+        let mut fresh = if request.reads_current() {
+            Fresh::Read
         } else {
-            self.with_slot(token, apply).await
+            Fresh::Held
+        };
+        let found = loop {
+            // A read (a listing, a wait) shows only what is stored; a write goes on beside the
+            // writes before it, and its answer waits for them all.
+            let found = if request.method.is_read() {
+                self.with_stored_slot(token, fresh, apply).await
+            } else {
+                self.with_slot(token, fresh, apply).await
+            };
+            match found {
+                // A change refused from a copy that may be behind the store (another replica
+                // registered the member a moment ago): refused only after a fresh read.
+                Ok(Some((_, _, _, true))) if self.shared_store && fresh == Fresh::Held => {
+                    fresh = Fresh::Read;
+                }
+                found => break found,
+            }
         };
         let (answer, parked, pending) = match found {
             Err(why) => return Some(Response::unavailable(&why)),
@@ -284,7 +318,7 @@ impl Tokens {
                 let reply = lifecycle::unminted(token, &self.limits, request, now);
                 return Some(Response::keys(&reply));
             }
-            Ok(Some(found)) => found,
+            Ok(Some((answer, parked, pending, _))) => (answer, parked, pending),
         };
         // Forgets the wait if this request goes away (its client left) before it is answered.
         let guard = parked.as_ref().map(|(id, _)| CancelOnDrop {
@@ -323,7 +357,7 @@ impl Tokens {
         let now = self.now();
         let mut f = Some(f);
         let found = self
-            .with_stored_slot(token, |slot| {
+            .with_stored_slot(token, Fresh::Read, |slot| {
                 (f.take().expect("called once"))(slot.state.live(now))
             })
             .await?;
@@ -342,17 +376,26 @@ impl Tokens {
         token: Token,
         f: impl Fn(Option<&mut Registry>, u64) -> (Written, T),
     ) -> Result<T, String> {
+        let mut fresh = Fresh::Held;
         for _ in 0..CONFLICT_TRIES {
             let now = self.now();
             let found = self
-                .with_slot(token, |slot| {
+                .with_slot(token, fresh, |slot| {
                     let (answer, effects) = slot.state.write(now, &f);
-                    (answer, Pending::submit(token, slot, effects, &*self.store))
+                    let refused = !effects.writes();
+                    let pending = Pending::submit(token, slot, effects, &*self.store);
+                    (answer, pending, refused)
                 })
                 .await?;
-            let Some((answer, pending)) = found else {
+            let Some((answer, pending, refused)) = found else {
                 return Ok(f(None, now).1);
             };
+            if refused && self.shared_store && fresh == Fresh::Held {
+                // Refused from a copy that may be behind the store: refused only after a fresh
+                // read.
+                fresh = Fresh::Read;
+                continue;
+            }
             match self.settle(token, pending).await {
                 Ok(()) => return Ok(answer),
                 Err(Failure::Conflict) => continue,
@@ -370,23 +413,25 @@ impl Tokens {
     ) -> Result<WatchPark, String> {
         let now = self.now();
         let found = self
-            .with_slot(token, |slot| match slot.state.park_watch(after, now) {
-                Ok(None) => WatchPark::Look,
-                Err(refused) => WatchPark::TooMany(refused),
-                Ok(Some(p)) => match self.park(slot, p.id) {
-                    Some(rx) => WatchPark::Wait(Waiting {
-                        rx,
-                        cancel: CancelOnDrop {
-                            tokens: self.clone(),
-                            token,
-                            id: Some(p.id),
-                        },
-                    }),
-                    None => {
-                        slot.state.cancel_wait(p.id);
-                        WatchPark::Stopping
-                    }
-                },
+            .with_slot(token, Fresh::Held, |slot| {
+                match slot.state.park_watch(after, now) {
+                    Ok(None) => WatchPark::Look,
+                    Err(refused) => WatchPark::TooMany(refused),
+                    Ok(Some(p)) => match self.park(slot, p.id) {
+                        Some(rx) => WatchPark::Wait(Waiting {
+                            rx,
+                            cancel: CancelOnDrop {
+                                tokens: self.clone(),
+                                token,
+                                id: Some(p.id),
+                            },
+                        }),
+                        None => {
+                            slot.state.cancel_wait(p.id);
+                            WatchPark::Stopping
+                        }
+                    },
+                }
             })
             .await?;
         Ok(found.unwrap_or(WatchPark::Look))
@@ -401,7 +446,7 @@ impl Tokens {
     pub async fn ledger(&self, token: Token) -> Response {
         let now = self.now();
         match self
-            .with_stored_slot(token, |slot| slot.state.ledger(now))
+            .with_stored_slot(token, Fresh::Read, |slot| slot.state.ledger(now))
             .await
         {
             Ok(Some(answer)) => answer,
@@ -435,7 +480,7 @@ impl Tokens {
         for _ in 0..CONFLICT_TRIES {
             let now = self.now();
             let found = self
-                .with_slot(token, |slot| {
+                .with_slot(token, Fresh::Read, |slot| {
                     let effects = slot.state.on_alarm(now);
                     Pending::submit(token, slot, effects, &*self.store)
                 })

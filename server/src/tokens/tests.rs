@@ -32,6 +32,8 @@ struct Memory {
     held: Notify,
     release: Notify,
     reads: AtomicUsize,
+    /// Catch-up reads (`events_after`) asked.
+    catch_ups: AtomicUsize,
     /// Writes stored and not yet delivered to the replicas (`deliver`).
     changes: Mutex<Vec<(Token, Vec<Entry>)>>,
 }
@@ -206,6 +208,7 @@ impl Store for Memory {
     }
 
     fn events_after(&self, token: Token, index: u64) -> Read<'_, Option<Vec<Entry>>> {
+        self.catch_ups.fetch_add(1, Ordering::AcqRel);
         let after = shared::registry::Event::key_after(index);
         let entries: Vec<Entry> = self
             .entries
@@ -674,4 +677,37 @@ async fn a_read_through_a_replica_not_yet_told_of_a_write_still_shows_it() {
     // An update of that key through B is not refused as "not found".
     let update = put_on(&b, token, "m1", "prevExist=true").await;
     assert_eq!(update.status, 200, "{}", update.body);
+}
+
+#[tokio::test]
+async fn a_replica_reads_the_store_first_only_for_answers_from_memory() {
+    let f = Fixture::new(limits());
+    let b = replica(&f);
+    let token = f.mint(5).await;
+    let listing = RawRequest {
+        query: "recursive=true",
+        ..RawRequest::default()
+    };
+    assert_eq!(b.keys(token, listing).await.status, 200, "B holds it");
+    let catch_ups = || f.store.catch_ups.load(Ordering::Acquire);
+    let before = catch_ups();
+    // A registration is stored only if it follows what is stored: nothing to read first.
+    assert_eq!(put_on(&b, token, "m0", "prevExist=false").await.status, 201);
+    assert_eq!(catch_ups(), before);
+    // A wait from an index is answered by events stored already or by the watch: the same.
+    let wait = RawRequest {
+        query: "recursive=true&wait=true&waitIndex=2",
+        ..RawRequest::default()
+    };
+    assert_eq!(b.keys(token, wait).await.status, 200);
+    assert_eq!(catch_ups(), before);
+    // m1 registers through A; B has not heard of it. An update of m1 through B, refused from
+    // what B holds ("not found"), is refused only after a fresh read, which finds m1.
+    assert_eq!(f.put(token, "m1", "prevExist=false").await.status, 201);
+    let update = put_on(&b, token, "m1", "prevExist=true").await;
+    assert_eq!(update.status, 200, "{}", update.body);
+    assert_eq!(catch_ups(), before + 1);
+    // A listing always reads first.
+    assert_eq!(members(&b.keys(token, listing).await), ["m0", "m1"]);
+    assert_eq!(catch_ups(), before + 2);
 }

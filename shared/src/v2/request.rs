@@ -3,7 +3,7 @@
 use super::{ErrorCode, EtcdError};
 use crate::form::Form;
 use crate::http::{Method, KEY_METHODS};
-use crate::registry::{Delete, Put};
+use crate::registry::{Delete, Key, Put};
 
 /// One request on a token's keys. `key` is the path below the token (`""`, `/<member>`,
 /// `/_config/size`), checked by the registry, which knows what may live there.
@@ -60,6 +60,24 @@ impl RawRequest<'_> {
             self.body,
             index,
         )
+    }
+
+    /// Whether its answer shows the registry as it stands when the request comes (a member's
+    /// value, a listing, a wait for the next change), rather than a change, events stored
+    /// already, or the size (written once, at the mint). With replicas, only such an answer
+    /// needs the token read fresh from the store.
+    pub fn reads_current(&self) -> bool {
+        let current = matches!(
+            self.parse(0),
+            Ok(KeysRequest {
+                op: Op::Get {
+                    wait: None | Some(0),
+                    ..
+                },
+                ..
+            })
+        );
+        current && Key::parse(self.key) != Ok(Key::Size)
     }
 }
 
@@ -323,5 +341,30 @@ mod tests {
                 wait: Some(0)
             })
         );
+    }
+
+    #[test]
+    fn only_values_listings_and_waits_for_the_next_change_read_the_current_registry() {
+        let raw = |method: &str, query: &'static str| RawRequest {
+            method: Method::parse(method),
+            key: "",
+            query,
+            content_type: FORM,
+            body: "",
+        };
+        assert!(raw("GET", "").reads_current());
+        assert!(raw("GET", "recursive=true").reads_current());
+        assert!(raw("GET", "wait=true").reads_current());
+        let size = RawRequest {
+            key: "/_config/size",
+            ..raw("GET", "")
+        };
+        assert!(!size.reads_current(), "the size never changes");
+        // A wait from an index is answered by events stored already, or by one to come.
+        assert!(!raw("GET", "wait=true&waitIndex=4").reads_current());
+        assert!(!raw("PUT", "prevExist=false").reads_current());
+        assert!(!raw("DELETE", "").reads_current());
+        // Its error is about the request, whatever is stored.
+        assert!(!raw("GET", "wait=maybe").reads_current());
     }
 }
