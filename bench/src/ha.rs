@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::runtime::Runtime;
 
 use crate::services::{Kind, Services, VARS};
-use crate::{load, steps};
+use crate::{cpu, load, steps};
 
 /// HAProxy's front; the replicas and the store sit behind it (`Ports::behind`).
 const FRONT: u16 = 18850;
@@ -124,6 +124,24 @@ impl Which {
         }
     }
 
+    /// The processes it runs on (label, name in /proc), the load generator's included.
+    fn processes(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Which::Classic => &[
+                ("etcd", "etcd"),
+                ("etcd-discovery", "discovery.etcd."),
+                ("load", "bench"),
+            ],
+            Which::Raw => &[("etcd", "etcd"), ("load", "bench")],
+            Which::Replicas => &[
+                ("etcd", "etcd"),
+                ("HAProxy", "haproxy"),
+                ("replicas", "rendezvous"),
+                ("load", "bench"),
+            ],
+        }
+    }
+
     fn key(self) -> &'static str {
         match self {
             Which::Classic => "classic",
@@ -143,7 +161,9 @@ pub fn run(s: &Services, rt: &Runtime, dir: &Path) -> Value {
         let mut seen: Vec<(Which, load::Load)> = Vec::new();
         for which in [Which::Classic, Which::Raw, Which::Replicas] {
             let urls = stack.mint(rt, which, tokens, 3);
+            let before = cpu::Usage::now();
             let l = load::bootstraps(rt, urls, 3, at_once);
+            let spent = cpu::Usage::now().since(&before);
             let of = |k: Which| seen.iter().find(|(x, _)| *x == k).map(|(_, l)| l.rate());
             let row = steps::load_row(
                 which.label(),
@@ -152,6 +172,7 @@ pub fn run(s: &Services, rt: &Runtime, dir: &Path) -> Value {
                 of(Which::Classic),
                 of(Which::Raw),
             );
+            cpu::line(&spent, l.tokens, "bootstrap", which.processes());
             out.insert(format!("{}_{at_once}", which.key()), row);
             seen.push((which, l));
         }

@@ -6,6 +6,7 @@
 //! bootstrap runs per service and size; BENCH_STEPS (a comma list of bootstrap, load, rates,
 //! wakeup, ha, memory, sizes, render, scale) runs only those and writes nothing.
 
+mod cpu;
 mod ha;
 mod load;
 mod load_v3;
