@@ -3,6 +3,7 @@
 //! lost and that every member of a token sees the same first `size`, and prints its line of the
 //! fault table (registrations acknowledged, lost, members agreeing, time to recover).
 
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,8 @@ use rendezvous_e2e::etcd::{Member, Release};
 use rendezvous_e2e::ha::{Topology, REPLICAS};
 use rendezvous_e2e::http::{get, put, try_put, try_send, Resp};
 use rendezvous_e2e::metrics::value;
-use rendezvous_e2e::service::{Service, Shell};
+use rendezvous_e2e::process::Group;
+use rendezvous_e2e::service::{native_binary, Service, Shell};
 use rendezvous_e2e::sim::race;
 use rendezvous_e2e::{eventually, scratch};
 
@@ -583,10 +585,248 @@ fn many_tokens_written_at_once_share_store_calls() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, etcd's server certificate for 127.0.0.1 and a client certificate, in `dir`.
+fn certificates(dir: &std::path::Path) {
+    let days = ["-days", "2"];
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=rendezvous test CA",
+            days[0],
+            days[1],
+        ],
+    );
+    for (name, cn, usage) in [
+        ("server", "127.0.0.1", "serverAuth"),
+        ("client", "discovery-replica", "clientAuth"),
+    ] {
+        let ext = format!("{name}.ext");
+        std::fs::write(
+            dir.join(&ext),
+            format!("subjectAltName=IP:127.0.0.1\nextendedKeyUsage={usage}\n"),
+        )
+        .unwrap();
+        let (key, csr, pem) = (
+            format!("{name}-key.pem"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={cn}"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-extfile",
+                &ext,
+                days[0],
+                days[1],
+            ],
+        );
+    }
+}
+
+/// A store that asks for TLS with client certificates and for a user: a replica given the
+/// CA, its certificate and a user whose role covers only the prefix serves from it; one without
+/// the certificate, or with a wrong password, is not ready and says why.
+fn a_secured_store_with_tls_and_a_user() -> Result<(), Failed> {
+    let dir = scratch("ha-secured");
+    certificates(&dir);
+    let (client, peer, http) = (32101u16, 32102u16, 32103u16);
+    let endpoint = format!("https://127.0.0.1:{client}");
+    let mut etcd = Command::new(Release::V34.binary());
+    etcd.args(["--name", "secured", "--data-dir"])
+        .arg(dir.join("secured.etcd"))
+        .args([
+            "--listen-client-urls",
+            &endpoint,
+            "--advertise-client-urls",
+            &endpoint,
+        ])
+        .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
+        .args([
+            "--initial-advertise-peer-urls",
+            &format!("http://127.0.0.1:{peer}"),
+        ])
+        .args([
+            "--initial-cluster",
+            &format!("secured=http://127.0.0.1:{peer}"),
+        ])
+        .args(["--client-cert-auth", "--trusted-ca-file"])
+        .arg(dir.join("ca.pem"))
+        .arg("--cert-file")
+        .arg(dir.join("server.pem"))
+        .arg("--key-file")
+        .arg(dir.join("server-key.pem"));
+    let _etcd = Group::spawn(etcd, &dir.join("etcd.log"), "the secured etcd");
+    let etcdctl = |args: &[&str]| {
+        let mut cmd = Command::new("etcdctl");
+        cmd.env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={endpoint}"))
+            .arg(format!("--cacert={}", dir.join("ca.pem").display()))
+            .arg(format!("--cert={}", dir.join("client.pem").display()))
+            .arg(format!("--key={}", dir.join("client-key.pem").display()))
+            .args(args);
+        cmd.output().expect("etcdctl")
+    };
+    eventually("the secured etcd", Duration::from_secs(30), || {
+        etcdctl(&["endpoint", "health"])
+            .status
+            .success()
+            .then_some(())
+    });
+    for args in [
+        &["user", "add", "root:rootpw"][..],
+        &["role", "add", "discovery"],
+        &[
+            "role",
+            "grant-permission",
+            "discovery",
+            "--prefix=true",
+            "readwrite",
+            "/rendezvous/",
+        ],
+        &["user", "add", "discovery:s3cret"],
+        &["user", "grant-role", "discovery", "discovery"],
+        &["auth", "enable"],
+    ] {
+        let out = etcdctl(args);
+        assert!(
+            out.status.success(),
+            "etcdctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let replica = |name: &str, port: u16, extra: &[String]| {
+        let mut cmd = Command::new(native_binary());
+        cmd.args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--store", &format!("etcd://127.0.0.1:{client}")])
+            .arg("--assets")
+            .arg(rendezvous_e2e::root().join("frontend/dist"))
+            .args(extra);
+        let mut group = Group::spawn(cmd, &dir.join(format!("{name}.log")), name);
+        group.wait_until_serving(
+            &format!("http://127.0.0.1:{port}/health"),
+            Duration::from_secs(30),
+        );
+        group
+    };
+    let file = |f: &str| dir.join(f).display().to_string();
+    let tls = [
+        "--store-cacert".to_string(),
+        file("ca.pem"),
+        "--store-cert".into(),
+        file("client.pem"),
+        "--store-key".into(),
+        file("client-key.pem"),
+    ];
+    let user = |password: &str| {
+        [
+            "--store-user".to_string(),
+            "discovery".into(),
+            "--store-password".into(),
+            password.into(),
+        ]
+    };
+    let good: Vec<String> = tls.iter().cloned().chain(user("s3cret")).collect();
+    let _good = replica("replica", http, &good);
+    let base = format!("http://127.0.0.1:{http}");
+    eventually(
+        "the replica ready on the secured store",
+        Duration::from_secs(30),
+        || (get(&format!("{base}/ready")).status == 200).then_some(()),
+    );
+    let token_url = get(&format!("{base}/new?size=3")).body.trim().to_string();
+    let token = token_url.rsplit('/').next().expect("a token").to_string();
+    let mine = format!("{base}/{token}/m1?prevExist=false");
+    assert_eq!(put(&mine, "value=m1=http://10.0.0.1:2380").status, 201);
+    let listing = get(&format!("{base}/{token}"));
+    assert!(
+        listing.body.contains("m1=http://10.0.0.1:2380"),
+        "{}",
+        listing.body
+    );
+    let stored = etcdctl(&[
+        "--user=root:rootpw",
+        "get",
+        "--prefix",
+        "--keys-only",
+        &format!("/rendezvous/t/{token}/"),
+    ]);
+    let keys = String::from_utf8_lossy(&stored.stdout);
+    assert!(
+        keys.contains(&format!("/rendezvous/t/{token}/meta")),
+        "{keys}"
+    );
+
+    // Without its certificate, and with a wrong password: never ready, and the log says why.
+    let no_cert: Vec<String> = tls[..2].iter().cloned().chain(user("s3cret")).collect();
+    let wrong: Vec<String> = tls.iter().cloned().chain(user("guess")).collect();
+    for (name, port, extra, why) in [
+        ("no-cert", http + 1, no_cert, "did not answer"),
+        ("wrong-password", http + 2, wrong, "authentication failed"),
+    ] {
+        let _r = replica(name, port, &extra);
+        std::thread::sleep(Duration::from_secs(2));
+        let ready = get(&format!("http://127.0.0.1:{port}/ready"));
+        assert_eq!(ready.status, 503, "{name}: {}", ready.body);
+        assert!(ready.body.contains(why), "{name}: {}", ready.body);
+    }
+    println!("    TLS with client certificates and a user limited to /rendezvous/: served; without the certificate or with a wrong password: 503 on /ready");
+    Ok(())
+}
+
 fn main() {
     let on = rendezvous_e2e::enabled() && Shell::chosen().contains(&Shell::Ha);
     type HaCase = fn() -> Result<(), Failed>;
-    let cases: [(&str, HaCase); 11] = [
+    let cases: [(&str, HaCase); 12] = [
         (
             "a_replica_killed_mid_bootstrap",
             a_replica_killed_mid_bootstrap,
@@ -627,6 +867,10 @@ fn main() {
         (
             "many_tokens_written_at_once_share_store_calls",
             many_tokens_written_at_once_share_store_calls,
+        ),
+        (
+            "a_secured_store_with_tls_and_a_user",
+            a_secured_store_with_tls_and_a_user,
         ),
     ];
     let trials = cases
