@@ -55,7 +55,7 @@ if [ "${SETUP_SKIP_TEST_TOOLS:-}" != 1 ]; then
   command -v etcdctl >/dev/null 2>&1 || apt_missing+=(etcd-client)
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/discovery.etcd.io ] || apt_missing+=(etcd-discovery)
-  # openssl makes the certificate the gRPC TLS test serves.
+  # openssl makes the certificates of the TLS tests (the gRPC server's, the secured store's).
   command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
   # HAProxy in front of the replicas of the high-availability suite.
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_missing+=(haproxy)
