@@ -114,8 +114,9 @@ impl Tokens {
     }
 
     /// Runs `f` on the token's slot (under its shard's lock), reading the token from the store
-    /// first if it is not in memory. `Ok(None)`: nothing is stored for it (never minted, or
-    /// deleted). `Err`: the store could not be read.
+    /// first if it is not in memory, and its newest events if `fresh` asks and other replicas
+    /// write the store too. `Ok(None)`: nothing is stored for it (never minted, or deleted).
+    /// `Err`: the store could not be read.
     async fn with_slot<T>(
         &self,
         token: Token,

@@ -120,8 +120,8 @@ async fn gather<Q, A, S, F>(
 }
 
 async fn send_reads(client: Arc<Client>, ranges: Vec<RangeRequest>) -> Vec<Answer<RangeResponse>> {
-    if ranges.len() == 1 {
-        return vec![client.range(ranges[0].clone()).await];
+    if let [range] = &ranges[..] {
+        return vec![client.range(range.clone()).await];
     }
     let txn = TxnRequest {
         success: ranges
@@ -153,8 +153,8 @@ async fn send_reads(client: Arc<Client>, ranges: Vec<RangeRequest>) -> Vec<Answe
 }
 
 async fn send_writes(client: Arc<Client>, txns: Vec<TxnRequest>) -> Vec<Answer<TxnResponse>> {
-    if txns.len() == 1 {
-        return vec![client.txn(txns[0].clone()).await];
+    if let [txn] = &txns[..] {
+        return vec![client.txn(txn.clone()).await];
     }
     // No conditions at the top: every nested transaction is tried, each on its own.
     let batch = TxnRequest {
