@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+/// The unit of `/proc/<pid>/stat`'s times: USER_HZ, 100 on every Linux this runs on.
+const TICKS_PER_SECOND: f64 = 100.0;
+
 /// Processor ticks by process name (`/proc/<pid>/comm`, as the kernel cuts it to 15 bytes).
 pub struct Usage(BTreeMap<u32, (String, u64)>);
 
@@ -37,23 +40,17 @@ impl Usage {
     /// Seconds of processor time spent since `before`, by name, for processes alive at both
     /// reads.
     pub fn since(&self, before: &Usage) -> BTreeMap<String, f64> {
-        let hz = ticks_per_second();
         let mut spent: BTreeMap<String, f64> = BTreeMap::new();
         for (pid, (name, ticks)) in &self.0 {
             let Some((old_name, old)) = before.0.get(pid) else {
                 continue;
             };
             if old_name == name && ticks > old {
-                *spent.entry(name.clone()).or_default() += (ticks - old) as f64 / hz;
+                *spent.entry(name.clone()).or_default() += (ticks - old) as f64 / TICKS_PER_SECOND;
             }
         }
         spent
     }
-}
-
-fn ticks_per_second() -> f64 {
-    // USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
-    100.0
 }
 
 /// One line: milliseconds of processor time per `unit` for each name in `parts`

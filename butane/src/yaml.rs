@@ -118,7 +118,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
             Event::SequenceEnd | Event::MappingEnd => {
                 let closed = open.pop().expect("the parser balances starts and ends");
                 let anchor = closed.anchor;
-                Some(anchored(&mut anchors, anchor, closed.into_node()))
+                Some(anchored(&mut anchors, anchor, closed.node))
             }
             // Only the first document is read, as yaml.v3's Unmarshal does.
             Event::DocumentEnd => break,
@@ -166,10 +166,6 @@ impl Open {
             },
             Value::Scalar(_) => unreachable!("only collections are open"),
         }
-    }
-
-    fn into_node(self) -> Node {
-        self.node
     }
 }
 

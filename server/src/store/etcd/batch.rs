@@ -120,70 +120,78 @@ async fn gather<Q, A, S, F>(
 }
 
 async fn send_reads(client: Arc<Client>, ranges: Vec<RangeRequest>) -> Vec<Answer<RangeResponse>> {
-    if let [range] = &ranges[..] {
-        return vec![client.range(range.clone()).await];
-    }
-    let txn = TxnRequest {
-        success: ranges
-            .iter()
-            .map(|r| RequestOp {
-                request: Some(request_op::Request::RequestRange(r.clone())),
-            })
-            .collect(),
-        ..TxnRequest::default()
+    let answer = |op| match op {
+        response_op::Response::ResponseRange(range) => Some(range),
+        _ => None,
     };
-    match client.read_txn(txn).await {
-        Ok(r) => {
-            let answers: Option<Vec<_>> = r
-                .responses
-                .into_iter()
-                .map(|op| match op.response {
-                    Some(response_op::Response::ResponseRange(range)) => Some(Ok(range)),
-                    _ => None,
-                })
-                .collect();
-            match answers {
-                Some(a) if a.len() == ranges.len() => a,
-                _ => odd(ranges.len()),
-            }
-        }
-        Err(Trouble::Refused(_)) => one_by_one(ranges, |r| client.range(r)).await,
-        Err(t) => vec![Err(t); ranges.len()],
-    }
+    let batch = |txn| client.read_txn(txn);
+    send_batch(
+        ranges,
+        request_op::Request::RequestRange,
+        answer,
+        batch,
+        |r| client.range(r),
+    )
+    .await
 }
 
 async fn send_writes(client: Arc<Client>, txns: Vec<TxnRequest>) -> Vec<Answer<TxnResponse>> {
-    if let [txn] = &txns[..] {
-        return vec![client.txn(txn.clone()).await];
-    }
+    let answer = |op| match op {
+        response_op::Response::ResponseTxn(txn) => Some(txn),
+        _ => None,
+    };
     // No conditions at the top: every nested transaction is tried, each on its own.
-    let batch = TxnRequest {
-        success: txns
+    let batch = |txn| client.txn(txn);
+    send_batch(txns, request_op::Request::RequestTxn, answer, batch, |t| {
+        client.txn(t)
+    })
+    .await
+}
+
+/// `requests` as one transaction (`batch`) whose ops are `op` of each, answered by `answer`
+/// of each response; a lone call goes `alone`.
+async fn send_batch<Q, A, B, BF, L, LF>(
+    requests: Vec<Q>,
+    op: fn(Q) -> request_op::Request,
+    answer: fn(response_op::Response) -> Option<A>,
+    batch: B,
+    alone: L,
+) -> Vec<Answer<A>>
+where
+    Q: Clone,
+    A: Clone,
+    B: FnOnce(TxnRequest) -> BF,
+    BF: Future<Output = Answer<TxnResponse>>,
+    L: Fn(Q) -> LF,
+    LF: Future<Output = Answer<A>>,
+{
+    if let [request] = &requests[..] {
+        return vec![alone(request.clone()).await];
+    }
+    let txn = TxnRequest {
+        success: requests
             .iter()
-            .map(|t| RequestOp {
-                request: Some(request_op::Request::RequestTxn(t.clone())),
+            .map(|q| RequestOp {
+                request: Some(op(q.clone())),
             })
             .collect(),
         ..TxnRequest::default()
     };
-    match client.txn(batch).await {
+    match batch(txn).await {
         Ok(r) => {
             let answers: Option<Vec<_>> = r
                 .responses
                 .into_iter()
-                .map(|op| match op.response {
-                    Some(response_op::Response::ResponseTxn(txn)) => Some(Ok(txn)),
-                    _ => None,
-                })
+                .map(|o| o.response.and_then(answer).map(Ok))
                 .collect();
             match answers {
-                Some(a) if a.len() == txns.len() => a,
-                _ => odd(txns.len()),
+                Some(a) if a.len() == requests.len() => a,
+                _ => odd(requests.len()),
             }
         }
         // Refused means nothing of it was applied: each alone learns its own answer.
-        Err(Trouble::Refused(_)) => one_by_one(txns, |t| client.txn(t)).await,
-        Err(t) => vec![Err(t); txns.len()],
+        Err(Trouble::Refused(_)) => one_by_one(requests, alone).await,
+        Err(t) => vec![Err(t); requests.len()],
     }
 }
 

@@ -177,33 +177,38 @@ impl Client {
 
     /// A read: tried on each endpoint in turn until one answers.
     pub async fn range(&self, range: RangeRequest) -> Result<RangeResponse, Trouble> {
-        let started = std::time::Instant::now();
-        let answer = self
-            .anywhere(range, |channel, req| {
-                let mut kv = kv(channel);
-                async move { kv.range(req).await }
-            })
-            .await;
-        crate::metrics::get().store_call("range", started.elapsed(), answer.is_err());
-        answer
+        self.read(range, |channel, req| {
+            let mut kv = kv(channel);
+            async move { kv.range(req).await }
+        })
+        .await
     }
 
     /// A transaction of reads only (many ranges read at one revision): tried on each endpoint
     /// in turn, as `range` is, since reading twice does no harm.
     pub async fn read_txn(&self, txn: TxnRequest) -> Result<TxnResponse, Trouble> {
         debug_assert!(txn.compare.is_empty() && txn.success.iter().all(is_range));
+        self.read(txn, |channel, req| {
+            let mut kv = kv(channel);
+            async move { kv.txn(req).await }
+        })
+        .await
+    }
+
+    /// A read (idempotent), tried on each endpoint in turn until one answers, and counted in
+    /// the metrics as one.
+    async fn read<M: Clone, T, F, Fut>(&self, msg: M, call: F) -> Result<T, Trouble>
+    where
+        F: Fn(Channel, Request<M>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
         let started = std::time::Instant::now();
-        let answer = self
-            .anywhere(txn, |channel, req| {
-                let mut kv = kv(channel);
-                async move { kv.txn(req).await }
-            })
-            .await;
+        let answer = self.anywhere(msg, call).await;
         crate::metrics::get().store_call("range", started.elapsed(), answer.is_err());
         answer
     }
 
-    /// An idempotent call, tried on each endpoint in turn until one answers.
+    /// `read`'s tries, one endpoint after another.
     async fn anywhere<M: Clone, T, F, Fut>(&self, msg: M, call: F) -> Result<T, Trouble>
     where
         F: Fn(Channel, Request<M>) -> Fut,
