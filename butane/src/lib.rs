@@ -3,7 +3,313 @@
 //! checked as it checks it, and translated to the Ignition it writes, byte for byte.
 //!
 //! Built in the order butane works: `yaml` reads the text into nodes that keep yaml.v3's
-//! positions (every finding names a line and column); the typed configs, translation and
-//! checks come on top of it.
+//! positions; `decode` types them into `config`'s structs; `config` finds unused keys,
+//! `validate` butane's own errors; `translate` writes the `ignition` types, whose own checks
+//! (`ignition::validate`) run last; every finding is placed on the line it is about.
 
+pub mod config;
+pub mod dataurl;
+pub mod decode;
+pub mod ignition;
+pub mod path;
+pub mod report;
+pub mod systemd;
+pub mod translate;
+pub mod validate;
 pub mod yaml;
+
+use config::Unused;
+use decode::{Decode, Decoder, GoNames};
+use ignition::types::Spec;
+use path::{Path, Step};
+use report::{Position, Report};
+pub use translate::FilesDir;
+use yaml::{Node, Value};
+
+/// How to translate: butane's `-d/--files-dir` and `--pretty`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub files_dir: Option<FilesDir>,
+    pub pretty: bool,
+}
+
+/// What butane makes of a config.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The Ignition JSON it writes (without the newline the CLI adds), if it translated.
+    pub ignition: Option<String>,
+    /// Every finding, placed on its line.
+    pub report: Report,
+    /// Why it could not translate: the text after "Error translating config: ".
+    pub error: Option<String>,
+    /// The spec version it translated to, once the variant and version were read.
+    pub spec: Option<Spec>,
+}
+
+impl Outcome {
+    /// Whether `butane` (with `--strict`, any finding fails) writes the Ignition.
+    pub fn succeeded(&self, strict: bool) -> bool {
+        self.error.is_none() && (!strict || self.report.is_empty())
+    }
+
+    /// What `butane [--strict]` prints on stderr for `source`, in its default form.
+    pub fn stderr(&self, source: &str, strict: bool) -> String {
+        let mut out = self.report.pretty("<stdin>", source);
+        if let Some(error) = &self.error {
+            out.push_str(&format!("Error translating config: {error}\n"));
+        } else if strict && !self.report.is_empty() {
+            out.push_str("Config produced warnings and --strict was specified\n");
+        }
+        out
+    }
+
+    /// What `butane [--strict]` prints on stdout: the Ignition and a newline, or nothing.
+    pub fn stdout(&self, strict: bool) -> String {
+        match &self.ignition {
+            Some(json) if self.succeeded(strict) => format!("{json}\n"),
+            _ => String::new(),
+        }
+    }
+}
+
+pub const SUPPORTED: &str = "variant flatcar, versions 1.0.0 and 1.1.0";
+
+/// Variants and versions the real butane v0.29.0 translates that this crate does not.
+const BUTANE_ONLY: &[(&str, &[&str])] = &[
+    (
+        "fcos",
+        &[
+            "1.0.0",
+            "1.1.0",
+            "1.2.0",
+            "1.3.0",
+            "1.4.0",
+            "1.5.0",
+            "1.6.0",
+            "1.7.0",
+            "1.8.0-experimental",
+        ],
+    ),
+    ("flatcar", &["1.2.0-experimental"]),
+    (
+        "openshift",
+        &[
+            "4.8.0",
+            "4.9.0",
+            "4.10.0",
+            "4.11.0",
+            "4.12.0",
+            "4.13.0",
+            "4.14.0",
+            "4.15.0",
+            "4.16.0",
+            "4.17.0",
+            "4.18.0",
+            "4.19.0",
+            "4.20.0",
+            "4.21.0",
+            "4.22.0",
+            "4.23.0-experimental",
+        ],
+    ),
+    ("r4e", &["1.0.0", "1.1.0", "1.2.0-experimental"]),
+    ("fiot", &["1.0.0", "1.1.0-experimental"]),
+];
+
+/// Translates a Butane config as `butane` does.
+pub fn translate(source: &str, options: &Options) -> Outcome {
+    let mut outcome = Outcome {
+        ignition: None,
+        report: Report::default(),
+        error: None,
+        spec: None,
+    };
+    let root = match yaml::parse(source) {
+        Ok(root) => root,
+        Err(e) => {
+            outcome.error = Some(format!("Error unmarshaling yaml: {e}"));
+            return outcome;
+        }
+    };
+    let spec = match pick_spec(root.as_ref()) {
+        Ok(spec) => spec,
+        Err(e) => {
+            outcome.error = Some(e);
+            return outcome;
+        }
+    };
+    outcome.spec = Some(spec);
+    let root = root.expect("a config with a variant has a root");
+    let (names, v1_1) = match spec {
+        Spec::V3_3 => (
+            GoNames {
+                root: "v1_0",
+                base: "v0_4",
+            },
+            false,
+        ),
+        Spec::V3_4 => (
+            GoNames {
+                root: "v1_1",
+                base: "v0_5",
+            },
+            true,
+        ),
+    };
+    let mut d = Decoder::new(names, v1_1);
+    let config = config::Config::decode(&root, &mut d, &format!("{}.Config", names.root))
+        .unwrap_or_default();
+    if !d.errors.is_empty() {
+        outcome.error = Some(format!(
+            "yaml: unmarshal errors:\n  {}",
+            d.errors.join("\n  ")
+        ));
+        return outcome;
+    }
+    let (result, mut report) = run(&config, &root, spec, options);
+    for finding in &mut report.findings {
+        finding.position = position(&root, &finding.path);
+    }
+    outcome.report = report;
+    match result {
+        Ok(ignition) => outcome.ignition = Some(ignition.to_json(options.pretty)),
+        Err(e) => outcome.error = Some(e.to_string()),
+    }
+    outcome
+}
+
+/// butane's steps after decoding: unused keys, its checks, translation, the Flatcar filter,
+/// Ignition's duplicate and own checks; a step that finds an error stops it.
+fn run(
+    config: &config::Config,
+    root: &Node,
+    spec: Spec,
+    options: &Options,
+) -> (Result<ignition::types::Config, &'static str>, Report) {
+    const SOURCE_INVALID: &str = "source config is invalid";
+    const GENERATED_INVALID: &str = "config generated was invalid";
+    let mut r = Report::default();
+    config.unused(Some(root), &Path::yaml(), spec == Spec::V3_4, &mut r);
+    r.merge(validate::validate(config, spec));
+    if r.is_fatal() {
+        return (Err(SOURCE_INVALID), r);
+    }
+    let translated = translate::translate(config, spec, options.files_dir.as_ref());
+    r.merge(translated.report);
+    if r.is_fatal() {
+        return (Err(SOURCE_INVALID), r);
+    }
+    let to_yaml = |mut found: Report| {
+        for f in &mut found.findings {
+            f.path = translated.translations.to_yaml(&f.path);
+        }
+        found
+    };
+    r.merge(to_yaml(validate::flatcar_filters(&translated.config)));
+    if r.is_fatal() {
+        return (Err(SOURCE_INVALID), r);
+    }
+    r.merge(to_yaml(ignition::validate::duplicates(&translated.config)));
+    r.merge(to_yaml(ignition::validate::validate(
+        &translated.config,
+        spec,
+    )));
+    if r.is_fatal() {
+        return (Err(GENERATED_INVALID), r);
+    }
+    (Ok(translated.config), r)
+}
+
+/// The spec version for the config's `variant` and `version` (butane's first, separate
+/// read of just those two fields), or why there is none.
+fn pick_spec(root: Option<&Node>) -> Result<Spec, String> {
+    let mut d = Decoder::new(
+        GoNames {
+            root: "config",
+            base: "config",
+        },
+        true,
+    );
+    let (mut variant, mut version) = (String::new(), String::new());
+    match root {
+        None => {}
+        Some(node) if decode::is_null(node) => {}
+        Some(node) => match &node.value {
+            Value::Mapping(entries) => {
+                if d.unique_keys(entries) {
+                    for (k, v) in entries {
+                        let Value::Scalar(key) = &k.value else {
+                            continue;
+                        };
+                        let slot = match key.text.as_str() {
+                            "variant" => &mut variant,
+                            "version" => &mut version,
+                            _ => continue,
+                        };
+                        if let Some(text) = String::decode(v, &mut d, "string") {
+                            *slot = text;
+                        }
+                    }
+                }
+            }
+            _ => d.mismatch(node, "config.commonFields"),
+        },
+    }
+    if !d.errors.is_empty() {
+        return Err(format!(
+            "Error unmarshaling yaml: yaml: unmarshal errors:\n  {}",
+            d.errors.join("\n  ")
+        ));
+    }
+    if variant.is_empty() {
+        return Err("error parsing variant; must be specified".into());
+    }
+    let Some(version) = ignition::validate::parse_semver(&version) else {
+        return Err("error parsing version; must be a valid semver".into());
+    };
+    match (variant.as_str(), version.as_str()) {
+        ("flatcar", "1.0.0") => Ok(Spec::V3_3),
+        ("flatcar", "1.1.0") => Ok(Spec::V3_4),
+        (v, ver) if BUTANE_ONLY.iter().any(|(bv, vers)| *bv == v && vers.contains(&ver)) => Err(format!(
+            "No translator exists here for variant {v} with version {ver}: this Butane translates {SUPPORTED}"
+        )),
+        (v, ver) => Err(format!("No translator exists for variant {v} with version {ver}")),
+    }
+}
+
+/// Where a finding is: the deepest node its path reaches (a key's own place for an unused
+/// key), as vcontext's `Correlate` finds it.
+pub fn position(root: &Node, path: &Path) -> Option<Position> {
+    let mut node = root;
+    let mut at = Position {
+        line: root.line,
+        column: root.column,
+    };
+    for step in &path.steps {
+        let next = match (step, &node.value) {
+            (Step::Field(name), Value::Mapping(entries)) => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| matches!(&k.value, Value::Scalar(s) if &s.text == name))
+                .map(|(_, v)| v),
+            (Step::Key(name), Value::Mapping(entries)) => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| matches!(&k.value, Value::Scalar(s) if &s.text == name))
+                .map(|(k, _)| k),
+            (Step::Index(i), Value::Sequence(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(next) => {
+                node = next;
+                at = Position {
+                    line: node.line,
+                    column: node.column,
+                };
+            }
+            None => break,
+        }
+    }
+    Some(at)
+}

@@ -2,8 +2,9 @@
 //! `../shared/reference/butane-examples/` (not in this repository: what came from butane's
 //! repository stays out of it). Without that folder the tests say they skipped.
 //!
-//! So far, the YAML layer: a config is unreadable YAML here exactly when butane said
-//! "Error unmarshaling yaml", and every position butane's report points at is a node here.
+//! Every config must come out as butane's: the same Ignition byte for byte (a gzip'd
+//! `source` may hold other deflate bytes of the same contents), or the same report, byte for
+//! byte, as `butane --strict --pretty` printed it.
 
 use std::path::{Path, PathBuf};
 
@@ -100,4 +101,94 @@ fn yaml_reads_what_butane_read_and_has_a_node_at_every_reported_position() {
         missing.len()
     );
     assert!(missing.is_empty(), "positions with no node: {missing:#?}");
+}
+
+/// Whether our Ignition is butane's: every line the same, except a gzip'd `source`, whose
+/// bytes are Go's own deflate: there the contents must decompress to the same bytes.
+fn same_ignition(ours: &str, theirs: &str) -> Result<(), String> {
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    if a.len() != b.len() {
+        return Err(format!("{} lines, butane wrote {}", a.len(), b.len()));
+    }
+    for (n, (x, y)) in a.iter().zip(&b).enumerate() {
+        if x == y {
+            continue;
+        }
+        let payload = |line: &str| -> Option<Vec<u8>> {
+            let url = line
+                .trim()
+                .strip_prefix("\"source\": \"")?
+                .trim_end_matches(',')
+                .strip_suffix('"')?;
+            let gz = butane::dataurl::decode(url)?;
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+                .ok()?;
+            Some(plain)
+        };
+        match (payload(x), payload(y)) {
+            (Some(p), Some(q)) if p == q => {}
+            _ => return Err(format!("line {}:\n  ours:   {x}\n  butane: {y}", n + 1)),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn translations_and_refusals_are_butanes() {
+    let Some(examples) = examples() else { return };
+    let mut differ = Vec::new();
+    let (mut translated, mut refused) = (0, 0);
+    for bu in &examples {
+        let text = std::fs::read_to_string(bu).expect("a .bu");
+        let outcome = butane::translate(
+            &text,
+            &butane::Options {
+                files_dir: None,
+                pretty: true,
+            },
+        );
+        let name = bu.file_name().unwrap().to_string_lossy().into_owned();
+        if let Ok(ign) = std::fs::read_to_string(bu.with_extension("ign")) {
+            if !outcome.succeeded(true) {
+                differ.push(format!(
+                    "{name}: butane translated it, we refused:\n{}",
+                    outcome.stderr(&text, true)
+                ));
+                continue;
+            }
+            match same_ignition(&outcome.stdout(true), &ign) {
+                Ok(()) => translated += 1,
+                Err(e) => differ.push(format!("{name}: {e}")),
+            }
+        } else {
+            let err = std::fs::read_to_string(bu.with_extension("err")).expect("a .ign or .err");
+            let ours = outcome.stderr(&text, true);
+            if outcome.succeeded(true) {
+                differ.push(format!(
+                    "{name}: butane refused it, we translated it:\n{err}"
+                ));
+            } else if ours != err {
+                differ.push(format!(
+                    "{name}: reports differ:\n--- ours\n{ours}--- butane\n{err}"
+                ));
+            } else {
+                refused += 1;
+            }
+        }
+    }
+    println!(
+        "{} configs: {translated} translated as butane did, {refused} refused with butane's report, {} differ",
+        examples.len(),
+        differ.len()
+    );
+    for d in &differ {
+        println!("{d}\n");
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ from butane",
+        differ.len(),
+        examples.len()
+    );
 }
