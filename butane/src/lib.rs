@@ -10,6 +10,7 @@
 pub mod config;
 pub mod dataurl;
 pub mod decode;
+pub mod detect;
 pub mod ignition;
 pub mod path;
 pub mod report;

@@ -55,6 +55,33 @@ pub fn send(method: &str, url: &str, body: Option<&[u8]>, content_type: Option<&
     try_send(method, url, body, content_type).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A POST with the given `Accept` (a JSON client, or none as curl sends `*/*`).
+pub fn post_accepting(url: &str, body: &[u8], accept: Option<&str>) -> Resp {
+    let mut req = agent().request("POST", url);
+    if let Some(accept) = accept {
+        req = req.set("Accept", accept);
+    }
+    let resp = match req.send_bytes(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("POST {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    let body = resp
+        .into_string()
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// Like `send`, but a broken connection is an `Err` (for clients that retry, as etcd does).
 pub fn try_send(
     method: &str,

@@ -456,6 +456,114 @@ fn the_api_serves_the_config_builders_output(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+/// `POST /ignition`: any Butane config in, what the `butane` crate makes of it out, through
+/// each shell unchanged; refusals as butane prints them or as JSON.
+fn post_ignition_translates_butane(w: &Shared) -> Result<(), Failed> {
+    use rendezvous_e2e::http::post_accepting;
+    let b = base(w);
+    let config = "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/hostname\n      mode: 0644\n      contents:\n        inline: node-1 <&>\n  filesystems:\n    - device: /dev/sdb\n      path: /var/lib/data\n      format: ext4\n      with_mount_unit: true\npasswd:\n  users:\n    - name: core\n      gecos: \"Core <core@example.com> & co\"\n";
+    let expected = butane::translate(
+        config,
+        &butane::Options {
+            files_dir: None,
+            pretty: true,
+        },
+    );
+    let r = post_accepting(&format!("{b}/ignition?pretty"), config.as_bytes(), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, expected.stdout(false));
+    assert!(
+        r.body.contains("var-lib-data.mount")
+            && r.body
+                .contains("Core \\u003ccore@example.com\\u003e \\u0026 co"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.header("X-Butane-Warnings"), Some("0"));
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("*"));
+    let compact = post_accepting(&format!("{b}/ignition"), config.as_bytes(), None);
+    assert_eq!(compact.body.lines().count(), 1, "{}", compact.body);
+
+    // A warning: 200 with its count unless ?strict, then butane's report.
+    let warned = config.replace("mode: 0644", "mode: 644");
+    let r = post_accepting(&format!("{b}/ignition"), warned.as_bytes(), None);
+    assert_eq!(
+        (r.status, r.header("X-Butane-Warnings")),
+        (200, Some("2")),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .header("X-Butane-Report")
+        .unwrap()
+        .contains("$.storage.files.0.mode"));
+    let r = post_accepting(&format!("{b}/ignition?strict"), warned.as_bytes(), None);
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body
+            .starts_with("warning[$.storage.files.0.mode]:\n  --> <stdin>:6:13\n"),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .ends_with("Config produced warnings and --strict was specified\n"));
+
+    // An error, as JSON for a JSON client.
+    let broken = config.replace("path: /etc/hostname", "path: etc/hostname");
+    let r = post_accepting(
+        &format!("{b}/ignition"),
+        broken.as_bytes(),
+        Some("application/json"),
+    );
+    assert_eq!(r.status, 400);
+    let body = r.json();
+    assert_eq!(
+        body["error"],
+        "Error translating config: config generated was invalid"
+    );
+    assert_eq!(body["findings"][0]["path"], "$.storage.files.0.path");
+    assert_eq!(
+        (
+            body["findings"][0]["line"].as_u64(),
+            body["findings"][0]["column"].as_u64()
+        ),
+        (Some(5), Some(13))
+    );
+    assert_eq!(body["findings"][0]["message"], "path not absolute");
+
+    // Other variants are named; a body past the limit is refused whole.
+    let r = post_accepting(
+        &format!("{b}/ignition"),
+        b"variant: fcos\nversion: 1.5.0\n",
+        None,
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("variant flatcar, versions 1.0.0 and 1.1.0"),
+        "{}",
+        r.body
+    );
+    let huge = format!("{config}# {}\n", "x".repeat(shared::body::MAX_BODY_BYTES));
+    let r = post_accepting(&format!("{b}/ignition"), huge.as_bytes(), None);
+    assert_eq!(r.status, 413);
+    let preflight = send("OPTIONS", &format!("{b}/ignition"), None, None);
+    assert!(preflight
+        .header("Access-Control-Allow-Methods")
+        .unwrap()
+        .contains("POST"));
+    assert!(preflight
+        .header("Access-Control-Expose-Headers")
+        .unwrap()
+        .contains("X-Butane-Warnings"));
+    let r = send("PUT", &format!("{b}/ignition"), Some(b"x"), None);
+    assert_eq!(
+        (r.status, r.header("Allow")),
+        (405, Some("GET, HEAD, POST, OPTIONS"))
+    );
+    Ok(())
+}
+
 fn abuse_limits_answer_429_with_retry_after(w: &Shared) -> Result<(), Failed> {
     let persist = state(w, "http-limits");
     let vars = [
@@ -564,7 +672,7 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
 
 fn main() {
     let services = rendezvous_e2e::per_shell(18787, "http", &[]);
-    let cases: [(&str, rendezvous_e2e::Case); 17] = [
+    let cases: [(&str, rendezvous_e2e::Case); 18] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -603,6 +711,10 @@ fn main() {
         (
             "the_api_serves_the_config_builders_output",
             the_api_serves_the_config_builders_output,
+        ),
+        (
+            "post_ignition_translates_butane",
+            post_ignition_translates_butane,
         ),
         (
             "abuse_limits_answer_429_with_retry_after",

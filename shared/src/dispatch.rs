@@ -27,6 +27,9 @@ pub enum Dispatch<'a> {
     /// A keys request on one token's registry (`key` is the path below the token); its method
     /// is one the keys API answers.
     Keys { token: Token, key: &'a str },
+    /// `POST /ignition`: translate the body, a Butane config, with butane's flags
+    /// (`shared::translate::answer`).
+    Translate(crate::translate::Flags),
     /// The tests' storage hooks (`TEST_STORAGE_HOOKS` on): a look at, or a change to, what the
     /// shell's storage holds for a token, through the shell's own storage.
     Hook { token: Token, hook: Hook },
@@ -112,10 +115,17 @@ pub fn dispatch<'a>(
         Route::NotFound => return Dispatch::Done(Response::not_found(path)),
         service => service,
     };
-    if !method.is_read() {
-        return Dispatch::Done(Response::method_not_allowed("GET, HEAD, OPTIONS"));
-    }
     let query = query.unwrap_or("");
+    if service == Route::Ignition && method == Method::Post {
+        return Dispatch::Translate(crate::translate::Flags::parse(query));
+    }
+    if !method.is_read() {
+        let allow = match service {
+            Route::Ignition => "GET, HEAD, POST, OPTIONS",
+            _ => "GET, HEAD, OPTIONS",
+        };
+        return Dispatch::Done(Response::method_not_allowed(allow));
+    }
     Dispatch::Done(match service {
         Route::Home => Response::text(200, HOME),
         Route::Health => Response::text(200, "OK"),

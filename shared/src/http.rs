@@ -9,6 +9,9 @@ use crate::v2::{ErrorCode, EtcdError, Reply};
 /// Methods this service answers on keys; anything else is a 405 naming them.
 pub const KEY_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 
+/// Methods a browser may use across origins: the keys' and `POST /ignition`.
+const CORS_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+
 /// A request's method. Names are case-sensitive (RFC 9110 9.1): `get` is a method this service
 /// does not know, not `GET`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,7 +81,7 @@ impl Method {
 }
 
 /// Headers a browser tool on another origin may read.
-const EXPOSE: &str = "X-Etcd-Index, X-Raft-Index, X-Raft-Term";
+const EXPOSE: &str = "X-Etcd-Index, X-Raft-Index, X-Raft-Term, X-Butane-Warnings, X-Butane-Report";
 
 /// What `/` says when no browser app is served.
 pub const HOME: &str = "Rendezvous: etcd v2 cluster discovery.\n\n\
@@ -175,14 +178,14 @@ impl Response {
         Response::text(429, why.to_string()).with("Retry-After", retry_after.to_string().into())
     }
 
-    /// The CORS preflight: browser tools may mint, read, register and delete.
+    /// The CORS preflight: browser tools may mint, read, register, delete and translate.
     pub fn preflight() -> Response {
         Response {
             status: 204,
             headers: vec![
                 ("Access-Control-Allow-Origin", "*".into()),
                 ("Access-Control-Expose-Headers", EXPOSE.into()),
-                ("Access-Control-Allow-Methods", KEY_METHODS.into()),
+                ("Access-Control-Allow-Methods", CORS_METHODS.into()),
                 ("Access-Control-Allow-Headers", "Content-Type".into()),
                 ("Access-Control-Max-Age", "86400".into()),
             ],

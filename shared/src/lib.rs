@@ -25,6 +25,7 @@ pub mod route;
 pub mod settings;
 pub mod time;
 pub mod token;
+pub mod translate;
 pub mod v2;
 pub mod v3;
 

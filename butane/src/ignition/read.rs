@@ -20,6 +20,23 @@ pub fn check(text: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The byte offset Go's `SyntaxError` reports: just past the byte it stopped at.
+pub fn error_offset(text: &[u8]) -> Option<usize> {
+    let mut s = Scan { text, at: 0 };
+    s.space();
+    let result = s.value().and_then(|()| {
+        s.space();
+        match s.text.get(s.at) {
+            Some(_) => {
+                s.at += 1;
+                Err(String::new())
+            }
+            None => Ok(()),
+        }
+    });
+    result.err().map(|_| s.at)
+}
+
 /// The JSON as nodes, for text `check` accepted.
 pub fn parse(text: &[u8]) -> Result<Node, String> {
     check(text)?;

@@ -1,10 +1,10 @@
 //! The Flatcar etcd cluster config a user builds: the model, the query string that carries it
-//! (the page's URL and the `/butane` and `/ignition` API take the same), the Butane it becomes
-//! and the Ignition that Butane would make of that.
+//! (the page's URL and the `/butane` and `/ignition` API take the same) and the Butane it
+//! becomes; its Ignition is what the `butane` crate makes of that Butane, as for any config.
 
 pub mod butane;
 pub mod dropin;
-pub mod ignition;
+pub mod found;
 pub mod params;
 pub mod platform;
 pub mod query;
@@ -167,11 +167,7 @@ pub fn draft(query: &str) -> Option<Generated> {
         }
         _ => return None,
     }
-    let doc = butane::Butane::from_config(&config);
-    Some(Generated {
-        butane_yaml: doc.to_yaml(),
-        ignition_json: ignition::translate(&doc),
-    })
+    Some(texts(&butane::Butane::from_config(&config)))
 }
 
 pub fn generate(query: &str) -> (Option<Generated>, Vec<Problem>) {
@@ -179,10 +175,28 @@ pub fn generate(query: &str) -> (Option<Generated>, Vec<Problem>) {
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return (None, problems);
     }
-    let doc = butane::Butane::from_config(&config);
-    let generated = Generated {
-        butane_yaml: doc.to_yaml(),
-        ignition_json: ignition::translate(&doc),
+    (Some(texts(&butane::Butane::from_config(&config))), problems)
+}
+
+/// The Butane text, and the Ignition `butane --pretty` makes of it: through the one Butane
+/// translator the project has, as a pasted config goes.
+fn texts(doc: &butane::Butane) -> Generated {
+    let butane_yaml = doc.to_yaml();
+    let outcome = ::butane::translate(
+        &butane_yaml,
+        &::butane::Options {
+            files_dir: None,
+            pretty: true,
+        },
+    );
+    // The builder writes only what translates cleanly; a finding here is a bug in it, shown
+    // in place of the Ignition rather than hidden.
+    let ignition_json = match outcome.ignition {
+        Some(json) if outcome.report.is_empty() => format!("{json}\n"),
+        _ => outcome.stderr(&butane_yaml, true),
     };
-    (Some(generated), problems)
+    Generated {
+        butane_yaml,
+        ignition_json,
+    }
 }

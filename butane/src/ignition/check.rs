@@ -1,0 +1,112 @@
+//! A pasted Ignition config checked as `ignition-validate` checks it: the JSON read as Go
+//! reads it, its spec version picked from `ignition.version`, Ignition's checks run, each
+//! finding at its JSON line and column. Specs 3.3.0 and 3.4.0 (what Flatcar's Butane writes)
+//! get Ignition's own rules; 3.0.0 to 3.2.0 the 3.3.0 rules, a superset; 2.x is named as the
+//! Container Linux era's.
+
+use super::inline::read_config;
+use super::read::Unused;
+use super::types::Spec;
+use super::validate::{duplicates, parse_semver, validate};
+use crate::path::Path;
+use crate::report::{Position, Report};
+
+/// What `ignition-validate` makes of a config.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The version the config declares, when it could be read.
+    pub version: Option<String>,
+    pub report: Report,
+    /// Why it is not a usable config (as ignition-validate's "couldn't parse config: ..."),
+    /// with the findings in `report` when there are some.
+    pub error: Option<String>,
+}
+
+pub fn check(text: &str) -> Checked {
+    let mut out = Checked {
+        version: None,
+        report: Report::default(),
+        error: None,
+    };
+    if text.is_empty() {
+        out.error = Some("not a config (empty)".into());
+        return out;
+    }
+    if let Err(message) = super::read::check(text.as_bytes()) {
+        let mut r = Report::default();
+        r.error(Path::json(), message);
+        r.findings[0].position = syntax_position(text);
+        out.report = r;
+        out.error = Some("config is not valid".into());
+        return out;
+    }
+    let version = version_of(text);
+    let Some(version) = version.as_deref().and_then(parse_semver) else {
+        out.error = Some("invalid config version (couldn't parse)".into());
+        return out;
+    };
+    out.version = Some(version.clone());
+    let spec = match version.as_str() {
+        "3.4.0" => Spec::V3_4,
+        "3.0.0" | "3.1.0" | "3.2.0" | "3.3.0" => Spec::V3_3,
+        v if v.starts_with("2.") || v.starts_with("1.") => {
+            out.error = Some(format!(
+                "Ignition spec {v} is the Container Linux era's (Ignition 0.x); Flatcar reads spec 3: \
+                 write a Butane config (variant flatcar) instead"
+            ));
+            return out;
+        }
+        _ => {
+            out.error = Some("unsupported config version".into());
+            return out;
+        }
+    };
+    let (mut config, node) = match read_config(text.as_bytes(), spec) {
+        Ok(read) => read,
+        Err(message) => {
+            out.report.error(Path::json(), message);
+            out.report.findings[0].position = Some(Position { line: 1, column: 1 });
+            out.error = Some("config is not valid".into());
+            return out;
+        }
+    };
+    // 3.0-3.2 are read as 3.3 (their fields are a subset), their own version accepted.
+    config.ignition.version = spec.version().into();
+    let mut r = validate(&config, spec);
+    r.merge(duplicates(&config));
+    config.unused(Some(&node), &Path::json(), spec, &mut r);
+    for f in &mut r.findings {
+        f.position = crate::position(&node, &f.path);
+    }
+    if r.is_fatal() {
+        out.error = Some("config is not valid".into());
+    }
+    out.report = r;
+    out
+}
+
+/// `ignition.version` as written, if it is a string.
+fn version_of(text: &str) -> Option<String> {
+    let node = super::read::parse(text.as_bytes()).ok()?;
+    let ignition = crate::config::child(Some(&node), "ignition")?;
+    match &crate::config::child(Some(ignition), "version")?.value {
+        crate::yaml::Value::Scalar(s) if s.style == crate::yaml::Style::DoubleQuoted => {
+            Some(s.text.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Where Go's JSON scanner stopped.
+fn syntax_position(text: &str) -> Option<Position> {
+    let offset = super::read::error_offset(text.as_bytes())?;
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    Some(Position { line, column })
+}

@@ -1,0 +1,201 @@
+//! `POST /ignition`: a Butane config in the body, the Ignition the `butane` crate makes of it
+//! out, as `butane` would print it. `?pretty` and `?strict` are butane's flags. Refusals are
+//! 400s: butane's own report for a terminal (`curl --data-binary @config.bu`), or, for
+//! `Accept: application/json`, `{"error", "findings": [{severity, path, line, column,
+//! message}]}`. Without `?strict` a translation with warnings still answers 200, with their
+//! count in `X-Butane-Warnings` and the findings as JSON in `X-Butane-Report`.
+
+use butane::report::{Finding, Report};
+use serde_json::json;
+
+use crate::http::Response;
+
+/// butane's flags, from the query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub pretty: bool,
+    pub strict: bool,
+}
+
+impl Flags {
+    /// `?pretty&strict`; a flag may also be given a value (`pretty=1`, `strict=false`).
+    pub fn parse(query: &str) -> Flags {
+        let mut flags = Flags::default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let on = !matches!(value, "0" | "false" | "no" | "off");
+            match name {
+                "pretty" => flags.pretty = on,
+                "strict" => flags.strict = on,
+                _ => {}
+            }
+        }
+        flags
+    }
+}
+
+/// Whether the client asked for JSON (an `Accept` naming `application/json`).
+pub fn wants_json(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+    })
+}
+
+/// The answer to a config body.
+pub fn answer(flags: Flags, body: &[u8], accept: Option<&str>) -> Response {
+    let json_wanted = wants_json(accept);
+    let Ok(text) = std::str::from_utf8(body) else {
+        let message = "the config is not UTF-8 text";
+        return if json_wanted {
+            Response::json(400, json!({ "error": message, "findings": [] }).to_string())
+        } else {
+            Response::text(400, format!("{message}\n"))
+        };
+    };
+    let outcome = butane::translate(
+        text,
+        &butane::Options {
+            files_dir: None,
+            pretty: flags.pretty,
+        },
+    );
+    if outcome.succeeded(flags.strict) {
+        let ignition = outcome.stdout(flags.strict);
+        let count = outcome.report.findings.len();
+        let mut response =
+            Response::json(200, ignition).with("X-Butane-Warnings", count.to_string().into());
+        if count > 0 {
+            response = response.with(
+                "X-Butane-Report",
+                ascii_json(&findings(&outcome.report)).into(),
+            );
+        }
+        return response;
+    }
+    let error = match &outcome.error {
+        Some(e) => format!("Error translating config: {e}"),
+        None => "Config produced warnings and --strict was specified".to_string(),
+    };
+    if json_wanted {
+        let body = json!({ "error": error, "findings": findings(&outcome.report) });
+        Response::json(400, body.to_string())
+    } else {
+        Response::text(400, outcome.stderr(text, flags.strict))
+    }
+}
+
+/// The findings as JSON: severity, path, line, column, message.
+pub fn findings(report: &Report) -> serde_json::Value {
+    serde_json::Value::Array(report.findings.iter().map(finding).collect())
+}
+
+fn finding(f: &Finding) -> serde_json::Value {
+    json!({
+        "severity": f.severity.as_str(),
+        "path": f.path.to_string(),
+        "line": f.position.map(|p| p.line),
+        "column": f.position.map(|p| p.column),
+        "message": f.message,
+    })
+}
+
+/// JSON with every non-ASCII character escaped, so it can be a header's value.
+fn ascii_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: /etc/motd\n      mode: 644\n      contents:\n        inline: hello\n";
+
+    #[test]
+    fn a_config_translates_with_its_warnings_counted_unless_strict() {
+        let r = answer(
+            Flags {
+                pretty: true,
+                strict: false,
+            },
+            CONFIG.as_bytes(),
+            None,
+        );
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body
+                .starts_with("{\n  \"ignition\": {\n    \"version\": \"3.4.0\""),
+            "{}",
+            r.body
+        );
+        assert!(r.body.ends_with("}\n"));
+        // 644 read as decimal: butane's octal hint, and Ignition's sticky-bit warning.
+        assert_eq!(r.header("X-Butane-Warnings"), Some("2"));
+        let report: serde_json::Value =
+            serde_json::from_str(r.header("X-Butane-Report").unwrap()).unwrap();
+        assert_eq!(report[0]["path"], "$.storage.files.0.mode");
+        assert_eq!(report[0]["line"], 6);
+
+        let r = answer(
+            Flags {
+                pretty: false,
+                strict: true,
+            },
+            CONFIG.as_bytes(),
+            None,
+        );
+        assert_eq!(r.status, 400);
+        assert!(
+            r.body
+                .starts_with("warning[$.storage.files.0.mode]:\n  --> <stdin>:6:13\n"),
+            "{}",
+            r.body
+        );
+        assert!(r
+            .body
+            .ends_with("Config produced warnings and --strict was specified\n"));
+    }
+
+    #[test]
+    fn refusals_come_as_json_for_json_clients() {
+        let r = answer(
+            Flags::default(),
+            b"variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: rel\n",
+            Some("application/json"),
+        );
+        assert_eq!(r.status, 400);
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            body["error"],
+            "Error translating config: config generated was invalid"
+        );
+        assert_eq!(body["findings"][0]["message"], "path not absolute");
+        assert_eq!(body["findings"][0]["column"], 13);
+        let r = answer(Flags::default(), b"\xff", None);
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            Flags::parse("pretty&strict=0"),
+            Flags {
+                pretty: true,
+                strict: false
+            }
+        );
+    }
+}
