@@ -4,7 +4,7 @@
 //! measured in the same run; writes the raw samples to bench/results/<time>.json and
 //! latest.json, and a plot to bench/results/latest.svg. BENCH_RUNS (default 5) sets the
 //! bootstrap runs per service and size; BENCH_STEPS (a comma list of bootstrap, load, rates,
-//! wakeup, ha, memory, sizes, render, scale) runs only those and writes nothing.
+//! wakeup, ha, memory, sizes, render, butane, scale) runs only those and writes nothing.
 
 mod cpu;
 mod ha;
@@ -77,7 +77,7 @@ fn main() {
     let chosen = |step: &str| steps.is_empty() || steps.split(',').any(|s| s.trim() == step);
     let mut out = serde_json::Map::new();
     type Step<'a> = Box<dyn Fn() -> Value + 'a>;
-    let all: [(&str, &str, Step); 10] = [
+    let all: [(&str, &str, Step); 11] = [
         (
             "bootstrap",
             "bootstrap_seconds",
@@ -102,6 +102,11 @@ fn main() {
             "render",
             "first_render_ms",
             Box::new(|| steps::first_render(&s, runs)),
+        ),
+        (
+            "butane",
+            "butane_translate",
+            Box::new(|| steps::translate(&s, &dir)),
         ),
         // Last: under wrangler dev it does not finish, and its members go on retrying.
         ("scale", "scale", Box::new(|| steps::scale(&s))),

@@ -83,6 +83,25 @@ pub fn first_render(base: &str, runs: usize) -> Vec<f64> {
     })
 }
 
+/// Milliseconds the check page took to translate `config` in headless Chromium, `runs` times.
+pub fn translate_in_chromium(base: &str, config: &std::path::Path, runs: usize) -> Vec<f64> {
+    let script = rendezvous_e2e::root().join("bench/translate.mjs");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .arg(base)
+        .arg(config)
+        .arg(runs.to_string())
+        .output()
+        .expect("node");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str::<Vec<f64>>(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "translate: {e}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
 /// Requests per second `wrk` gets from `url` with 16 keep-alive connections on 2 threads for
 /// `seconds`; answers that are not 2xx or 3xx are counted and reported as an error.
 pub fn wrk(url: &str, seconds: u32) -> f64 {

@@ -541,3 +541,76 @@ pub fn first_render(s: &Services, runs: u16) -> Value {
     println!("median {m:.0} ms (min {lo:.0}, max {hi:.0}), served by the native server");
     json!(fr)
 }
+
+/// A Butane config of about 300 lines over much of the spec: files (some gzip'd), directories,
+/// links, units with dropins, users, groups, a filesystem with a mount unit.
+pub fn butane_300_lines() -> String {
+    let mut c = String::from("variant: flatcar\nversion: 1.1.0\npasswd:\n  users:\n");
+    for u in 0..6 {
+        c.push_str(&format!("    - name: user{u}\n      groups: [wheel, docker]\n      ssh_authorized_keys:\n        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{u:02} user{u}@example.com\n"));
+    }
+    c.push_str("storage:\n  directories:\n");
+    for d in 0..6 {
+        c.push_str(&format!("    - path: /var/lib/app{d}\n      mode: 0750\n"));
+    }
+    c.push_str("  files:\n");
+    for f in 0..14 {
+        c.push_str(&format!("    - path: /etc/app/conf{f}.ini\n      mode: 0644\n      contents:\n        inline: |\n"));
+        for l in 0..6 {
+            c.push_str(&format!(
+                "          key{l} = value {f} {l} <&> with some repeated text repeated text\n"
+            ));
+        }
+    }
+    c.push_str("  links:\n    - path: /etc/app/current\n      target: /etc/app/conf0.ini\n");
+    c.push_str("  filesystems:\n    - device: /dev/disk/by-label/data\n      path: /var/lib/data\n      format: ext4\n      with_mount_unit: true\n");
+    c.push_str("systemd:\n  units:\n");
+    for u in 0..8 {
+        c.push_str(&format!("    - name: app{u}.service\n      enabled: true\n      contents: |\n        [Unit]\n        Description=App {u}\n        [Service]\n        ExecStart=/usr/bin/sleep infinity\n        [Install]\n        WantedBy=multi-user.target\n      dropins:\n        - name: 10-env.conf\n          contents: |\n            [Service]\n            Environment=N={u}\n"));
+    }
+    c
+}
+
+/// Butane translation: on the check page in headless Chromium (the wasm build), against the
+/// same crate built natively, in this run.
+pub fn translate(s: &Services, dir: &std::path::Path) -> Value {
+    const RUNS: usize = 50;
+    let config = butane_300_lines();
+    let lines = config.lines().count();
+    println!("\n## Butane: translating a {lines}-line config ({RUNS} runs)");
+    let outcome = butane::translate(
+        &config,
+        &butane::Options {
+            files_dir: None,
+            pretty: true,
+        },
+    );
+    assert!(outcome.succeeded(true), "{}", outcome.stderr(&config, true));
+    let file = dir.join("translate-300.bu");
+    std::fs::write(&file, &config).unwrap();
+    let native: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let out = butane::translate(
+                &config,
+                &butane::Options {
+                    files_dir: None,
+                    pretty: true,
+                },
+            );
+            std::hint::black_box(out);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    let browser = measure::translate_in_chromium(&s.native.base(), &file, RUNS);
+    let (bm, blo, bhi) = stats(&browser);
+    let (nm, nlo, nhi) = stats(&native);
+    println!("| where | median ms | min | max | vs native |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| check page, headless Chromium (wasm) | {bm:.2} | {blo:.2} | {bhi:.2} | {:.1}x |",
+        bm / nm
+    );
+    println!("| the same crate, native (reference) | {nm:.3} | {nlo:.3} | {nhi:.3} | 1.0x |");
+    json!({"lines": lines, "chromium_ms": browser, "native_ms": native})
+}

@@ -4,8 +4,7 @@
 //! butane's order, which is the order its checks walk them.
 
 use crate::decode::{Decode, Decoder};
-use crate::path::Path;
-use crate::report::Report;
+use crate::shape::{Field, HasShape};
 use crate::yaml::{Node, Value};
 
 /// Which versions have a field.
@@ -13,73 +12,6 @@ use crate::yaml::{Node, Value};
 pub enum Since {
     V1_0,
     V1_1,
-}
-
-/// Walks a decoded value beside its YAML as butane's unused-key check does: at every struct,
-/// each key that is no field of it is an "unused key" warning at the key.
-pub trait Unused {
-    fn unused(&self, _node: Option<&Node>, _path: &Path, _v1_1: bool, _report: &mut Report) {}
-}
-
-impl Unused for String {}
-impl Unused for i64 {}
-impl Unused for bool {}
-
-impl<T: Unused> Unused for Option<T> {
-    fn unused(&self, node: Option<&Node>, path: &Path, v1_1: bool, report: &mut Report) {
-        if let Some(value) = self {
-            value.unused(node, path, v1_1, report);
-        }
-    }
-}
-
-impl<T: Unused> Unused for Vec<T> {
-    fn unused(&self, node: Option<&Node>, path: &Path, v1_1: bool, report: &mut Report) {
-        for (i, item) in self.iter().enumerate() {
-            let child = node.and_then(|n| match &n.value {
-                Value::Sequence(items) => items.get(i),
-                _ => None,
-            });
-            item.unused(child, &path.index(i), v1_1, report);
-        }
-    }
-}
-
-/// The value of `key` in a mapping node (the last one written, as butane's tree keeps it).
-pub fn child<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
-    match &node?.value {
-        Value::Mapping(entries) => entries
-            .iter()
-            .rev()
-            .find(|(k, _)| matches!(&k.value, Value::Scalar(s) if s.text == key))
-            .map(|(_, v)| v),
-        _ => None,
-    }
-}
-
-/// The unused-key check at one struct: `keys` are the names it has in this version.
-pub fn unused_keys(node: Option<&Node>, path: &Path, keys: &[&str], report: &mut Report) {
-    let Some(node) = node else { return };
-    match &node.value {
-        Value::Mapping(entries) => {
-            for (k, _) in entries {
-                let name = match &k.value {
-                    Value::Scalar(s) => s.text.as_str(),
-                    _ => "",
-                };
-                if !keys.contains(&name) {
-                    report.warning(path.key(name), format!("unused key {name}"));
-                }
-            }
-        }
-        _ => report.warning(
-            path.clone(),
-            format!(
-                "context tree does not match content tree at {path}. Line and column reporting \
-                 may be inconsistent. Unused keys may not be reported"
-            ),
-        ),
-    }
 }
 
 /// Declares a Butane struct: its fields with their YAML key, Go type (for yaml.v3's
@@ -92,15 +24,6 @@ macro_rules! butane_struct {
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name {
             $(pub $field: $ty,)*
-        }
-
-        impl $name {
-            /// The YAML keys this struct has in the given version.
-            pub fn keys(v1_1: bool) -> Vec<&'static str> {
-                let mut keys = Vec::new();
-                $(if v1_1 || Since::$since == Since::V1_0 { keys.push($key); })*
-                keys
-            }
         }
 
         impl Decode for $name {
@@ -139,13 +62,13 @@ macro_rules! butane_struct {
             }
         }
 
-        impl Unused for $name {
-            fn unused(&self, node: Option<&Node>, path: &Path, v1_1: bool, report: &mut Report) {
-                unused_keys(node, path, &$name::keys(v1_1), report);
-                $(if v1_1 || Since::$since == Since::V1_0 {
-                    self.$field.unused(child(node, $key), &path.field($key), v1_1, report);
-                })*
-            }
+        impl HasShape for $name {
+            const FIELDS: Option<&'static [Field]> = Some(&[$(Field {
+                key: $key,
+                newer: matches!(Since::$since, Since::V1_1),
+                list: <$ty as HasShape>::LIST,
+                fields: <$ty as HasShape>::FIELDS,
+            }),*]);
         }
     };
 }

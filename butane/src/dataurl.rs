@@ -4,10 +4,8 @@
 //!
 //! Go's deflate is its own; Rust cannot write its bytes, only its lengths: zlib's level-9
 //! stream ended by a sync flush is as long as Go's ended by its empty final block. The
-//! choice to compress follows that length; the bytes written are zlib's, which decompress
-//! to the same contents.
-
-use std::io::Write;
+//! choice to compress follows that length; the bytes written are zlib's (two bytes longer,
+//! for the final block), which decompress to the same contents.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -30,12 +28,14 @@ pub fn make(contents: &[u8], compression: Option<&str>) -> DataUrl {
     }
     let mut chosen = if unset { Some(String::new()) } else { None };
     if unset {
-        // The base64 length of Go's gzip member: a 10-byte header, the deflate stream, an
-        // 8-byte trailer.
-        let go_len = 10 + go_deflate_len(contents) + 8;
-        let go_b64 = ";base64,".len() + go_len.div_ceil(3) * 4;
+        // Go's gzip member: a 10-byte header, the deflate stream, an 8-byte trailer.
+        let deflated = deflate_sync(contents);
+        let go_b64 = ";base64,".len() + (10 + deflated.len() + 8).div_ceil(3) * 4;
         if go_b64 + "gzip".len() < opaque.len() {
-            opaque = format!(";base64,{}", STANDARD.encode(gzip(contents)));
+            opaque = format!(
+                ";base64,{}",
+                STANDARD.encode(gzip_member(contents, &deflated))
+            );
             chosen = Some("gzip".to_string());
         }
     }
@@ -58,27 +58,42 @@ pub fn escape(contents: &[u8]) -> String {
     out
 }
 
-/// How long Go's level-9 deflate of `contents` is.
-fn go_deflate_len(contents: &[u8]) -> usize {
-    let mut deflate = Compress::new(Compression::best(), false);
-    let mut out = Vec::with_capacity(contents.len() + contents.len() / 8 + 64);
-    loop {
-        let before = deflate.total_in() as usize;
-        let status = deflate
-            .compress_vec(&contents[before..], &mut out, FlushCompress::Sync)
-            .expect("deflating into memory");
-        if deflate.total_in() as usize == contents.len() && out.len() < out.capacity() {
-            let _ = status;
-            return out.len();
-        }
-        out.reserve(out.capacity().max(64));
-    }
+thread_local! {
+    /// One level-9 compressor, reset per use: setting one up costs more than most contents.
+    static DEFLATE: std::cell::RefCell<Compress> = std::cell::RefCell::new(Compress::new(Compression::best(), false));
 }
 
-fn gzip(contents: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(contents).expect("writing into memory");
-    encoder.finish().expect("writing into memory")
+/// zlib's level-9 deflate of `contents` ended by a sync flush: as long as Go's stream, which
+/// ends with an empty final stored block where this ends with an empty non-final one.
+fn deflate_sync(contents: &[u8]) -> Vec<u8> {
+    DEFLATE.with(|deflate| {
+        let mut deflate = deflate.borrow_mut();
+        deflate.reset();
+        let mut out = Vec::with_capacity(contents.len() + contents.len() / 8 + 64);
+        loop {
+            let before = deflate.total_in() as usize;
+            deflate
+                .compress_vec(&contents[before..], &mut out, FlushCompress::Sync)
+                .expect("deflating into memory");
+            if deflate.total_in() as usize == contents.len() && out.len() < out.capacity() {
+                return out;
+            }
+            out.reserve(out.capacity().max(64));
+        }
+    })
+}
+
+/// A gzip member around a sync-flushed stream: an empty final block (`03 00`) closes it.
+fn gzip_member(contents: &[u8], deflated: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(contents);
+    let mut out = Vec::with_capacity(deflated.len() + 20);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff]);
+    out.extend_from_slice(deflated);
+    out.extend_from_slice(&[0x03, 0x00]);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(contents.len() as u32).to_le_bytes());
+    out
 }
 
 /// The bytes a `data:` URL holds (RFC 2397: base64 or percent-escaped), as Ignition reads
@@ -123,9 +138,9 @@ mod tests {
         // (`H4sIAAAAAAAC/6oajAAQAAD//5tA8d+VAAAA`); zlib's estimate is within a byte.
         let zs = vec![b'z'; 149];
         assert!(
-            go_deflate_len(&zs).abs_diff(9) <= 1,
+            deflate_sync(&zs).len().abs_diff(9) <= 1,
             "{}",
-            go_deflate_len(&zs)
+            deflate_sync(&zs).len()
         );
         let url = make(&zs, None);
         assert_eq!(url.compression.as_deref(), Some("gzip"));

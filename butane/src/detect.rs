@@ -53,8 +53,8 @@ pub fn kind(text: &str) -> Kind {
         let version = crate::ignition::read::parse(trimmed.as_bytes())
             .ok()
             .and_then(|node| {
-                let ignition = crate::config::child(Some(&node), "ignition")?;
-                match &crate::config::child(Some(ignition), "version")?.value {
+                let ignition = crate::shape::child(Some(&node), "ignition")?;
+                match &crate::shape::child(Some(ignition), "version")?.value {
                     Value::Scalar(s) => Some(s.text.clone()),
                     _ => None,
                 }

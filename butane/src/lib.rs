@@ -14,16 +14,17 @@ pub mod detect;
 pub mod ignition;
 pub mod path;
 pub mod report;
+pub mod shape;
 pub mod systemd;
 pub mod translate;
 pub mod validate;
 pub mod yaml;
 
-use config::Unused;
 use decode::{Decode, Decoder, GoNames};
 use ignition::types::Spec;
 use path::{Path, Step};
 use report::{Position, Report};
+use shape::HasShape;
 pub use translate::FilesDir;
 use yaml::{Node, Value};
 
@@ -190,7 +191,14 @@ fn run(
     const SOURCE_INVALID: &str = "source config is invalid";
     const GENERATED_INVALID: &str = "config generated was invalid";
     let mut r = Report::default();
-    config.unused(Some(root), &Path::yaml(), spec == Spec::V3_4, &mut r);
+    let fields = config::Config::FIELDS.expect("a struct");
+    shape::unused(
+        Some(root),
+        &Path::yaml(),
+        fields,
+        spec == Spec::V3_4,
+        &mut r,
+    );
     r.merge(validate::validate(config, spec));
     if r.is_fatal() {
         return (Err(SOURCE_INVALID), r);

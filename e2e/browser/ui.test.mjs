@@ -291,4 +291,149 @@ for (const shell of shells()) describe(shell, () => {
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.deepEqual(page.errors, []);
   });
+
+  /// Registers `n` members on a fresh token of `size`, straight through the keys API.
+  async function tokenWith(size, n) {
+    const url = await (await fetch(`${service.base}/new?size=${size}`)).text();
+    for (let i = 0; i < n; i++) {
+      const put = await fetch(`${url}/${(0xa0 + i).toString(16)}1b2c3d4e5f6a7b?prevExist=false`, {
+        method: 'PUT', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `value=m${i}%3Dhttp%3A%2F%2F10.0.0.${i + 1}%3A2380`,
+      });
+      assert.equal(put.status, 201);
+    }
+    return url;
+  }
+
+  const CONFIG = [
+    'variant: flatcar',
+    'version: 1.1.0',
+    'storage:',
+    '  files:',
+    '    - path: /etc/motd',
+    '      mode: 0644',
+    '      contents:',
+    '        inline: Welcome <&> to Flatcar',
+    'systemd:',
+    '  units:',
+    '    - name: hello.service',
+    '      enabled: true',
+    '      contents: |',
+    '        [Service]',
+    '        ExecStart=/usr/bin/echo hello',
+    '        [Install]',
+    '        WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+
+  test('the check page shows an error at its line as the user types, and a link reopens it', async () => {
+    const page = await open('/#check');
+    const area = page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON');
+    await area.fill(CONFIG);
+    await eventually('the translation', async () => (await page.locator('#check-summary').textContent()).includes('Translates to Ignition 3.4.0'));
+    // Typing a relative path: the error appears under line 5, at its column.
+    await area.fill(CONFIG.replace('path: /etc/motd', 'path: etc/motd'));
+    const note = page.locator('#check-annotated .note.error[data-line="5"]');
+    await eventually('the error under line 5', async () => (await note.count()) === 1);
+    assert.equal(await note.textContent(), ' '.repeat(12) + '^ path not absolute');
+    assert.match(await page.locator('#check-annotated .line.error[data-line="5"]').textContent(), /path: etc\/motd$/);
+    assert.match(await page.getByRole('list', { name: 'Findings' }).textContent(), /error line 5, column 13 at \$\.storage\.files\.0\.path: path not absolute/);
+    assert.match(await page.locator('#check-summary').textContent(), /butane refuses it: config generated was invalid/);
+    // butane's own report, as the API gives a terminal.
+    const api = await fetch(`${service.base}/ignition?pretty`, { method: 'POST', body: CONFIG.replace('path: /etc/motd', 'path: etc/motd') });
+    assert.equal(api.status, 400);
+    assert.equal(await page.locator('#check-report').textContent(), await api.text());
+    assert.equal(await page.locator('#check-ignition').count(), 0);
+    await shoot(page, 'check-error.png', true);
+    // The URL holds the config: opening it shows the same.
+    const again = await open(new URL(page.url()).pathname + new URL(page.url()).hash);
+    await eventually('the reopened check', async () => (await again.locator('#check-annotated .note.error[data-line="5"]').count()) === 1);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('a valid config\'s Ignition on the check page is the API\'s, byte for byte', async () => {
+    const page = await open('/#check');
+    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(CONFIG);
+    const shown = page.locator('#check-ignition');
+    await eventually('the Ignition', async () => (await shown.count()) === 1);
+    const api = await fetch(`${service.base}/ignition?pretty&strict`, { method: 'POST', body: CONFIG });
+    assert.equal(api.status, 200);
+    const served = await api.text();
+    assert.equal(await shown.textContent(), served);
+    assert.match(served, /Welcome%20%3C%26%3E%20to%20Flatcar/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Ignition' }).click()]);
+    assert.equal(download.suggestedFilename(), 'config.ign');
+    assert.equal(readFileSync(await download.path(), 'utf8'), served);
+    await shoot(page, 'check.png', true);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('a file attached on the check page serves a local: reference', async () => {
+    const config = CONFIG.replace('inline: Welcome <&> to Flatcar', 'local: motd.txt');
+    const page = await open('/#check');
+    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(config);
+    const findings = page.getByRole('list', { name: 'Findings' });
+    await eventually('the missing files directory', async () => (await findings.textContent()).includes('-d/--files-dir'));
+    await page.locator('#check-files').setInputFiles({ name: 'motd.txt', mimeType: 'text/plain', buffer: Buffer.from('Attached motd\n') });
+    const shown = page.locator('#check-ignition');
+    await eventually('the Ignition', async () => (await shown.count()) === 1);
+    assert.match(await shown.textContent(), /"source": "data:,Attached%20motd%0A"/);
+    assert.match(await page.getByRole('list', { name: 'Attached files' }).textContent(), /motd\.txt \(14 bytes\)/);
+    // The same config with the text inline translates to the same Ignition through the API.
+    const api = await fetch(`${service.base}/ignition?pretty`, { method: 'POST', body: CONFIG.replace('Welcome <&> to Flatcar', '"Attached motd\\n"') });
+    assert.equal(await shown.textContent(), await api.text());
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('the check page reads the etcd unit: the builder\'s warnings and the live token', async () => {
+    const full = await tokenWith(3, 3);
+    const etcd = [
+      'variant: flatcar',
+      'version: 1.0.0',
+      'systemd:',
+      '  units:',
+      '    - name: etcd-member.service',
+      '      enabled: true',
+      '      dropins:',
+      '        - name: 20-etcd.conf',
+      '          contents: |',
+      '            [Service]',
+      '            Environment="ETCD_IMAGE_TAG=v3.7.0"',
+      '            ExecStart=',
+      '            ExecStart=/usr/lib/flatcar/etcd-wrapper $ETCD_OPTS \\',
+      `              --discovery="${full}" \\`,
+      '              --initial-cluster="a=http://10.0.0.1:2380" \\',
+      '              --advertise-client-urls=http://${COREOS_EC2_IPV4_PUBLIC}:2379',
+      '',
+    ].join('\n');
+    const page = await open('/#check');
+    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(etcd);
+    const found = page.locator('#check-etcd');
+    await eventually('the live token', async () => (await page.locator('#check-token').count()) === 1);
+    assert.match(await page.locator('#check-token').textContent(), /this token already has 3 of 3 members: a machine booted with this config would not join/);
+    const text = await found.textContent();
+    assert.match(text, /etcd refuses --discovery together with --initial-cluster/);
+    assert.match(text, /etcd 3\.7 removed v2 discovery/);
+    assert.match(text, /COREOS_EC2_IPV4_PUBLIC\} is AWS EC2's public address/);
+    assert.match(text, /no --initial-advertise-peer-urls/);
+    // A token with room says so.
+    const room = await tokenWith(3, 1);
+    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(etcd.replace(full, room));
+    await eventually('the token with room', async () => /has 1 of 3 members: 2 more machine/.test(await page.locator('#check-token').textContent().catch(() => '')));
+    await shoot(page, 'check-etcd.png', true);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('a link to an inspection opens it', async () => {
+    const url = await tokenWith(3, 2);
+    const page = await open('/#inspect');
+    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    await eventually('the URL to hold the inspection', async () => page.url().includes(`#inspect=${encodeURIComponent(url)}`));
+    const link = new URL(page.url());
+    const again = await open(link.pathname + link.hash);
+    const rows = again.getByRole('table', { name: 'Members' }).locator('tbody tr');
+    await eventually('the two members, with no click', async () => (await rows.count()) === 2);
+    assert.equal(await again.getByLabel('Token, discovery URL or registry JSON').inputValue(), url);
+    assert.deepEqual(again.errors, []);
+  });
 });

@@ -1,9 +1,11 @@
-//! The browser app: a Flatcar etcd config builder and a discovery token inspector. The views are
-//! thin; what they show comes from `shared` (config generation, diagnosis) and `state` modules.
+//! The browser app: a Flatcar etcd config builder, a discovery token inspector and a config
+//! checker. The views are thin; what they show comes from `shared` (config generation,
+//! diagnosis), the `butane` crate and `state` modules.
 
 mod api;
 mod app;
 mod builder;
+mod check;
 mod inspector;
 mod page;
 

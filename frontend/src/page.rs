@@ -88,6 +88,13 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     bytes
 }
 
+/// Milliseconds with a fraction, for timing work on the page.
+pub fn precise_now_ms() -> f64 {
+    window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }

@@ -5,11 +5,12 @@
 //! Container Linux era's.
 
 use super::inline::read_config;
-use super::read::Unused;
+use super::types::Config;
 use super::types::Spec;
 use super::validate::{duplicates, parse_semver, validate};
 use crate::path::Path;
 use crate::report::{Position, Report};
+use crate::shape::HasShape;
 
 /// What `ignition-validate` makes of a config.
 #[derive(Debug, Clone)]
@@ -74,7 +75,14 @@ pub fn check(text: &str) -> Checked {
     config.ignition.version = spec.version().into();
     let mut r = validate(&config, spec);
     r.merge(duplicates(&config));
-    config.unused(Some(&node), &Path::json(), spec, &mut r);
+    let fields = Config::FIELDS.expect("a struct");
+    crate::shape::unused(
+        Some(&node),
+        &Path::json(),
+        fields,
+        spec == Spec::V3_4,
+        &mut r,
+    );
     for f in &mut r.findings {
         f.position = crate::position(&node, &f.path);
     }
@@ -88,8 +96,8 @@ pub fn check(text: &str) -> Checked {
 /// `ignition.version` as written, if it is a string.
 fn version_of(text: &str) -> Option<String> {
     let node = super::read::parse(text.as_bytes()).ok()?;
-    let ignition = crate::config::child(Some(&node), "ignition")?;
-    match &crate::config::child(Some(ignition), "version")?.value {
+    let ignition = crate::shape::child(Some(&node), "ignition")?;
+    match &crate::shape::child(Some(ignition), "version")?.value {
         crate::yaml::Value::Scalar(s) if s.style == crate::yaml::Style::DoubleQuoted => {
             Some(s.text.clone())
         }

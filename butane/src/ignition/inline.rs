@@ -3,11 +3,12 @@
 //! spec version gets a warning and no further checks; otherwise Ignition's own checks run
 //! on it, with paths inside it (butane places them on the outer config's lines, as is).
 
-use super::read::{self, Context, FromJson, JsonDecoder, Unused};
+use super::read::{self, Context, FromJson, JsonDecoder};
 use super::types::{Config, Spec};
 use super::validate::{duplicates, parse_semver, validate as validate_config};
 use crate::path::Path;
 use crate::report::Report;
+use crate::shape::HasShape;
 
 pub const ERR_UNKNOWN_VERSION: &str =
     "skipping validation for the merge/replace ignition config due to an unkown version";
@@ -28,7 +29,14 @@ pub fn validate(at: &Path, raw: &[u8], spec: Spec) -> (Report, bool) {
     }
     r.merge(validate_config(&config, spec));
     r.merge(duplicates(&config));
-    config.unused(Some(&node), &Path::json(), spec, &mut r);
+    let fields = Config::FIELDS.expect("a struct");
+    crate::shape::unused(
+        Some(&node),
+        &Path::json(),
+        fields,
+        spec == Spec::V3_4,
+        &mut r,
+    );
     (r, true)
 }
 

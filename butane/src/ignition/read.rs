@@ -427,21 +427,59 @@ mod tests {
     }
 }
 
-/// Where a value sits, for Go's "into Go struct field Ignition.ignition.version".
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    /// The Go struct that holds the field.
-    pub owner: &'static str,
-    /// The JSON keys from the root.
-    pub keys: Vec<&'static str>,
+/// Where a value sits, for Go's "into Go struct field Ignition.ignition.version": the keys
+/// from the root, each with the struct that holds it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    step: Option<(&'static str, &'static str, &'a Context<'a>)>,
 }
 
-impl Context {
-    pub fn down(&self, owner: &'static str, key: &'static str) -> Context {
-        let mut keys = self.keys.clone();
-        keys.push(key);
-        Context { owner, keys }
+impl<'a> Context<'a> {
+    pub fn down(&'a self, owner: &'static str, key: &'static str) -> Context<'a> {
+        Context {
+            step: Some((owner, key, self)),
+        }
     }
+
+    /// The struct holding the innermost field, and the keys from the root.
+    fn describe(&self) -> Option<(&'static str, String)> {
+        let (owner, _, _) = self.step?;
+        let mut keys = Vec::new();
+        let mut at = self;
+        while let Some((_, key, parent)) = at.step {
+            keys.push(key);
+            at = parent;
+        }
+        keys.reverse();
+        Some((owner, keys.join(".")))
+    }
+}
+
+/// Which of a struct's fields a JSON key sets, as Go matches them: the exact name, else one
+/// that differs only in case (if no key in the object is exactly that name).
+pub fn field_for(
+    keys: &[(&str, super::types::Spec)],
+    key: &Node,
+    entries: &[(Node, Node)],
+    spec: super::types::Spec,
+) -> Option<usize> {
+    let Value::Scalar(key) = &key.value else {
+        return None;
+    };
+    let key = key.text.as_str();
+    let present = |k: &(&str, super::types::Spec)| {
+        spec == super::types::Spec::V3_4 || k.1 == super::types::Spec::V3_3
+    };
+    if let Some(i) = keys.iter().position(|k| present(k) && k.0 == key) {
+        return Some(i);
+    }
+    keys.iter().position(|k| {
+        present(k)
+            && k.0.eq_ignore_ascii_case(key)
+            && !entries
+                .iter()
+                .any(|(o, _)| matches!(&o.value, Value::Scalar(s) if s.text == k.0))
+    })
 }
 
 /// Decodes JSON nodes into Ignition's types, keeping Go's first type error.
@@ -465,14 +503,11 @@ impl JsonDecoder {
             }
             Value::Scalar(_) => "number".to_string(),
         };
-        self.error = Some(if context.keys.is_empty() {
-            format!("json: cannot unmarshal {value} into Go value of type {go_type}")
-        } else {
-            format!(
-                "json: cannot unmarshal {value} into Go struct field {}.{} of type {go_type}",
-                context.owner,
-                context.keys.join(".")
-            )
+        self.error = Some(match context.describe() {
+            None => format!("json: cannot unmarshal {value} into Go value of type {go_type}"),
+            Some((owner, keys)) => {
+                format!("json: cannot unmarshal {value} into Go struct field {owner}.{keys} of type {go_type}")
+            }
         });
     }
 }
@@ -567,54 +602,6 @@ impl<T: FromJson + Default> FromJson for Vec<T> {
                 d.mismatch(node, &format!("[]{}", T::GO_TYPE), context);
                 None
             }
-        }
-    }
-}
-
-/// Ignition's unused-key check on JSON: every key no field of its struct has.
-pub trait Unused {
-    fn unused(
-        &self,
-        _node: Option<&Node>,
-        _path: &crate::path::Path,
-        _spec: super::types::Spec,
-        _report: &mut crate::report::Report,
-    ) {
-    }
-}
-
-impl Unused for String {}
-impl Unused for i64 {}
-impl Unused for bool {}
-
-impl<T: Unused> Unused for Option<T> {
-    fn unused(
-        &self,
-        node: Option<&Node>,
-        path: &crate::path::Path,
-        spec: super::types::Spec,
-        report: &mut crate::report::Report,
-    ) {
-        if let Some(value) = self {
-            value.unused(node, path, spec, report);
-        }
-    }
-}
-
-impl<T: Unused> Unused for Vec<T> {
-    fn unused(
-        &self,
-        node: Option<&Node>,
-        path: &crate::path::Path,
-        spec: super::types::Spec,
-        report: &mut crate::report::Report,
-    ) {
-        for (i, item) in self.iter().enumerate() {
-            let child = node.and_then(|n| match &n.value {
-                Value::Sequence(items) => items.get(i),
-                _ => None,
-            });
-            item.unused(child, &path.index(i), spec, report);
         }
     }
 }

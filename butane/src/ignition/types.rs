@@ -4,10 +4,8 @@
 //! is the JSON's key order and the order Ignition's checks walk them.
 
 use super::json::{Json, Writer};
-use super::read::{is_json_null, Context, FromJson, JsonDecoder, Unused};
-use crate::config::{child, unused_keys};
-use crate::path::Path;
-use crate::report::Report;
+use super::read::{field_for, is_json_null, Context, FromJson, JsonDecoder};
+use crate::shape::{Field, HasShape};
 use crate::yaml::{Node, Value};
 
 macro_rules! ignition_struct {
@@ -29,22 +27,13 @@ macro_rules! ignition_struct {
             }
         }
 
-        impl $name {
-            /// The JSON keys this struct has in the given spec.
-            pub fn keys(spec: Spec) -> Vec<&'static str> {
-                let mut keys = Vec::new();
-                $(if spec == Spec::V3_4 || Spec::$since == Spec::V3_3 { keys.push($key); })*
-                keys
-            }
-        }
-
-        impl Unused for $name {
-            fn unused(&self, node: Option<&Node>, path: &Path, spec: Spec, report: &mut Report) {
-                unused_keys(node, path, &$name::keys(spec), report);
-                $(if spec == Spec::V3_4 || Spec::$since == Spec::V3_3 {
-                    self.$field.unused(child(node, $key), &path.field($key), spec, report);
-                })*
-            }
+        impl HasShape for $name {
+            const FIELDS: Option<&'static [Field]> = Some(&[$(Field {
+                key: $key,
+                newer: matches!(Spec::$since, Spec::V3_4),
+                list: <$ty as HasShape>::LIST,
+                fields: <$ty as HasShape>::FIELDS,
+            }),*]);
         }
 
         impl FromJson for $name {
@@ -59,19 +48,22 @@ macro_rules! ignition_struct {
                         return None;
                     }
                 };
+                const KEYS: &[(&str, Spec)] = &[$(($key, Spec::$since)),*];
                 let mut value = $name::default();
                 for (k, v) in entries {
-                    let Value::Scalar(key) = &k.value else { continue };
-                    let key = key.text.as_str();
-                    $(if (d.spec == Spec::V3_4 || Spec::$since == Spec::V3_3)
-                        && (key == $key || key.eq_ignore_ascii_case($key) && !entries.iter().any(|(o, _)| matches!(&o.value, Value::Scalar(s) if s.text == $key)))
-                    {
-                        let inner = context.down($go, $key);
-                        if let Some(decoded) = <$ty as FromJson>::from_json(v, d, &inner) {
-                            value.$field = decoded;
+                    let Some(field) = field_for(KEYS, k, entries, d.spec) else { continue };
+                    let mut i = 0;
+                    $(
+                        if i == field {
+                            let inner = context.down($go, $key);
+                            if let Some(decoded) = <$ty as FromJson>::from_json(v, d, &inner) {
+                                value.$field = decoded;
+                            }
+                            continue;
                         }
-                        continue;
-                    })*
+                        i += 1;
+                    )*
+                    let _ = i;
                 }
                 Some(value)
             }

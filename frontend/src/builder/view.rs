@@ -215,7 +215,8 @@ async fn token_in_use(url: &str) -> Option<String> {
     shared::inspect::in_use(&registry.shown.report)
 }
 
-fn output(
+/// A generated text with its title, copy and download buttons.
+pub(crate) fn output(
     title: &'static str,
     id: &'static str,
     text: &str,

@@ -8,6 +8,33 @@ use shared::inspect::timeline::Timeline;
 use shared::inspect::{read_pasted, Pasted, Report, SizeInfo};
 use yew::Reducible;
 
+/// The hash that marks the inspector; what it inspects follows (`#inspect=<paste>&size=N`).
+pub const HASH: &str = "#inspect";
+
+/// The hash that reopens an inspection of `pasted` (with the size typed for a listing).
+pub fn to_hash(pasted: &str, size: &str) -> String {
+    let pasted = pasted.trim();
+    let mut hash = HASH.to_string();
+    if !pasted.is_empty() {
+        hash.push_str(&format!("={}", shared::form::encode(pasted)));
+        if !size.trim().is_empty() {
+            hash.push_str(&format!("&size={}", shared::form::encode(size.trim())));
+        }
+    }
+    hash
+}
+
+/// What a page URL's hash asks to inspect, and the size given with it.
+pub fn from_hash(hash: &str) -> (String, String) {
+    let Some(rest) = hash.strip_prefix(HASH).and_then(|r| r.strip_prefix('=')) else {
+        return (String::new(), String::new());
+    };
+    let query = format!("paste={rest}");
+    let pasted = shared::form::lossy_value(&query, "paste").unwrap_or_default();
+    let size = shared::form::lossy_value(&query, "size").unwrap_or_default();
+    (pasted, size)
+}
+
 /// What the inspector works from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -142,6 +169,22 @@ pub fn member_key(peer_urls: &str, discovery_url: &str) -> Result<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hash_reopens_an_inspection() {
+        let url = "https://discovery.example.com/0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            from_hash(&to_hash(url, "")),
+            (url.to_string(), String::new())
+        );
+        let listing = "{\"node\": {\"key\": \"/_etcd/registry/x\", \"nodes\": []}} & more";
+        assert_eq!(
+            from_hash(&to_hash(listing, "3")),
+            (listing.to_string(), "3".to_string())
+        );
+        assert_eq!(to_hash("  ", "3"), "#inspect");
+        assert_eq!(from_hash("#inspect"), (String::new(), String::new()));
+    }
 
     const HEX: &str = "7629da32f09da6fd3e015b0d56356b02";
 

@@ -14,7 +14,8 @@ use yew::prelude::*;
 
 use super::picture::picture;
 use super::state::{
-    member_key, size_typed, source, wait_url, Action, InspectorState, Shown, Source, Via,
+    from_hash, member_key, size_typed, source, to_hash, wait_url, Action, InspectorState, Shown,
+    Source, Via,
 };
 use crate::api::{self, ReadError};
 use crate::page;
@@ -23,8 +24,10 @@ type State = UseReducerHandle<InspectorState>;
 
 #[function_component]
 pub fn Inspector() -> Html {
-    let input = use_state(String::new);
-    let size = use_state(String::new);
+    let (input, size) = {
+        let (pasted, size) = from_hash(&page::hash());
+        (use_state(|| pasted), use_state(|| size))
+    };
     let peer = use_state(String::new);
     let state = use_reducer(InspectorState::default);
     // The inspection now on the page, for loops of older ones to see that they must stop (a
@@ -36,44 +39,19 @@ pub fn Inspector() -> Html {
             (input.clone(), size.clone(), state.clone(), latest.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let inspection = state.inspection + 1;
-            *latest.borrow_mut() = inspection;
-            match source(&input, &page::origin()) {
-                Err(why) => {
-                    state.dispatch(Action::Start { followed: None });
-                    state.dispatch(Action::Fail {
-                        inspection,
-                        text: why,
-                    });
-                }
-                Ok(Source::Listing(v)) => {
-                    state.dispatch(Action::Start { followed: None });
-                    let report = diagnose(&v, size_typed(&size), None, page::now_ms());
-                    let timeline = shared::inspect::timeline::timeline(&report, &[]);
-                    let shown = Shown {
-                        report,
-                        timeline,
-                        via: Via::Paste,
-                    };
-                    state.dispatch(Action::Show { inspection, shown });
-                    state.dispatch(Action::Status {
-                        inspection,
-                        text: "Diagnosed the pasted listing.".into(),
-                    });
-                }
-                Ok(Source::Live(url)) => {
-                    state.dispatch(Action::Start {
-                        followed: Some(url.clone()),
-                    });
-                    state.dispatch(Action::Status {
-                        inspection,
-                        text: format!("Reading {url}…"),
-                    });
-                    spawn_local(follow(url, inspection, state.clone(), latest.clone()));
-                }
-            }
+            run(&input, &size, &state, &latest);
         })
     };
+    {
+        // A link to an inspection opens it.
+        let (input, size, state, latest) =
+            (input.clone(), size.clone(), state.clone(), latest.clone());
+        use_effect_with((), move |_| {
+            if !input.is_empty() {
+                run(&input, &size, &state, &latest);
+            }
+        });
+    }
     let followed = state.followed.clone().unwrap_or_default();
     let key = member_key(&peer, &followed);
 
@@ -111,6 +89,47 @@ pub fn Inspector() -> Html {
                 if let Some(shown) = &state.shown { { view_shown(shown) } }
             </section>
         </div>
+    }
+}
+
+/// Starts an inspection of what is pasted, and keeps it in the page's URL.
+fn run(input: &str, size: &str, state: &State, latest: &Rc<RefCell<u64>>) {
+    page::replace_url(&page::query(), &to_hash(input, size));
+    let inspection = state.inspection + 1;
+    *latest.borrow_mut() = inspection;
+    match source(input, &page::origin()) {
+        Err(why) => {
+            state.dispatch(Action::Start { followed: None });
+            state.dispatch(Action::Fail {
+                inspection,
+                text: why,
+            });
+        }
+        Ok(Source::Listing(v)) => {
+            state.dispatch(Action::Start { followed: None });
+            let report = diagnose(&v, size_typed(size), None, page::now_ms());
+            let timeline = shared::inspect::timeline::timeline(&report, &[]);
+            let shown = Shown {
+                report,
+                timeline,
+                via: Via::Paste,
+            };
+            state.dispatch(Action::Show { inspection, shown });
+            state.dispatch(Action::Status {
+                inspection,
+                text: "Diagnosed the pasted listing.".into(),
+            });
+        }
+        Ok(Source::Live(url)) => {
+            state.dispatch(Action::Start {
+                followed: Some(url.clone()),
+            });
+            state.dispatch(Action::Status {
+                inspection,
+                text: format!("Reading {url}…"),
+            });
+            spawn_local(follow(url, inspection, state.clone(), latest.clone()));
+        }
     }
 }
 

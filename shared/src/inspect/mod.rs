@@ -37,6 +37,34 @@ pub fn in_use(report: &Report) -> Option<String> {
     }
 }
 
+/// What the check page says of the discovery token a pasted config names: whether a machine
+/// booted with that config would still find a place in it.
+pub fn joinable(report: &Report) -> String {
+    let n = report.members.len();
+    match (&report.size, report.complete) {
+        (_, true) => {
+            let size = match report.size {
+                SizeInfo::Known(s) => s.to_string(),
+                _ => n.to_string(),
+            };
+            format!("this token already has {} of {size} members: a machine booted with this config would not join (etcd falls back to a proxy, or stops); a new cluster needs a fresh token", report.joined)
+        }
+        (SizeInfo::Known(size), false) if n == 0 => {
+            format!("this token is fresh: {size} machines booted with this config form the cluster")
+        }
+        (SizeInfo::Known(size), false) => format!(
+            "this token has {} of {size} members: {} more machine(s) booted with this config can join",
+            report.joined,
+            size.saturating_sub(report.joined as u64)
+        ),
+        _ => report
+            .findings
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| "this token cannot be read".to_string()),
+    }
+}
+
 /// What was pasted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pasted {
