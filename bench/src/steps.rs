@@ -510,9 +510,16 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
     Value::Object(out)
 }
 
+/// The README's budgets, gzip KiB: the Worker's grew from 300 when it took on the Butane
+/// translator (`POST /ignition`); the app's from 250 with the check page (issue 18).
+const WORKER_BUDGET_KIB: f64 = 450.0;
+const UI_BUDGET_KIB: f64 = 300.0;
+
 /// The two wasm files, raw and gzip, against the README's budgets, and the native binary.
 pub fn sizes(root: &Path) -> Value {
-    println!("\n## Sizes (budgets: Worker 300 KiB gzip, UI 250 KiB gzip)");
+    println!(
+        "\n## Sizes (budgets: Worker {WORKER_BUDGET_KIB} KiB gzip, UI {UI_BUDGET_KIB} KiB gzip)"
+    );
     let worker = measure::size(&root.join("worker/build/index_bg.wasm"));
     let ui = measure::size(&root.join("frontend/dist/rendezvous-frontend_bg.wasm"));
     let native = measure::size(&rendezvous_e2e::service::native_binary());
@@ -520,13 +527,13 @@ pub fn sizes(root: &Path) -> Value {
         "Worker wasm {:>8} bytes, {:>7} gzip ({:.0}% of budget)",
         worker.0,
         worker.1,
-        worker.1 as f64 / 3072.0
+        worker.1 as f64 / (WORKER_BUDGET_KIB * 10.24)
     );
     println!(
         "UI wasm     {:>8} bytes, {:>7} gzip ({:.0}% of budget)",
         ui.0,
         ui.1,
-        ui.1 as f64 / 2560.0
+        ui.1 as f64 / (UI_BUDGET_KIB * 10.24)
     );
     println!("native binary {:>8} bytes, {:>7} gzip", native.0, native.1);
     json!({"worker": {"raw": worker.0, "gzip": worker.1}, "ui": {"raw": ui.0, "gzip": ui.1},

@@ -40,14 +40,7 @@ macro_rules! butane_struct {
                     return None;
                 }
                 let mut value = $name::default();
-                for (k, v) in entries {
-                    let key = match &k.value {
-                        Value::Scalar(s) => s.text.as_str(),
-                        _ => {
-                            d.mismatch(k, "string");
-                            continue;
-                        }
-                    };
+                for (key, v) in crate::decode::struct_entries(entries, d) {
                     match key {
                         $($key if d.v1_1 || Since::$since == Since::V1_0 => {
                             let ty = d.go_type($gotype);

@@ -21,6 +21,8 @@ pub struct Decoder {
     /// Whether 1.1's fields exist (`contents_local`, `discard`, ...).
     pub v1_1: bool,
     pub errors: Vec<String>,
+    /// An error that stops yaml.v3 at once (a bad merge), worded as it words it.
+    pub fatal: Option<String>,
 }
 
 impl Decoder {
@@ -29,6 +31,7 @@ impl Decoder {
             names,
             v1_1,
             errors: Vec::new(),
+            fatal: None,
         }
     }
 
@@ -91,6 +94,62 @@ impl Decoder {
         }
         self.errors.len() == before
     }
+}
+
+/// The keys and values a struct is decoded from, in yaml.v3's order: the mapping's own, then
+/// those its merge keys (`<<: *anchor`, `<<: [*a, *b]`) bring that no earlier one set.
+pub fn struct_entries<'a>(
+    entries: &'a [(Node, Node)],
+    d: &mut Decoder,
+) -> Vec<(&'a str, &'a Node)> {
+    let mut out: Vec<(&'a str, &'a Node)> = Vec::new();
+    let mut merges = Vec::new();
+    for (k, v) in entries {
+        match &k.value {
+            Value::Scalar(s) if is_merge_key(s) => merges.push(v),
+            Value::Scalar(s) => out.push((s.text.as_str(), v)),
+            _ => d.mismatch(k, "string"),
+        }
+    }
+    for merge in merges {
+        let sources: Vec<&Node> = match &merge.value {
+            Value::Mapping(_) => vec![merge],
+            Value::Sequence(items)
+                if items.iter().all(|i| matches!(i.value, Value::Mapping(_))) =>
+            {
+                items.iter().collect()
+            }
+            _ => {
+                d.fatal.get_or_insert_with(|| {
+                    "yaml: map merge requires map or sequence of maps as the value".into()
+                });
+                continue;
+            }
+        };
+        for source in sources {
+            let Value::Mapping(merged) = &source.value else {
+                continue;
+            };
+            if !d.unique_keys(merged) {
+                continue;
+            }
+            for (key, value) in struct_entries(merged, d) {
+                if !out.iter().any(|(k, _)| *k == key) {
+                    out.push((key, value));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// yaml.v3's merge key: a plain `<<` (or one tagged `!!merge`).
+fn is_merge_key(s: &Scalar) -> bool {
+    s.text == "<<"
+        && match &s.tag {
+            Some(tag) => short_tag(tag) == "!!merge",
+            None => s.style == Style::Plain,
+        }
 }
 
 fn same_key(a: &Node, b: &Node) -> bool {

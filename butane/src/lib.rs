@@ -161,6 +161,10 @@ pub fn translate(source: &str, options: &Options) -> Outcome {
     let mut d = Decoder::new(names, v1_1);
     let config = config::Config::decode(&root, &mut d, &format!("{}.Config", names.root))
         .unwrap_or_default();
+    if let Some(fatal) = d.fatal {
+        outcome.error = Some(fatal);
+        return outcome;
+    }
     if !d.errors.is_empty() {
         outcome.error = Some(format!(
             "yaml: unmarshal errors:\n  {}",
@@ -321,4 +325,81 @@ pub fn position(root: &Node, path: &Path) -> Option<Position> {
         }
     }
     Some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Outcome {
+        translate(
+            text,
+            &Options {
+                files_dir: None,
+                pretty: false,
+            },
+        )
+    }
+
+    #[test]
+    fn yaml_v3s_refusals_are_worded_as_butane_prints_them() {
+        let dup = run("variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: /a\n      mode: 0644\n      mode: 0600\n");
+        assert_eq!(
+            dup.error.as_deref(),
+            Some(
+                "yaml: unmarshal errors:\n  line 7: mapping key \"mode\" already defined at line 6"
+            )
+        );
+        let types = run("variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: /a\n      mode: rw\n      overwrite: maybe\n");
+        assert_eq!(
+            types.error.as_deref(),
+            Some("yaml: unmarshal errors:\n  line 6: cannot unmarshal !!str `rw` into int\n  line 7: cannot unmarshal !!str `maybe` into bool")
+        );
+        let shape = run("variant: flatcar\nversion: 1.0.0\nstorage: [1]\n");
+        assert_eq!(
+            shape.error.as_deref(),
+            Some("yaml: unmarshal errors:\n  line 3: cannot unmarshal !!seq into v0_4.Storage")
+        );
+        assert_eq!(
+            run("version: 1.1.0\n").error.as_deref(),
+            Some("error parsing variant; must be specified")
+        );
+        assert_eq!(
+            run("variant: flatcar\nversion: 1.1\n").error.as_deref(),
+            Some("error parsing version; must be a valid semver")
+        );
+        assert_eq!(
+            run("variant: flatcar\nversion: 9.0.0\n").error.as_deref(),
+            Some("No translator exists for variant flatcar with version 9.0.0")
+        );
+        assert!(run("variant: fcos\nversion: 1.5.0\n")
+            .error
+            .unwrap()
+            .contains(SUPPORTED));
+    }
+
+    #[test]
+    fn merge_keys_fill_what_the_mapping_leaves_unset_and_are_unused_keys() {
+        let text = "variant: flatcar\nversion: 1.1.0\nsystemd:\n  units:\n    - &base\n      name: a.service\n      enabled: true\n      contents: \"[Service]\\nExecStart=/bin/true\\n[Install]\\nWantedBy=multi-user.target\\n\"\n    - <<: *base\n      name: b.service\n";
+        let out = run(text);
+        let json = out.ignition.expect("translates");
+        assert!(
+            json.contains("\"enabled\":true,\"name\":\"a.service\""),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"enabled\":true,\"name\":\"b.service\""),
+            "{json}"
+        );
+        // butane's tree keeps `<<` as a key its structs lack.
+        assert_eq!(
+            out.report.raw(),
+            "warning at $.systemd.units.1.<<, line 9 col 7: unused key <<\n"
+        );
+        let bad = run("variant: flatcar\nversion: 1.1.0\nstorage:\n  <<: 3\n");
+        assert_eq!(
+            bad.error.as_deref(),
+            Some("yaml: map merge requires map or sequence of maps as the value")
+        );
+    }
 }

@@ -519,23 +519,25 @@ impl<'a> Translator<'a> {
             .map(|(i, u)| {
                 let yaml = Path::yaml().field("systemd").field("units").index(i);
                 let json = Path::json().field("systemd").field("units").index(i);
+                // butane reads the dropins' files before the unit's own.
+                let dropins = u
+                    .dropins
+                    .iter()
+                    .enumerate()
+                    .map(|(k, d)| ign::Dropin {
+                        contents: self.local_contents(
+                            &d.contents,
+                            &d.contents_local,
+                            &json.field("dropins").index(k),
+                            &yaml.field("dropins").index(k),
+                        ),
+                        name: d.name.clone(),
+                    })
+                    .collect();
                 let contents = self.local_contents(&u.contents, &u.contents_local, &json, &yaml);
                 ign::Unit {
                     contents,
-                    dropins: u
-                        .dropins
-                        .iter()
-                        .enumerate()
-                        .map(|(k, d)| ign::Dropin {
-                            contents: self.local_contents(
-                                &d.contents,
-                                &d.contents_local,
-                                &json.field("dropins").index(k),
-                                &yaml.field("dropins").index(k),
-                            ),
-                            name: d.name.clone(),
-                        })
-                        .collect(),
+                    dropins,
                     enabled: u.enabled,
                     mask: u.mask,
                     name: u.name.clone(),

@@ -1,6 +1,7 @@
-//! The judge of this crate: Butane configs with the real butane v0.29.0's answers, read from
-//! `../shared/reference/butane-examples/` (not in this repository: what came from butane's
-//! repository stays out of it). Without that folder the tests say they skipped.
+//! The judge of this crate: Butane configs with the real butane v0.29.0's answers: 300
+//! generated over the whole Flatcar spec (kept in `tests/generated`), and butane's own docs
+//! examples read from `../shared/reference/butane-examples/` (not in this repository: what
+//! came from butane's repository stays out of it; without that folder the tests say so).
 //!
 //! Every config must come out as butane's: the same Ignition byte for byte (a gzip'd
 //! `source` may hold other deflate bytes of the same contents), or the same report, byte for
@@ -10,23 +11,34 @@ use std::path::{Path, PathBuf};
 
 use butane::yaml::{self, Node, Value};
 
-fn examples() -> Option<Vec<PathBuf>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/butane-examples");
-    if !root.is_dir() {
-        println!("skipped: {} is not here", root.display());
-        return None;
-    }
-    let mut found = Vec::new();
-    for dir in [root.clone(), root.join("generated")] {
-        for entry in std::fs::read_dir(&dir).expect("the examples folder") {
-            let path = entry.expect("an entry").path();
-            if path.extension().is_some_and(|e| e == "bu") {
-                found.push(path);
-            }
-        }
-    }
+/// The `.bu` files in `dir`, sorted.
+fn configs_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("an examples folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "bu"))
+        .collect();
     found.sort();
-    Some(found)
+    found
+}
+
+/// The 300 generated configs kept in this repository (`tests/generated`, made for this
+/// project with butane v0.29.0's answers), and butane's own docs examples from `../shared`
+/// when it is there (they stay out of this repository); without it, the tests say so.
+fn examples() -> Vec<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = configs_in(&here.join("tests/generated"));
+    assert_eq!(found.len(), 300, "the generated examples");
+    let docs = here.join("../../shared/reference/butane-examples");
+    if docs.is_dir() {
+        found.extend(configs_in(&docs));
+    } else {
+        println!(
+            "skipped butane's docs examples: {} is not here; checking the 300 generated only",
+            docs.display()
+        );
+    }
+    found
 }
 
 /// Every (line, column) a node sits at.
@@ -56,7 +68,7 @@ fn reported(report: &str) -> Vec<(usize, usize)> {
 
 #[test]
 fn yaml_reads_what_butane_read_and_has_a_node_at_every_reported_position() {
-    let Some(examples) = examples() else { return };
+    let examples = examples();
     let (mut read, mut refused, mut matched) = (0, 0, 0);
     let mut missing = Vec::new();
     for bu in &examples {
@@ -134,9 +146,32 @@ fn same_ignition(ours: &str, theirs: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// JSON text without the whitespace between tokens.
+fn minified(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[test]
 fn translations_and_refusals_are_butanes() {
-    let Some(examples) = examples() else { return };
+    let examples = examples();
     let mut differ = Vec::new();
     let (mut translated, mut refused) = (0, 0);
     for bu in &examples {
@@ -157,9 +192,24 @@ fn translations_and_refusals_are_butanes() {
                 ));
                 continue;
             }
+            let compact = butane::translate(
+                &text,
+                &butane::Options {
+                    files_dir: None,
+                    pretty: false,
+                },
+            );
             match same_ignition(&outcome.stdout(true), &ign) {
-                Ok(()) => translated += 1,
                 Err(e) => differ.push(format!("{name}: {e}")),
+                // Without --pretty, the same JSON on one line.
+                Ok(())
+                    if compact.stdout(true) != format!("{}\n", minified(&outcome.stdout(true))) =>
+                {
+                    differ.push(format!(
+                        "{name}: the compact form is not the pretty one minified"
+                    ))
+                }
+                Ok(()) => translated += 1,
             }
         } else {
             let err = std::fs::read_to_string(bu.with_extension("err")).expect("a .ign or .err");
