@@ -415,11 +415,11 @@ for (const shell of shells()) describe(shell, () => {
     assert.match(text, /etcd 3\.7 removed v2 discovery/);
     assert.match(text, /COREOS_EC2_IPV4_PUBLIC\} is AWS EC2's public address/);
     assert.match(text, /no --initial-advertise-peer-urls/);
+    await shoot(page, 'check-etcd.png', true);
     // A token with room says so.
     const room = await tokenWith(3, 1);
     await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(etcd.replace(full, room));
     await eventually('the token with room', async () => /has 1 of 3 members: 2 more machine/.test(await page.locator('#check-token').textContent().catch(() => '')));
-    await shoot(page, 'check-etcd.png', true);
     assert.deepEqual(page.errors, []);
   });
 

@@ -113,7 +113,7 @@ pub fn Check() -> Html {
             data-checked-bytes={state.text.len().to_string()}>
             <form aria-label="Config to check" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
                 <label for="check-config">{ "Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON" }</label>
-                <textarea id="check-config" class="config" spellcheck="false" rows="24"
+                <textarea id="check-config" class="config" spellcheck="false" rows="24" wrap="off"
                     placeholder="variant: flatcar&#10;version: 1.1.0&#10;..."
                     value={state.text.clone()} oninput={on_input} ondrop={on_drop}
                     ondragover={Callback::from(|e: DragEvent| e.prevent_default())} />
