@@ -58,7 +58,7 @@ macro_rules! butane_struct {
         impl HasShape for $name {
             const FIELDS: Option<&'static [Field]> = Some(&[$(Field {
                 key: $key,
-                newer: matches!(Since::$since, Since::V1_1),
+                since: Since::$since as u8,
                 list: <$ty as HasShape>::LIST,
                 fields: <$ty as HasShape>::FIELDS,
             }),*]);

@@ -200,7 +200,7 @@ fn run(
         Some(root),
         &Path::yaml(),
         fields,
-        spec == Spec::V3_4,
+        u8::from(spec == Spec::V3_4),
         &mut r,
     );
     r.merge(validate::validate(config, spec));

@@ -10,8 +10,9 @@ use crate::yaml::{Node, Value};
 #[derive(Debug)]
 pub struct Field {
     pub key: &'static str,
-    /// Only in the newer spec of the pair (Butane 1.1.0, Ignition 3.4.0).
-    pub newer: bool,
+    /// The first spec level that has it: Butane's minor version (0 for 1.0.0, 1 for 1.1.0), or
+    /// Ignition's (0 for 3.0.0 to 4 for 3.4.0).
+    pub since: u8,
     /// A list of what `fields` describes.
     pub list: bool,
     /// The struct below, if the field holds one (or a list of them).
@@ -57,14 +58,8 @@ pub fn child<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
 /// butane's and Ignition's unused-key check (`ValidateUnusedKeys`) from the struct `fields`
 /// describe at `path`: every key no field has is a warning at the key; a struct that is not
 /// a mapping in the document is a warning of its own.
-pub fn unused(
-    node: Option<&Node>,
-    path: &Path,
-    fields: &[Field],
-    newer: bool,
-    report: &mut Report,
-) {
-    let present = |f: &&Field| newer || !f.newer;
+pub fn unused(node: Option<&Node>, path: &Path, fields: &[Field], level: u8, report: &mut Report) {
+    let present = |f: &&Field| f.since <= level;
     if let Some(node) = node {
         match &node.value {
             Value::Mapping(entries) => {
@@ -92,10 +87,10 @@ pub fn unused(
         let at = path.field(field.key);
         let value = child(node, field.key);
         if !field.list {
-            unused(value, &at, below, newer, report);
+            unused(value, &at, below, level, report);
         } else if let Some(Value::Sequence(items)) = value.map(|v| &v.value) {
             for (i, item) in items.iter().enumerate() {
-                unused(Some(item), &at.index(i), below, newer, report);
+                unused(Some(item), &at.index(i), below, level, report);
             }
         }
     }

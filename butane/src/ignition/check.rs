@@ -1,8 +1,9 @@
 //! A pasted Ignition config checked as `ignition-validate` checks it: the JSON read as Go
 //! reads it, its spec version picked from `ignition.version`, Ignition's checks run, each
 //! finding at its JSON line and column. Specs 3.3.0 and 3.4.0 (what Flatcar's Butane writes)
-//! get Ignition's own rules; 3.0.0 to 3.2.0 the 3.3.0 rules, a superset; 2.x is named as the
-//! Container Linux era's.
+//! get Ignition's own rules; 3.0.0 to 3.2.0 the 3.3.0 rules (a superset), with the keys their
+//! own spec has (a 3.0 config's `luks` is an unused key); 2.x is named as the Container Linux
+//! era's.
 
 use super::inline::read_config;
 use super::types::Config;
@@ -76,13 +77,13 @@ pub fn check(text: &str) -> Checked {
     let mut r = validate(&config, spec);
     r.merge(duplicates(&config));
     let fields = Config::FIELDS.expect("a struct");
-    crate::shape::unused(
-        Some(&node),
-        &Path::json(),
-        fields,
-        spec == Spec::V3_4,
-        &mut r,
-    );
+    // Keys are those of the version the config declares (3.0 has no `luks`, ...).
+    let level = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(spec.minor());
+    crate::shape::unused(Some(&node), &Path::json(), fields, level, &mut r);
     for f in &mut r.findings {
         f.position = crate::position(&node, &f.path);
     }
@@ -117,4 +118,52 @@ fn syntax_position(text: &str) -> Option<Position> {
             .map_or(0, |i| i + 1)
         + 1;
     Some(Position { line, column })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_ignition_is_checked_as_ignition_validate_does() {
+        let ok = check("{\"ignition\": {\"version\": \"3.4.0\"}, \"storage\": {\"files\": [{\"path\": \"/a\", \"mode\": 420}]}}");
+        assert_eq!((ok.error, ok.version.as_deref()), (None, Some("3.4.0")));
+        assert!(ok.report.is_empty(), "{}", ok.report.raw());
+
+        let bad = check("{\n  \"ignition\": {\"version\": \"3.3.0\"},\n  \"storage\": {\"files\": [{\"path\": \"a\"}]},\n  \"extra\": 1\n}");
+        assert_eq!(bad.error.as_deref(), Some("config is not valid"));
+        assert_eq!(
+            bad.report.raw(),
+            "error at $.storage.files.0.path, line 3 col 34: path not absolute\nwarning at $.extra, line 4 col 3: unused key extra\n"
+        );
+
+        // 3.0 has no luks: the key is unused there, and read in 3.2.
+        let old = |v: &str| {
+            check(&format!(
+                "{{\"ignition\": {{\"version\": \"{v}\"}}, \"storage\": {{\"luks\": []}}}}"
+            ))
+        };
+        assert_eq!(
+            old("3.0.0").report.raw(),
+            "warning at $.storage.luks, line 1 col 48: unused key luks\n"
+        );
+        assert!(old("3.2.0").report.is_empty());
+
+        // Go's offset counts the byte it stopped at, so the column is the one after it.
+        let syntax = check("{\"ignition\": }");
+        assert_eq!(
+            syntax.report.raw(),
+            "error at line 1 col 15: invalid character '}' looking for beginning of value\n"
+        );
+        assert!(check("{\"ignition\": {\"version\": \"2.3.0\"}}")
+            .error
+            .unwrap()
+            .contains("Container Linux era"));
+        assert_eq!(
+            check("{\"ignition\": {\"version\": \"3.9.0\"}}")
+                .error
+                .as_deref(),
+            Some("unsupported config version")
+        );
+    }
 }

@@ -30,13 +30,7 @@ pub fn validate(at: &Path, raw: &[u8], spec: Spec) -> (Report, bool) {
     r.merge(validate_config(&config, spec));
     r.merge(duplicates(&config));
     let fields = Config::FIELDS.expect("a struct");
-    crate::shape::unused(
-        Some(&node),
-        &Path::json(),
-        fields,
-        spec == Spec::V3_4,
-        &mut r,
-    );
+    crate::shape::unused(Some(&node), &Path::json(), fields, spec.minor(), &mut r);
     (r, true)
 }
 

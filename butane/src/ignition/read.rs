@@ -458,7 +458,7 @@ impl<'a> Context<'a> {
 /// Which of a struct's fields a JSON key sets, as Go matches them: the exact name, else one
 /// that differs only in case (if no key in the object is exactly that name).
 pub fn field_for(
-    keys: &[(&str, super::types::Spec)],
+    keys: &[(&str, u8)],
     key: &Node,
     entries: &[(Node, Node)],
     spec: super::types::Spec,
@@ -467,9 +467,7 @@ pub fn field_for(
         return None;
     };
     let key = key.text.as_str();
-    let present = |k: &(&str, super::types::Spec)| {
-        spec == super::types::Spec::V3_4 || k.1 == super::types::Spec::V3_3
-    };
+    let present = |k: &(&str, u8)| k.1 <= spec.minor();
     if let Some(i) = keys.iter().position(|k| present(k) && k.0 == key) {
         return Some(i);
     }
