@@ -57,6 +57,7 @@ impl Scalar {
 /// Text that is not YAML, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// The line yaml.v3 names (its own way: see `yaml_v3_error`); 0 when it names none.
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -64,7 +65,10 @@ pub struct SyntaxError {
 
 impl std::fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "yaml: line {}: {}", self.line, self.message)
+        match self.line {
+            0 => write!(f, "yaml: {}", self.message),
+            line => write!(f, "yaml: line {line}: {}", self.message),
+        }
     }
 }
 
@@ -75,10 +79,14 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut root = None;
     let lines: Vec<&str> = text.lines().collect();
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| SyntaxError {
-            line: e.marker().line(),
-            column: e.marker().col() + 1,
-            message: e.info().to_string(),
+        let (event, span) = event.map_err(|e| {
+            yaml_v3_error(
+                e.info(),
+                e.marker().line(),
+                e.marker().col() + 1,
+                &open,
+                &lines,
+            )
         })?;
         let (line, column) = position(&span);
         let done = match event {
@@ -134,6 +142,89 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
         }
     }
     Ok(root)
+}
+
+/// A syntax error as yaml.v3 words and places it (`yaml: line N: <problem>`), from the
+/// libyaml-derived parser's: the problem without its "while parsing ..." context, and the line
+/// yaml.v3 prints, which for a parser error is the 0-based line of the context (the collection
+/// being read), for a scanner error the 1-based line; none when that would be line 0.
+fn yaml_v3_error(
+    info: &str,
+    line: usize,
+    column: usize,
+    open: &[Open],
+    lines: &[&str],
+) -> SyntaxError {
+    let (context, problem) = match info.split_once(", ") {
+        Some((context, problem)) if context.starts_with("while ") => (Some(context), problem),
+        _ => (None, info),
+    };
+    if problem.starts_with("found unknown anchor") {
+        // yaml.v3 resolves aliases itself, and names the anchor.
+        let name: String = lines
+            .get(line.wrapping_sub(1))
+            .and_then(|l| l.get(column.saturating_sub(1)..))
+            .map(|rest| rest.trim_start_matches('*'))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return SyntaxError {
+            line: 0,
+            column,
+            message: format!("unknown anchor '{name}' referenced"),
+        };
+    }
+    let message = match problem {
+        p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character") => {
+            "found character that cannot start any token".to_string()
+        }
+        "the handle wasn't declared" => "found undefined tag handle".to_string(),
+        p => p.to_string(),
+    };
+    let parser = context.is_some_and(|c| c.starts_with("while parsing"));
+    let line = if !parser {
+        // Scanner errors: 1-based, and none on the first line.
+        if line > 1 {
+            line
+        } else {
+            0
+        }
+    } else {
+        let flow = |o: &Open| {
+            lines
+                .get(o.node.line.wrapping_sub(1))
+                .and_then(|l| l.chars().nth(o.node.column.saturating_sub(1)))
+                .is_some_and(|c| c == '[' || c == '{')
+        };
+        let wanted: Option<fn(&Value) -> bool> = match context.unwrap_or_default() {
+            c if c.contains("mapping") => Some(|v| matches!(v, Value::Mapping(_))),
+            c if c.contains("collection") || c.contains("sequence") => {
+                Some(|v| matches!(v, Value::Sequence(_)))
+            }
+            _ => None,
+        };
+        let want_flow = context.is_some_and(|c| c.contains("flow"));
+        let context_line = wanted
+            .and_then(|is| {
+                open.iter()
+                    .rev()
+                    .find(|o| is(&o.node.value) && flow(o) == want_flow)
+            })
+            .map(|o| o.node.line);
+        // 0-based: the context's line, else the problem's.
+        match context_line.map(|l| l - 1).filter(|l| *l != 0) {
+            Some(l) => l,
+            None => line.saturating_sub(1),
+        }
+    };
+    SyntaxError {
+        line,
+        column,
+        message,
+    }
 }
 
 /// A collection being read.
@@ -309,5 +400,32 @@ mod tests {
         let e = parse("a: 1\n b: 2\n  - c\n").unwrap_err();
         assert!(e.line >= 2, "{e:?}");
         assert!(e.to_string().starts_with("yaml: line "), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_worded_and_placed_as_yaml_v3_does() {
+        let err = |text: &str| parse(text).unwrap_err().to_string();
+        // A scanner error names its own line.
+        assert_eq!(
+            err("a: b\nc: d: e\n"),
+            "yaml: line 2: mapping values are not allowed in this context"
+        );
+        assert_eq!(
+            err("a:\n\tb: 1\n"),
+            "yaml: line 2: found character that cannot start any token"
+        );
+        assert_eq!(
+            err("a: b\nc: \"d\n"),
+            "yaml: line 2: found unexpected end of stream"
+        );
+        // A parser error names the 0-based line of the collection it was reading.
+        assert_eq!(
+            err("a:\n  b:\n    - c\n   d: 1\n"),
+            "yaml: line 1: did not find expected key"
+        );
+        assert_eq!(
+            err("a: 1\nb: *nope\n"),
+            "yaml: unknown anchor 'nope' referenced"
+        );
     }
 }
