@@ -16,6 +16,7 @@ pub fn Check() -> Html {
     let state = use_reducer(|| CheckState::from_hash(&page::hash()));
     let status = use_state(String::new);
     let token = use_state(|| None::<String>);
+    let current_url = use_mut_ref(|| None::<String>);
     // What butane makes of it, and how long that took (for the benchmark, in microseconds).
     let checked = use_memo(state.clone(), |s| {
         let started = page::precise_now_ms();
@@ -29,10 +30,12 @@ pub fn Check() -> Html {
     }
     {
         // The token the config names, read live: would a machine booted with it join?
+        // An answer for a URL the config no longer names is dropped.
         let url = result.etcd.as_ref().and_then(|e| e.discovery.clone());
-        let token = token.clone();
+        let (token, current) = (token.clone(), current_url.clone());
         use_effect_with(url, move |url| {
             token.set(None);
+            *current.borrow_mut() = url.clone();
             if let Some(url) = url.clone().filter(|u| u.starts_with("http")) {
                 spawn_local(async move {
                     let said = match api::read_registry(&url, None, page::now_ms()).await {
@@ -41,7 +44,9 @@ pub fn Check() -> Html {
                             format!("{url} could not be read: {why}")
                         }
                     };
-                    token.set(Some(said));
+                    if current.borrow().as_deref() == Some(url.as_str()) {
+                        token.set(Some(said));
+                    }
                 });
             }
         });
