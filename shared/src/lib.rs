@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod limits;
 pub mod member_id;
+pub mod migrate;
 pub mod mint;
 pub mod rate;
 pub mod registry;

@@ -107,13 +107,13 @@ impl Butane {
 }
 
 /// A YAML double-quoted scalar; JSON's escaping is a subset of YAML's.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
 
 /// A literal block scalar (`|`) indented by `indent`, with the chomping and indentation
 /// indicators the text needs so that it reads back byte for byte.
-fn block(y: &mut String, text: &str, indent: usize) {
+pub(crate) fn block(y: &mut String, text: &str, indent: usize) {
     let chomp = if text.ends_with("\n\n") {
         "+"
     } else if text.ends_with('\n') {

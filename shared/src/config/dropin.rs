@@ -8,7 +8,7 @@ pub const DROPIN_NAME: &str = "20-clct-etcd-member.conf";
 pub const ADDRESS_UNIT: &str = "etcd-address.service";
 /// Where the address unit writes; a file of its own, so it never races coreos-metadata.
 pub const ADDRESS_FILE: &str = "/run/metadata/etcd-address";
-const WRAPPER: &str = "/usr/lib/flatcar/etcd-wrapper";
+pub const WRAPPER: &str = "/usr/lib/flatcar/etcd-wrapper";
 
 /// The `[Unit]`/`[Service]` drop-in that starts etcd with this config's flags.
 pub fn etcd_member_dropin(c: &ClusterConfig) -> String {
