@@ -4,67 +4,39 @@
 //! Flatcar's `/etc/flatcar/update.conf`; `$private_ipv4` and `$public_ipv4` the platform's
 //! metadata variables. What has no place is reported.
 
-use butane::yaml::{self, Node, Value};
+use butane::yaml::{Node, Value};
 
-use super::etcd::{self, Option_};
-use super::{Entry, Fate, Migration};
-use crate::config::butane::{block, quoted};
-use crate::config::dropin::{
-    address_unit, ADDRESS_FILE, ADDRESS_UNIT, DROPIN_NAME, ETCD_UNIT, WRAPPER,
+use super::doc::{Contents, File, Owner, Unit, User};
+use super::etcd;
+use super::read::{
+    child, field, mappings, options, scalar, strings, text_of, top_entries, truthy, Gathered,
+    Reader,
 };
-use crate::config::platform::{CUSTOM_PRIVATE_VAR, CUSTOM_PUBLIC_VAR};
+use super::{Entry, Fate, Migration};
 use crate::config::Platform;
 
-struct Unit {
-    name: String,
-    enabled: Option<bool>,
-    mask: Option<bool>,
-    contents: Option<String>,
-    dropins: Vec<(String, String)>,
-}
-
-struct File {
-    path: String,
-    mode: Option<u32>,
-    owner: Option<(String, Option<String>)>,
-    contents: String,
-}
-
-#[derive(Default)]
-struct User {
-    name: String,
-    password_hash: Option<String>,
-    keys: Vec<String>,
-    groups: Vec<String>,
-    gecos: Option<String>,
-    home_dir: Option<String>,
-    shell: Option<String>,
-}
-
-struct Reader<'a> {
-    platform: &'a Platform,
-    report: Vec<Entry>,
-    /// Whether an address variable from the metadata was used.
-    addresses: bool,
-}
+/// cloud-config's update and locksmith keys, as Flatcar's update.conf settings.
+const UPDATE_CONF: &[(&str, &str)] = &[
+    ("coreos.update.reboot-strategy", "REBOOT_STRATEGY"),
+    ("coreos.update.group", "GROUP"),
+    ("coreos.update.server", "SERVER"),
+    (
+        "coreos.locksmith.window-start",
+        "LOCKSMITHD_REBOOT_WINDOW_START",
+    ),
+    (
+        "coreos.locksmith.window-length",
+        "LOCKSMITHD_REBOOT_WINDOW_LENGTH",
+    ),
+    ("coreos.locksmith.group", "LOCKSMITHD_GROUP"),
+    ("coreos.locksmith.endpoint", "LOCKSMITHD_ENDPOINT"),
+];
 
 pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
-    let root = yaml::parse(text)
-        .map_err(|e| e.to_string())?
-        .ok_or("an empty cloud-config")?;
-    let Value::Mapping(top) = &root.value else {
-        return Err("a cloud-config is a YAML mapping".into());
-    };
-    let mut r = Reader {
-        platform,
-        report: Vec::new(),
-        addresses: false,
-    };
-    let (mut units, mut files, mut users, mut core_keys) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut etcd_flags: Option<(etcd::Flags, usize)> = None;
-    let mut update: Vec<(String, String)> = Vec::new();
-    for (k, v) in top {
+    let top = top_entries(text, "cloud-config")?;
+    let mut r = Reader::new(platform);
+    let mut g = Gathered::default();
+    for (k, v) in &top {
         let key = text_of(k);
         match key.as_str() {
             "coreos" => {
@@ -73,134 +45,38 @@ pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
                     let ckey = text_of(ck);
                     let at = format!("coreos.{ckey}");
                     match ckey.as_str() {
-                        "etcd2" => etcd_flags = Some((etcd::from_etcd2(&options(cv), &at), ck.line)),
-                        "etcd" => etcd_flags = Some((etcd::from_etcd04(&options(cv), &at), ck.line)),
-                        "units" => units.extend(r.units(cv)),
-                        "update" | "locksmith" => update.extend(r.update(cv, &at)),
+                        "etcd2" => g.etcd = Some((etcd::from_etcd2(&options(cv), &at), ck.line, at)),
+                        "etcd" => g.etcd = Some((etcd::from_etcd04(&options(cv), &at), ck.line, at)),
+                        "units" => g.doc.units.extend(r.units(cv)),
+                        "update" | "locksmith" => g.update.extend(r.update_conf(cv, &at, UPDATE_CONF)),
                         "fleet" => r.drop(ck, &at, "fleet no longer exists: CoreOS retired it in 2018 (run the workloads with systemd units, or Kubernetes)"),
                         "flannel" => r.drop(ck, &at, "Flatcar no longer configures flannel from the config: run it as a container or as Kubernetes' CNI"),
                         _ => r.drop(ck, &at, &format!("cloud-config's coreos.{ckey} has no place in Ignition")),
                     }
                 }
             }
-            "ssh_authorized_keys" => core_keys.extend(strings(v)),
-            "hostname" => files.push(File { path: "/etc/hostname".into(), mode: Some(0o644), owner: None, contents: format!("{}\n", scalar(v)) }),
-            "write_files" => files.extend(r.write_files(v)),
-            "users" => users.extend(r.users(v)),
+            "ssh_authorized_keys" => g.core_keys.extend(strings(v)),
+            "hostname" => g.doc.files.push(File {
+                path: "/etc/hostname".into(),
+                mode: Some(0o644),
+                owner: Owner::default(),
+                contents: Contents::Inline(format!("{}\n", scalar(v))),
+            }),
+            "write_files" => g.doc.files.extend(r.write_files(v)),
+            "users" => g.doc.users.extend(r.users(v)),
             "manage_etc_hosts" => r.drop(k, &key, "Flatcar resolves the host name itself; to pin /etc/hosts, write it with storage.files"),
             _ => r.drop(k, &key, &format!("cloud-config's {key} has no place in Ignition")),
         }
     }
-    if let Some((flags, _)) = &mut etcd_flags {
-        r.report.append(&mut flags.report);
-    }
-    let etcd_dropin = etcd_flags.as_ref().map(|(f, line)| r.dropin(f, *line));
-    if !update.is_empty() {
-        let body: String = update.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        files.push(File {
-            path: "/etc/flatcar/update.conf".into(),
-            mode: Some(0o644),
-            owner: None,
-            contents: body,
-        });
-    }
-    if !core_keys.is_empty() {
-        // The top-level keys are core's, before any the users list gives it.
-        match users.iter_mut().find(|u| u.name == "core") {
-            Some(core) => {
-                core_keys.append(&mut core.keys);
-                core.keys = core_keys;
-            }
-            None => users.insert(
-                0,
-                User {
-                    name: "core".into(),
-                    keys: core_keys,
-                    ..User::default()
-                },
-            ),
-        }
-    }
-    r.report.sort_by_key(|e| e.line);
-    let butane = write(
-        &users,
-        &files,
-        etcd_dropin.as_deref(),
-        r.addresses && r.platform.needs_address_unit(),
-        &units,
-    );
-    Ok(Migration {
-        butane,
-        report: r.report,
-    })
+    Ok(r.finish(g))
 }
 
 impl Reader<'_> {
-    fn drop(&mut self, key: &Node, at: &str, reason: &str) {
-        self.report.push(Entry {
-            line: key.line,
-            key: at.into(),
-            fate: Fate::Dropped,
-            reason: reason.into(),
-        });
-    }
-
-    fn change(&mut self, line: usize, at: &str, reason: String) {
-        self.report.push(Entry {
-            line,
-            key: at.into(),
-            fate: Fate::Changed,
-            reason,
-        });
-    }
-
-    /// The platform's metadata variables for the private and the public address.
-    fn vars(&self) -> (&'static str, &'static str) {
-        let metadata = !self.platform.needs_address_unit();
-        (
-            self.platform
-                .private_var
-                .filter(|_| metadata)
-                .unwrap_or(CUSTOM_PRIVATE_VAR),
-            self.platform
-                .public_var
-                .filter(|_| metadata)
-                .unwrap_or(CUSTOM_PUBLIC_VAR),
-        )
-    }
-
-    fn substitute(&self, text: &str) -> String {
-        let (private, public) = self.vars();
-        text.replace("$private_ipv4", &format!("${{{private}}}"))
-            .replace("$public_ipv4", &format!("${{{public}}}"))
-    }
-
-    /// `$private_ipv4` and `$public_ipv4` as the platform's metadata variables, reported once
-    /// for the line they are on.
-    fn addresses(&mut self, text: &str, line: usize, at: &str) -> String {
-        let (private, public) = self.vars();
-        if !text.contains("$private_ipv4") && !text.contains("$public_ipv4") {
-            return text.to_string();
-        }
-        self.addresses = true;
-        self.change(line, at, format!(
-            "$private_ipv4 and $public_ipv4 became ${{{private}}} and ${{{public}}} ({}); units that use them read them from an EnvironmentFile",
-            if self.platform.needs_address_unit() { "written by etcd-address.service, as the builder does where no metadata service gives them" } else { "from Flatcar's metadata service" }
-        ));
-        self.substitute(text)
-    }
-
     fn units(&mut self, node: &Node) -> Vec<Unit> {
         let mut out = Vec::new();
         for (i, item, fields) in mappings(node) {
             let at = format!("coreos.units.{i}");
-            let mut unit = Unit {
-                name: String::new(),
-                enabled: None,
-                mask: None,
-                contents: None,
-                dropins: Vec::new(),
-            };
+            let mut unit = Unit::named(String::new());
             for (k, v) in fields {
                 let key = text_of(k);
                 match key.as_str() {
@@ -262,47 +138,6 @@ impl Reader<'_> {
         out
     }
 
-    fn update(&mut self, node: &Node, at: &str) -> Vec<(String, String)> {
-        let Value::Mapping(fields) = &node.value else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (k, v) in fields {
-            let key = text_of(k);
-            let var = match (at, key.as_str()) {
-                ("coreos.update", "reboot-strategy") => Some("REBOOT_STRATEGY"),
-                ("coreos.update", "group") => Some("GROUP"),
-                ("coreos.update", "server") => Some("SERVER"),
-                ("coreos.locksmith", "window-start") => Some("LOCKSMITHD_REBOOT_WINDOW_START"),
-                ("coreos.locksmith", "window-length") => Some("LOCKSMITHD_REBOOT_WINDOW_LENGTH"),
-                ("coreos.locksmith", "group") => Some("LOCKSMITHD_GROUP"),
-                ("coreos.locksmith", "endpoint") => Some("LOCKSMITHD_ENDPOINT"),
-                _ => None,
-            };
-            match var {
-                Some(var) => {
-                    let mut value = scalar(v);
-                    if var == "REBOOT_STRATEGY" && value == "best-effort" {
-                        value = "etcd-lock".into();
-                        self.change(k.line, &format!("{at}.{key}"), "reboot-strategy best-effort is gone: Flatcar's locksmithd takes etcd-lock, reboot or off; best-effort behaved as etcd-lock where etcd ran".into());
-                    }
-                    self.change(
-                        k.line,
-                        &format!("{at}.{key}"),
-                        format!("{key} became {var} in /etc/flatcar/update.conf"),
-                    );
-                    out.push((var.to_string(), value));
-                }
-                None => self.drop(
-                    k,
-                    &format!("{at}.{key}"),
-                    &format!("{at}'s {key} has no setting in Flatcar's update.conf"),
-                ),
-            }
-        }
-        out
-    }
-
     fn write_files(&mut self, node: &Node) -> Vec<File> {
         let Value::Sequence(items) = &node.value else {
             return Vec::new();
@@ -310,32 +145,27 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let at = format!("write_files.{i}");
-            let mut file = File {
-                path: field(item, "path"),
-                mode: None,
-                owner: None,
-                contents: field(item, "content"),
-            };
-            if let Some(p) = child(item, "permissions") {
-                file.mode = u32::from_str_radix(scalar(p).trim_start_matches("0o"), 8).ok();
-            }
+            let mut text = field(item, "content");
+            let mode = child(item, "permissions")
+                .and_then(|p| u32::from_str_radix(scalar(p).trim_start_matches("0o"), 8).ok());
+            let mut owner = Owner::default();
             if let Some(o) = child(item, "owner") {
-                let owner = scalar(o);
-                let (user, group) = match owner.split_once(':') {
-                    Some((u, g)) => (u.to_string(), Some(g.to_string())),
-                    None => (owner, None),
-                };
-                file.owner = Some((user, group));
+                let given = scalar(o);
+                match given.split_once(':') {
+                    Some((u, g)) => {
+                        (owner.user, owner.group) = (Some(u.to_string()), Some(g.to_string()))
+                    }
+                    None => owner.user = Some(given),
+                }
             }
             if let Some(e) = child(item, "encoding") {
                 let encoding = scalar(e);
                 match encoding.as_str() {
                     "b64" | "base64" => {
                         use base64::Engine;
-                        match base64::engine::general_purpose::STANDARD.decode(file.contents.trim())
-                        {
+                        match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
                             Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => {
-                                file.contents = String::from_utf8(bytes).unwrap_or_default();
+                                text = String::from_utf8(bytes).unwrap_or_default();
                                 self.change(e.line, &format!("{at}.encoding"), "base64 content decoded into inline text (butane encodes it again)".into());
                             }
                             _ => {
@@ -350,8 +180,13 @@ impl Reader<'_> {
                     }
                 }
             }
-            file.contents = self.addresses(&file.contents, item.line, &format!("{at}.content"));
-            out.push(file);
+            let text = self.addresses(&text, item.line, &format!("{at}.content"));
+            out.push(File {
+                path: field(item, "path"),
+                mode,
+                owner,
+                contents: Contents::Inline(text),
+            });
         }
         out
     }
@@ -378,205 +213,12 @@ impl Reader<'_> {
         }
         out
     }
-
-    /// The etcd-member drop-in for these flags, in the builder's form.
-    fn dropin(&mut self, flags: &etcd::Flags, line: usize) -> String {
-        let mut body = String::new();
-        let all: String = flags
-            .flags
-            .iter()
-            .map(|(_, v)| v.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        // One report entry for the section's addresses.
-        self.addresses(&all, line, "coreos.etcd");
-        let mut lines = Vec::new();
-        for (name, value) in &flags.flags {
-            let value = self.substitute(value);
-            lines.push(format!("--{name}=\"{value}\""));
-        }
-        if self.addresses {
-            let (unit, file) = if self.platform.needs_address_unit() {
-                (ADDRESS_UNIT, ADDRESS_FILE)
-            } else {
-                ("coreos-metadata.service", "/run/metadata/flatcar")
-            };
-            body.push_str(&format!(
-                "[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n"
-            ));
-        } else {
-            body.push_str("[Service]\n");
-        }
-        if let Some(name) = &flags.name {
-            body.push_str(&format!("Environment=\"ETCD_NAME={name}\"\n"));
-        }
-        body.push_str("ExecStart=\n");
-        body.push_str(&format!("ExecStart={WRAPPER} $ETCD_OPTS"));
-        for line in lines {
-            body.push_str(" \\\n  ");
-            body.push_str(&line);
-        }
-        body.push('\n');
-        body
-    }
-}
-
-fn write(
-    users: &[User],
-    files: &[File],
-    etcd: Option<&str>,
-    address_unit_needed: bool,
-    units: &[Unit],
-) -> String {
-    let mut y = String::from("variant: flatcar\nversion: 1.1.0\n");
-    if !users.is_empty() {
-        y.push_str("passwd:\n  users:\n");
-        for u in users {
-            y.push_str(&format!("    - name: {}\n", quoted(&u.name)));
-            for (k, v) in [
-                ("password_hash", &u.password_hash),
-                ("gecos", &u.gecos),
-                ("home_dir", &u.home_dir),
-                ("shell", &u.shell),
-            ] {
-                if let Some(v) = v {
-                    y.push_str(&format!("      {k}: {}\n", quoted(v)));
-                }
-            }
-            for (k, list) in [("groups", &u.groups), ("ssh_authorized_keys", &u.keys)] {
-                if !list.is_empty() {
-                    y.push_str(&format!("      {k}:\n"));
-                    for item in list {
-                        y.push_str(&format!("        - {}\n", quoted(item)));
-                    }
-                }
-            }
-        }
-    }
-    if !files.is_empty() {
-        y.push_str("storage:\n  files:\n");
-        for f in files {
-            y.push_str(&format!("    - path: {}\n", quoted(&f.path)));
-            if let Some(mode) = f.mode {
-                y.push_str(&format!("      mode: 0{mode:o}\n"));
-            }
-            if let Some((user, group)) = &f.owner {
-                y.push_str(&format!("      user:\n        name: {}\n", quoted(user)));
-                if let Some(group) = group {
-                    y.push_str(&format!("      group:\n        name: {}\n", quoted(group)));
-                }
-            }
-            y.push_str("      contents:\n        inline: ");
-            block(&mut y, &f.contents, 10);
-        }
-    }
-    if etcd.is_some() || !units.is_empty() {
-        y.push_str("systemd:\n  units:\n");
-    }
-    if let Some(dropin) = etcd {
-        y.push_str(&format!("    - name: {}\n      enabled: true\n      dropins:\n        - name: {}\n          contents: ", quoted(ETCD_UNIT), quoted(DROPIN_NAME)));
-        block(&mut y, dropin, 12);
-        if address_unit_needed {
-            y.push_str(&format!(
-                "    - name: {}\n      enabled: true\n      contents: ",
-                quoted(ADDRESS_UNIT)
-            ));
-            block(&mut y, &address_unit(), 8);
-        }
-    }
-    for u in units {
-        y.push_str(&format!("    - name: {}\n", quoted(&u.name)));
-        if let Some(e) = u.enabled {
-            y.push_str(&format!("      enabled: {e}\n"));
-        }
-        if let Some(m) = u.mask {
-            y.push_str(&format!("      mask: {m}\n"));
-        }
-        if let Some(c) = &u.contents {
-            y.push_str("      contents: ");
-            block(&mut y, c, 8);
-        }
-        if !u.dropins.is_empty() {
-            y.push_str("      dropins:\n");
-            for (name, contents) in &u.dropins {
-                y.push_str(&format!(
-                    "        - name: {}\n          contents: ",
-                    quoted(name)
-                ));
-                block(&mut y, contents, 12);
-            }
-        }
-    }
-    y
-}
-
-/// The mappings of a sequence node, with their index.
-fn mappings(node: &Node) -> impl Iterator<Item = (usize, &Node, &[(Node, Node)])> {
-    let items: &[Node] = match &node.value {
-        Value::Sequence(items) => items,
-        _ => &[],
-    };
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| match &item.value {
-            Value::Mapping(fields) => Some((i, item, fields.as_slice())),
-            _ => None,
-        })
-}
-
-fn text_of(node: &Node) -> String {
-    scalar(node)
-}
-
-fn scalar(node: &Node) -> String {
-    match &node.value {
-        Value::Scalar(s) => s.text.clone(),
-        _ => String::new(),
-    }
-}
-
-fn truthy(node: &Node) -> bool {
-    matches!(
-        scalar(node).as_str(),
-        "true" | "True" | "TRUE" | "yes" | "on" | "1"
-    )
-}
-
-fn strings(node: &Node) -> Vec<String> {
-    match &node.value {
-        Value::Sequence(items) => items.iter().map(scalar).collect(),
-        Value::Scalar(s) if !s.text.is_empty() => vec![s.text.clone()],
-        _ => Vec::new(),
-    }
-}
-
-fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
-    butane::shape::child(Some(node), key)
-}
-
-fn field(node: &Node, key: &str) -> String {
-    child(node, key).map(scalar).unwrap_or_default()
-}
-
-/// The options of an etcd section, in order, each with its line.
-fn options(node: &Node) -> Vec<Option_> {
-    match &node.value {
-        Value::Mapping(entries) => entries
-            .iter()
-            .map(|(k, v)| Option_ {
-                line: k.line,
-                key: scalar(k),
-                value: scalar(v),
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migrate::testing::{assert_translates, platform};
 
     /// The seed's cloud-config (CoreOS's cluster discovery guide, etcd 0.4), grown with what
     /// cloud-configs of that time held.
@@ -584,18 +226,9 @@ mod tests {
 
     #[test]
     fn the_seeds_cloud_config_becomes_butane_that_translates_cleanly() {
-        let platform = crate::config::PLATFORMS
-            .iter()
-            .find(|p| p.id == "metal")
-            .unwrap();
+        let platform = platform("metal");
         let m = migrate(SEED, platform).unwrap();
-        let outcome = ::butane::translate(&m.butane, &::butane::Options::default());
-        assert!(
-            outcome.succeeded(true),
-            "{}\n{}",
-            m.butane,
-            outcome.stderr(&m.butane, true)
-        );
+        assert_translates(&m, true);
         assert!(
             m.butane.contains(
                 "--discovery=\"https://discovery.etcd.io/6a28e078895c5ec737174db2419bb2f3\""
@@ -628,10 +261,7 @@ mod tests {
 
     #[test]
     fn a_cloud_platform_uses_its_metadata_variables() {
-        let ec2 = crate::config::PLATFORMS
-            .iter()
-            .find(|p| p.id == "ec2")
-            .unwrap();
+        let ec2 = platform("ec2");
         let text = "#cloud-config\ncoreos:\n  etcd2:\n    discovery: https://d.example/0123456789abcdef0123456789abcdef\n    advertise-client-urls: http://$public_ipv4:2379\n    initial-advertise-peer-urls: http://$private_ipv4:2380\n    listen-client-urls: http://0.0.0.0:2379\n    listen-peer-urls: http://$private_ipv4:2380\n    proxy: on\n  update:\n    reboot-strategy: etcd-lock\n";
         let m = migrate(text, ec2).unwrap();
         assert!(

@@ -31,6 +31,8 @@ pub struct Flags {
     pub flags: Vec<(String, String)>,
     /// `ETCD_NAME`: the unit sets `%m`; a name given keeps its member's identity.
     pub name: Option<String>,
+    /// `ETCD_IMAGE_TAG`: the etcd release to run, when the config names one.
+    pub image_tag: Option<String>,
     pub report: Vec<Entry>,
 }
 

@@ -1,10 +1,12 @@
-//! Old configs brought forward (issue 19, begun): a `#cloud-config` becomes Butane for
-//! Flatcar, its etcd as the drop-in the builder writes, with a report entry for every source
-//! line that changed meaning or could not come along, and why. Container Linux Configs are
-//! next.
+//! Old configs brought forward (issue 19, begun): a `#cloud-config` or a Container Linux
+//! Config becomes Butane for Flatcar, its etcd as the drop-in the builder writes, with a report
+//! entry for every source line that changed meaning or could not come along, and why.
 
+pub mod clc;
 pub mod cloud_config;
+mod doc;
 pub mod etcd;
+mod read;
 
 use crate::config::Platform;
 
@@ -39,9 +41,7 @@ pub struct Migration {
 pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
     match butane::detect::kind(text) {
         butane::detect::Kind::CloudConfig => cloud_config::migrate(text, platform),
-        butane::detect::Kind::ContainerLinuxConfig => {
-            Err("Container Linux Configs are not migrated yet: only #cloud-config is".into())
-        }
+        butane::detect::Kind::ContainerLinuxConfig => clc::migrate(text, platform),
         other => Err(format!(
             "not a legacy config: this reads as {}",
             match other {
@@ -51,5 +51,27 @@ pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
                 _ => "nothing",
             }
         )),
+    }
+}
+
+/// What the readers' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Migration;
+    use crate::config::{Platform, PLATFORMS};
+
+    pub fn platform(id: &str) -> &'static Platform {
+        PLATFORMS.iter().find(|p| p.id == id).expect("a platform")
+    }
+
+    /// The migrated Butane translates with no error (and, if `strict`, no warning either).
+    pub fn assert_translates(m: &Migration, strict: bool) {
+        let outcome = ::butane::translate(&m.butane, &::butane::Options::default());
+        assert!(
+            outcome.succeeded(strict),
+            "{}\n{}",
+            m.butane,
+            outcome.stderr(&m.butane, strict)
+        );
     }
 }
