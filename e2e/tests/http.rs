@@ -564,6 +564,61 @@ fn post_ignition_translates_butane(w: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+/// `POST /butane/migrate`: a legacy config in, its Butane and the report out, through each
+/// shell; the Butane translates.
+fn post_migrate_brings_a_cloud_config_forward(w: &Shared) -> Result<(), Failed> {
+    use rendezvous_e2e::http::post_accepting;
+    let b = base(w);
+    let cloud = "#cloud-config\ncoreos:\n  etcd2:\n    discovery: https://discovery.etcd.io/6a28e078895c5ec737174db2419bb2f3\n    advertise-client-urls: http://$private_ipv4:2379\n    initial-advertise-peer-urls: http://$private_ipv4:2380\n    listen-client-urls: http://0.0.0.0:2379\n    listen-peer-urls: http://$private_ipv4:2380\n  fleet:\n    metadata: region=eu\n";
+    let r = post_accepting(
+        &format!("{b}/butane/migrate?platform=gce"),
+        cloud.as_bytes(),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header("Content-Type").unwrap().contains("yaml"));
+    assert!(
+        r.body
+            .contains("# line 9: coreos.fleet dropped: fleet no longer exists"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("--listen-peer-urls=\"http://${COREOS_GCE_IP_LOCAL_0}:2380\""),
+        "{}",
+        r.body
+    );
+    let outcome = butane::translate(
+        &r.body,
+        &butane::Options {
+            files_dir: None,
+            pretty: true,
+        },
+    );
+    assert!(outcome.succeeded(true), "{}", outcome.stderr(&r.body, true));
+    let r = post_accepting(
+        &format!("{b}/butane/migrate"),
+        cloud.as_bytes(),
+        Some("application/json"),
+    );
+    let body = r.json();
+    assert_eq!(body["report"][0]["key"], "coreos.etcd2");
+    assert!(body["ignition"]
+        .as_str()
+        .unwrap()
+        .contains("etcd-address.service"));
+    let r = post_accepting(
+        &format!("{b}/butane/migrate?platform=mars"),
+        cloud.as_bytes(),
+        None,
+    );
+    assert_eq!(r.status, 400);
+    let r = send("GET", &format!("{b}/butane/migrate"), None, None);
+    assert_eq!((r.status, r.header("Allow")), (405, Some("POST, OPTIONS")));
+    Ok(())
+}
+
 fn abuse_limits_answer_429_with_retry_after(w: &Shared) -> Result<(), Failed> {
     let persist = state(w, "http-limits");
     let vars = [
@@ -672,7 +727,7 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
 
 fn main() {
     let services = rendezvous_e2e::per_shell(18787, "http", &[]);
-    let cases: [(&str, rendezvous_e2e::Case); 18] = [
+    let cases: [(&str, rendezvous_e2e::Case); 19] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -715,6 +770,10 @@ fn main() {
         (
             "post_ignition_translates_butane",
             post_ignition_translates_butane,
+        ),
+        (
+            "post_migrate_brings_a_cloud_config_forward",
+            post_migrate_brings_a_cloud_config_forward,
         ),
         (
             "abuse_limits_answer_429_with_retry_after",

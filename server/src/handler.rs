@@ -96,12 +96,12 @@ async fn answer(app: &App, req: Request) -> (&'static str, Outgoing) {
             ("keys", answer)
         }
         Dispatch::Hook { token, hook } => ("hook", storage_hook(app, token, hook, body).await),
-        Dispatch::Translate(flags) => (
-            "ignition",
+        Dispatch::Translate(conversion) => (
+            "convert",
             match body {
                 Body::TooLarge => shared::body::too_large(),
                 Body::Whole(bytes) => {
-                    shared::translate::answer(flags, &bytes, head.header("Accept"))
+                    shared::translate::answer(conversion, &bytes, head.header("Accept"))
                 }
             },
         ),

@@ -27,9 +27,9 @@ pub enum Dispatch<'a> {
     /// A keys request on one token's registry (`key` is the path below the token); its method
     /// is one the keys API answers.
     Keys { token: Token, key: &'a str },
-    /// `POST /ignition`: translate the body, a Butane config, with butane's flags
+    /// `POST /ignition` or `POST /butane/migrate`: convert the body, a config
     /// (`shared::translate::answer`).
-    Translate(crate::translate::Flags),
+    Translate(crate::translate::Conversion),
     /// The tests' storage hooks (`TEST_STORAGE_HOOKS` on): a look at, or a change to, what the
     /// shell's storage holds for a token, through the shell's own storage.
     Hook { token: Token, hook: Hook },
@@ -116,8 +116,21 @@ pub fn dispatch<'a>(
         service => service,
     };
     let query = query.unwrap_or("");
-    if service == Route::Ignition && method == Method::Post {
-        return Dispatch::Translate(crate::translate::Flags::parse(query));
+    match (&service, method) {
+        (Route::Ignition, Method::Post) => {
+            let flags = crate::translate::Flags::parse(query);
+            return Dispatch::Translate(crate::translate::Conversion::Ignition(flags));
+        }
+        (Route::Migrate, Method::Post) => {
+            return match crate::translate::Conversion::migrate(query) {
+                Ok(conversion) => Dispatch::Translate(conversion),
+                Err(refusal) => Dispatch::Done(refusal),
+            };
+        }
+        (Route::Migrate, _) => {
+            return Dispatch::Done(Response::method_not_allowed("POST, OPTIONS"))
+        }
+        _ => {}
     }
     if !method.is_read() {
         let allow = match service {
@@ -157,7 +170,7 @@ pub fn dispatch<'a>(
         }
         Route::Butane => config(query, Format::Butane),
         Route::Ignition => config(query, Format::Ignition),
-        Route::Keys { .. } | Route::NotFound => Response::not_found(path),
+        Route::Keys { .. } | Route::NotFound | Route::Migrate => Response::not_found(path),
     })
 }
 

@@ -19,6 +19,8 @@ pub enum Route<'a> {
     Butane,
     /// `/ignition?<config>`: the Ignition JSON Butane makes of it.
     Ignition,
+    /// `/butane/migrate`: a legacy config (cloud-config, Container Linux Config) as Butane.
+    Migrate,
     /// `/relay?url=<token URL>`: another service's token, read for the inspector.
     Relay,
     /// `/ledger/<token>`: the KV ledger's record of a token (size, mint time, expiry).
@@ -49,6 +51,7 @@ pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
         ("robots.txt", "") => Route::Robots,
         ("new", "" | "/") => Route::New,
         ("butane", "") => Route::Butane,
+        ("butane", "/migrate") => Route::Migrate,
         ("ignition", "") => Route::Ignition,
         ("relay", "") => Route::Relay,
         ("ledger", t) => match Token::from_segment(t.trim_matches('/')) {

@@ -1,5 +1,6 @@
 //! `POST /ignition`: a Butane config in the body, the Ignition the `butane` crate makes of it
-//! out, as `butane` would print it. `?pretty` and `?strict` are butane's flags. Refusals are
+//! out, as `butane` would print it. (And `POST /butane/migrate`: a legacy config in, its Butane
+//! and the report out; see `Conversion`.) `?pretty` and `?strict` are butane's flags. Refusals are
 //! 400s: butane's own report for a terminal (`curl --data-binary @config.bu`), or, for
 //! `Accept: application/json`, `{"error", "findings": [{severity, path, line, column,
 //! message}]}`. Without `?strict` a translation with warnings still answers 200, with their
@@ -34,6 +35,36 @@ impl Flags {
     }
 }
 
+/// What a config body is converted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// Butane to Ignition, with butane's flags.
+    Ignition(Flags),
+    /// A cloud-config or Container Linux Config to Butane, its addresses from this platform.
+    Migrate(crate::config::Platform),
+}
+
+impl Conversion {
+    /// `POST /butane/migrate?platform=<id>` (bare metal's address unit by default).
+    pub fn migrate(query: &str) -> Result<Conversion, Response> {
+        let id = crate::form::lossy_value(query, "platform").unwrap_or_else(|| "metal".into());
+        match crate::config::Platform::by_id(&id) {
+            Some(platform) => Ok(Conversion::Migrate(platform)),
+            None => Err(Response::text(
+                400,
+                format!(
+                    "unknown platform {id:?}: one of {}\n",
+                    crate::config::PLATFORMS
+                        .iter()
+                        .map(|p| p.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+}
+
 /// Whether the client asked for JSON (an `Accept` naming `application/json`).
 pub fn wants_json(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| {
@@ -48,7 +79,64 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 }
 
 /// The answer to a config body.
-pub fn answer(flags: Flags, body: &[u8], accept: Option<&str>) -> Response {
+pub fn answer(conversion: Conversion, body: &[u8], accept: Option<&str>) -> Response {
+    match conversion {
+        Conversion::Ignition(flags) => ignition(flags, body, accept),
+        Conversion::Migrate(platform) => migrate(&platform, body, accept),
+    }
+}
+
+/// `POST /butane/migrate`: the Butane, with the report as comments above it for a terminal,
+/// or `{"butane", "report": [{line, key, fate, reason}], "ignition"}` for a JSON client.
+fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>) -> Response {
+    let json_wanted = wants_json(accept);
+    let result = std::str::from_utf8(body)
+        .map_err(|_| "the config is not UTF-8 text".to_string())
+        .and_then(|text| crate::migrate::migrate(text, platform));
+    let m = match result {
+        Ok(m) => m,
+        Err(error) if json_wanted => {
+            return Response::json(400, json!({ "error": error }).to_string())
+        }
+        Err(error) => return Response::text(400, format!("{error}\n")),
+    };
+    let entries = m.report.iter().map(|e| {
+        let fate = match e.fate {
+            crate::migrate::Fate::Changed => "changed",
+            crate::migrate::Fate::Dropped => "dropped",
+        };
+        (e, fate)
+    });
+    if json_wanted {
+        let report: Vec<serde_json::Value> = entries
+            .map(|(e, fate)| json!({ "line": e.line, "key": e.key, "fate": fate, "reason": e.reason }))
+            .collect();
+        let ignition = butane::translate(
+            &m.butane,
+            &butane::Options {
+                files_dir: None,
+                pretty: true,
+            },
+        )
+        .ignition;
+        let body = json!({ "butane": m.butane, "report": report, "ignition": ignition });
+        return Response::json(200, body.to_string());
+    }
+    let mut text = String::new();
+    for (e, fate) in entries {
+        text.push_str(&format!(
+            "# line {}: {} {fate}: {}\n",
+            e.line, e.key, e.reason
+        ));
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&m.butane);
+    Response::new(200, "application/yaml; charset=utf-8", text)
+}
+
+fn ignition(flags: Flags, body: &[u8], accept: Option<&str>) -> Response {
     let json_wanted = wants_json(accept);
     let Ok(text) = std::str::from_utf8(body) else {
         let message = "the config is not UTF-8 text";
@@ -130,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_config_translates_with_its_warnings_counted_unless_strict() {
-        let r = answer(
+        let r = ignition(
             Flags {
                 pretty: true,
                 strict: false,
@@ -153,7 +241,7 @@ mod tests {
         assert_eq!(report[0]["path"], "$.storage.files.0.mode");
         assert_eq!(report[0]["line"], 6);
 
-        let r = answer(
+        let r = ignition(
             Flags {
                 pretty: false,
                 strict: true,
@@ -174,8 +262,44 @@ mod tests {
     }
 
     #[test]
+    fn a_legacy_config_migrates_with_its_report_as_comments_or_json() {
+        let cloud = b"#cloud-config\ncoreos:\n  etcd2:\n    discovery: https://d.example/t\n  fleet:\n    metadata: x\n";
+        let conversion = Conversion::migrate("platform=ec2").unwrap();
+        let r = answer(conversion, cloud, None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body
+                .starts_with("# line 4: coreos.etcd2.discovery changed: "),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body
+                .contains("# line 5: coreos.fleet dropped: fleet no longer exists"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("\nvariant: flatcar\nversion: 1.1.0\n"));
+        let r = answer(conversion, cloud, Some("application/json"));
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["report"][1]["fate"], "dropped");
+        assert!(body["ignition"]
+            .as_str()
+            .unwrap()
+            .contains("etcd-member.service"));
+        assert_eq!(
+            answer(conversion, b"variant: flatcar\nversion: 1.1.0\n", None).status,
+            400
+        );
+        assert_eq!(
+            Conversion::migrate("platform=mars").unwrap_err().status,
+            400
+        );
+    }
+
+    #[test]
     fn refusals_come_as_json_for_json_clients() {
-        let r = answer(
+        let r = ignition(
             Flags::default(),
             b"variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: rel\n",
             Some("application/json"),
@@ -188,7 +312,7 @@ mod tests {
         );
         assert_eq!(body["findings"][0]["message"], "path not absolute");
         assert_eq!(body["findings"][0]["column"], 13);
-        let r = answer(Flags::default(), b"\xff", None);
+        let r = ignition(Flags::default(), b"\xff", None);
         assert_eq!(r.status, 400);
         assert_eq!(
             Flags::parse("pretty&strict=0"),

@@ -49,14 +49,18 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             let req = Request::from(req);
             http::to_raw(relay::read(&req, &env, &settings, upstream).await)
         }
-        Dispatch::Translate(flags) => {
+        Dispatch::Translate(conversion) => {
             let accept = req.headers().get("Accept").ok().flatten();
             let mut req = Request::from(req);
             let body = req.bytes().await.unwrap_or_default();
             if body.len() > shared::body::MAX_BODY_BYTES {
                 return http::to_raw(shared::body::too_large());
             }
-            http::to_raw(shared::translate::answer(flags, &body, accept.as_deref()))
+            http::to_raw(shared::translate::answer(
+                conversion,
+                &body,
+                accept.as_deref(),
+            ))
         }
         Dispatch::Hook { token, hook } => {
             let mut req = Request::from(req);
