@@ -19,6 +19,8 @@ pub struct Member {
     release: Release,
     /// More flags (`--enable-v2` for a store the classic stack shares in the benchmarks).
     extra: Vec<String>,
+    /// Flags that replace the URL and bootstrap flags `start` would give (a config's own).
+    own_flags: Option<Vec<String>>,
     group: Option<Group>,
     log_dir: PathBuf,
     starts: u32,
@@ -71,6 +73,7 @@ impl Member {
             initial_cluster: None,
             release,
             extra: Vec::new(),
+            own_flags: None,
             group: None,
             log_dir: dir.to_path_buf(),
             starts: 0,
@@ -84,6 +87,13 @@ impl Member {
     }
 
     /// Starts with these flags too.
+    /// Starts with these flags in place of its own URLs and bootstrap flags (still with its
+    /// name and data directory): flags a config produced, its addresses substituted.
+    pub fn with_own_flags(mut self, flags: Vec<String>) -> Member {
+        self.own_flags = Some(flags);
+        self
+    }
+
     pub fn with_args(mut self, args: &[&str]) -> Member {
         self.extra = args.iter().map(|a| a.to_string()).collect();
         self
@@ -103,28 +113,35 @@ impl Member {
         cmd.arg("--name")
             .arg(&self.name)
             .arg("--data-dir")
-            .arg(&self.data_dir)
-            .arg("--listen-peer-urls")
-            .arg(self.peer_url())
-            .arg("--initial-advertise-peer-urls")
-            .arg(self.peer_url())
-            .arg("--listen-client-urls")
-            .arg(self.client_url())
-            .arg("--advertise-client-urls")
-            .arg(self.client_url())
-            .args(match &self.initial_cluster {
-                None => vec!["--discovery".to_string(), self.discovery.clone()],
-                Some((cluster, token)) => vec![
-                    "--initial-cluster".to_string(),
-                    cluster.clone(),
-                    "--initial-cluster-state".to_string(),
-                    "new".to_string(),
-                    "--initial-cluster-token".to_string(),
-                    token.clone(),
-                ],
-            })
-            // etcd's structured logger (the default from 3.5 on), whose lines tests read.
-            .args(["--logger", "zap", "--log-outputs", "stderr"])
+            .arg(&self.data_dir);
+        match &self.own_flags {
+            Some(flags) => {
+                cmd.args(flags);
+            }
+            None => {
+                cmd.arg("--listen-peer-urls")
+                    .arg(self.peer_url())
+                    .arg("--initial-advertise-peer-urls")
+                    .arg(self.peer_url())
+                    .arg("--listen-client-urls")
+                    .arg(self.client_url())
+                    .arg("--advertise-client-urls")
+                    .arg(self.client_url())
+                    .args(match &self.initial_cluster {
+                        None => vec!["--discovery".to_string(), self.discovery.clone()],
+                        Some((cluster, token)) => vec![
+                            "--initial-cluster".to_string(),
+                            cluster.clone(),
+                            "--initial-cluster-state".to_string(),
+                            "new".to_string(),
+                            "--initial-cluster-token".to_string(),
+                            token.clone(),
+                        ],
+                    });
+            }
+        }
+        // etcd's structured logger (the default from 3.5 on), whose lines tests read.
+        cmd.args(["--logger", "zap", "--log-outputs", "stderr"])
             .args(&self.extra)
             // Keep etcd's own metrics and proxy chatter on loopback too.
             .env_remove("ETCD_DISCOVERY_PROXY");

@@ -198,10 +198,57 @@ fn service_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resu
     Ok(())
 }
 
+/// A Container Linux Config's etcd section, migrated to Butane by this project, boots a real
+/// cluster: the drop-in's `ExecStart` flags, with the address variable and ports substituted
+/// for each member on this machine, bootstrap three members through the service.
+fn migrated_flags_form_a_cluster(w: &Shared, r: Release) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let clc = format!(
+        "etcd:\n  discovery: {url}\n  advertise_client_urls: http://{{PRIVATE_IPV4}}:2379\n  initial_advertise_peer_urls: http://{{PRIVATE_IPV4}}:2380\n  listen_client_urls: http://{{PRIVATE_IPV4}}:2379\n  listen_peer_urls: http://{{PRIVATE_IPV4}}:2380\n"
+    );
+    let metal = shared::config::Platform::by_id("metal").expect("bare metal");
+    let migration = shared::migrate::migrate(&clc, &metal).map_err(Failed::from)?;
+    // `--flag="value"` lines of the drop-in's ExecStart.
+    let flags: Vec<(String, String)> = migration
+        .butane
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(" \\").strip_prefix("--"))
+        .filter_map(|f| f.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect();
+    assert!(
+        flags.iter().any(|(k, v)| k == "discovery" && *v == url),
+        "{flags:?}"
+    );
+    let dir = dir(w, "migrated", r);
+    let mut ms: Vec<Member> = (1..=3)
+        .map(|i| {
+            let m = Member::new(&dir, &format!("m{i}"), r, 22400, i, &url);
+            let own = flags
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .replace("${COREOS_CUSTOM_PRIVATE_IPV4}", "127.0.0.1")
+                        .replace(":2380", &format!(":{}", m.peer_port))
+                        .replace(":2379", &format!(":{}", m.client_port));
+                    format!("--{k}={v}")
+                })
+                .collect();
+            m.with_own_flags(own)
+        })
+        .collect();
+    ms.iter_mut().for_each(Member::start);
+    let refs: Vec<&Member> = ms.iter().collect();
+    all_healthy(&refs);
+    agree(&refs, &sorted_peers(&refs));
+    assert_eq!(registered(&url).len(), 3);
+    Ok(())
+}
+
 fn main() {
     let services = rendezvous_e2e::per_shell(18788, "etcd", &[]);
     type Case = fn(&Shared, Release) -> Result<(), Failed>;
-    let cases: [(&str, Case); 6] = [
+    let cases: [(&str, Case); 7] = [
         ("three_started_together", three_started_together),
         (
             "three_started_one_after_another",
@@ -222,6 +269,10 @@ fn main() {
         (
             "service_restarted_mid_bootstrap_loses_nothing",
             service_restarted_mid_bootstrap_loses_nothing,
+        ),
+        (
+            "migrated_flags_form_a_cluster",
+            migrated_flags_form_a_cluster,
         ),
     ];
     let mut trials = Vec::new();
