@@ -67,36 +67,34 @@ pub fn size(path: &std::path::Path) -> (u64, u64) {
 
 /// Milliseconds from navigation to the builder's first rendered config, in headless Chromium.
 pub fn first_render(base: &str, runs: usize) -> Vec<f64> {
-    let script = rendezvous_e2e::root().join("bench/first_render.mjs");
-    let out = std::process::Command::new("node")
-        .arg(script)
-        .arg(base)
-        .arg(runs.to_string())
-        .output()
-        .expect("node");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str::<Vec<f64>>(text.trim()).unwrap_or_else(|e| {
-        panic!(
-            "first render: {e}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    node_samples(
+        "first render",
+        "bench/first_render.mjs",
+        &[base, &runs.to_string()],
+    )
 }
 
 /// Milliseconds the check page took to translate `config` in headless Chromium, `runs` times.
 pub fn translate_in_chromium(base: &str, config: &std::path::Path, runs: usize) -> Vec<f64> {
-    let script = rendezvous_e2e::root().join("bench/translate.mjs");
+    let config = config.display().to_string();
+    node_samples(
+        "translate",
+        "bench/translate.mjs",
+        &[base, &config, &runs.to_string()],
+    )
+}
+
+/// The JSON array of samples a Node script prints.
+fn node_samples(what: &str, script: &str, args: &[&str]) -> Vec<f64> {
     let out = std::process::Command::new("node")
-        .arg(script)
-        .arg(base)
-        .arg(config)
-        .arg(runs.to_string())
+        .arg(rendezvous_e2e::root().join(script))
+        .args(args)
         .output()
         .expect("node");
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str::<Vec<f64>>(text.trim()).unwrap_or_else(|e| {
         panic!(
-            "translate: {e}: {text} {}",
+            "{what}: {e}: {text} {}",
             String::from_utf8_lossy(&out.stderr)
         )
     })

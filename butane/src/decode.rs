@@ -411,9 +411,7 @@ pub trait Decode: Sized {
 impl Decode for String {
     fn decode(node: &Node, d: &mut Decoder, go_type: &str) -> Option<Self> {
         match &node.value {
-            Value::Scalar(s) if s.is_null() || resolve(s) == Resolved::Null && s.tag.is_none() => {
-                None
-            }
+            _ if is_null(node) => None,
             Value::Scalar(s) => Some(s.text.clone()),
             _ => {
                 d.mismatch(node, go_type);

@@ -105,16 +105,6 @@ impl Translations {
             },
         }
     }
-
-    /// Entries of `other` with their JSON paths under `json_prefix`, YAML under `yaml_prefix`.
-    fn nest(&mut self, json_prefix: &Path, yaml_prefix: &Path, other: Translations) {
-        for (steps, yaml, scope) in other.entries {
-            let mut json = json_prefix.clone();
-            json.steps.extend(steps);
-            self.entries
-                .push((json.steps, yaml_prefix.join(&yaml), scope));
-        }
-    }
 }
 
 fn snake_step(step: &Step) -> Step {
@@ -640,7 +630,7 @@ impl<'a> Translator<'a> {
         }
         config.systemd.units = units;
         // The moves come last, so they win over the entries the config's own units made.
-        self.translations.nest(&Path::json(), &Path::yaml(), moves);
+        self.translations.entries.extend(moves.entries);
     }
 
     /// `storage.trees`: every file under a tree's `local` directory becomes a file at the same

@@ -61,25 +61,7 @@ pub fn post_accepting(url: &str, body: &[u8], accept: Option<&str>) -> Resp {
     if let Some(accept) = accept {
         req = req.set("Accept", accept);
     }
-    let resp = match req.send_bytes(body) {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("POST {url}: {e}"),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
-        .collect();
-    let body = resp
-        .into_string()
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    answer("POST", url, req.send_bytes(body)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Like `send`, but a broken connection is an `Err` (for clients that retry, as etcd does).
@@ -97,6 +79,15 @@ pub fn try_send(
         Some(b) => req.send_bytes(b),
         None => req.call(),
     };
+    answer(method, url, result)
+}
+
+/// The answer a request got, whatever its status; `Err` if none arrived whole.
+fn answer(
+    method: &str,
+    url: &str,
+    result: Result<ureq::Response, ureq::Error>,
+) -> Result<Resp, String> {
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,

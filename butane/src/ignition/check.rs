@@ -109,14 +109,7 @@ fn version_of(text: &str) -> Option<String> {
 /// Where Go's JSON scanner stopped.
 fn syntax_position(text: &str) -> Option<Position> {
     let offset = super::read::error_offset(text.as_bytes())?;
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
+    let (line, column) = super::read::Lines::new(text.as_bytes()).at(offset);
     Some(Position { line, column })
 }
 

@@ -5,44 +5,60 @@
 
 use crate::yaml::{Node, Scalar, Style, Value};
 
-/// Go's `json.SyntaxError` message.
-pub fn check(text: &[u8]) -> Result<(), String> {
+/// Go's `checkValid`: a `json.SyntaxError`'s message and offset (just past the byte it
+/// stopped at, as Go counts it).
+fn scan(text: &[u8]) -> Result<(), (String, usize)> {
     let mut s = Scan { text, at: 0 };
     s.space();
-    s.value()?;
+    s.value().map_err(|e| (e, s.at))?;
     s.space();
-    if let Some(&c) = s.text.get(s.at) {
-        return Err(format!(
-            "invalid character {} after top-level value",
-            quote_char(c)
-        ));
+    match s.text.get(s.at) {
+        Some(&c) => Err((
+            format!("invalid character {} after top-level value", quote_char(c)),
+            s.at + 1,
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// The byte offset Go's `SyntaxError` reports: just past the byte it stopped at.
+/// Go's `json.SyntaxError` message.
+pub fn check(text: &[u8]) -> Result<(), String> {
+    scan(text).map_err(|(message, _)| message)
+}
+
+/// The byte offset Go's `SyntaxError` reports.
 pub fn error_offset(text: &[u8]) -> Option<usize> {
-    let mut s = Scan { text, at: 0 };
-    s.space();
-    let result = s.value().and_then(|()| {
-        s.space();
-        match s.text.get(s.at) {
-            Some(_) => {
-                s.at += 1;
-                Err(String::new())
-            }
-            None => Ok(()),
-        }
-    });
-    result.err().map(|_| s.at)
+    scan(text).err().map(|(_, offset)| offset)
 }
 
 /// The JSON as nodes, for text `check` accepted.
 pub fn parse(text: &[u8]) -> Result<Node, String> {
     check(text)?;
+    let lines = Lines::new(text);
     let mut s = Scan { text, at: 0 };
     s.space();
-    Ok(s.node())
+    Ok(s.node(&lines))
+}
+
+/// Where each line of a text starts, found once, to place byte offsets.
+pub struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(text: &[u8]) -> Lines {
+        let starts = std::iter::once(0).chain(
+            text.iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(starts.collect())
+    }
+
+    /// The 1-based line and column (in bytes) of a byte offset.
+    pub fn at(&self, offset: usize) -> (usize, usize) {
+        let line = self.0.partition_point(|&start| start <= offset);
+        (line, offset - self.0[line - 1] + 1)
+    }
 }
 
 const END: &str = "unexpected end of JSON input";
@@ -252,33 +268,20 @@ impl Scan<'_> {
         Ok(())
     }
 
-    /// 1-based line and column of a byte offset.
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        (line, column)
-    }
-
     /// The node at the current offset, in text already checked.
-    fn node(&mut self) -> Node {
-        let (line, column) = self.position(self.at);
+    fn node(&mut self, lines: &Lines) -> Node {
+        let (line, column) = lines.at(self.at);
         let value = match self.text[self.at] {
             b'{' => {
                 self.at += 1;
                 self.space();
                 let mut entries = Vec::new();
                 while self.text[self.at] != b'}' {
-                    let key = self.node();
+                    let key = self.node(lines);
                     self.space();
                     self.at += 1; // ':'
                     self.space();
-                    let value = self.node();
+                    let value = self.node(lines);
                     entries.push((key, value));
                     self.space();
                     if self.text[self.at] == b',' {
@@ -294,7 +297,7 @@ impl Scan<'_> {
                 self.space();
                 let mut items = Vec::new();
                 while self.text[self.at] != b']' {
-                    items.push(self.node());
+                    items.push(self.node(lines));
                     self.space();
                     if self.text[self.at] == b',' {
                         self.at += 1;
