@@ -119,7 +119,10 @@ fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>
             },
         )
         .ignition;
-        let body = json!({ "butane": m.butane, "report": report, "ignition": ignition });
+        let builder = ignition
+            .as_deref()
+            .and_then(|json| builder_fit(json, platform));
+        let body = json!({ "butane": m.butane, "report": report, "ignition": ignition, "builder": builder });
         return Response::json(200, body.to_string());
     }
     let mut text = String::new();
@@ -134,6 +137,22 @@ fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>
     }
     text.push_str(&m.butane);
     Response::new(200, "application/yaml; charset=utf-8", text)
+}
+
+/// Where a migrated config's etcd fits the builder: `{"query", "differences"}`, the builder's
+/// query string and one sentence per thing it would write otherwise.
+fn builder_fit(json: &str, platform: &crate::config::Platform) -> Option<serde_json::Value> {
+    let (config, _) =
+        butane::ignition::inline::read_config(json.as_bytes(), butane::ignition::types::Spec::V3_4)
+            .ok()?;
+    let found = crate::config::found::find_etcd(&config)?;
+    let fit = crate::config::fit::fit(
+        &config,
+        &found,
+        *platform,
+        crate::config::ButaneVersion::V1_1_0,
+    );
+    Some(json!({ "query": fit.query.to_query(), "differences": fit.differences }))
 }
 
 fn ignition(flags: Flags, body: &[u8], accept: Option<&str>) -> Response {
@@ -287,6 +306,19 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("etcd-member.service"));
+        // The builder can start from it: the same discovery URL, on the platform asked for;
+        // what it would add (the peer URLs this config never set) is said.
+        let query = body["builder"]["query"].as_str().unwrap();
+        assert!(
+            query.contains("discovery=https%3A%2F%2Fd.example%2Ft"),
+            "{query}"
+        );
+        assert!(query.contains("platform=ec2"), "{query}");
+        let differences = body["builder"]["differences"].to_string();
+        assert!(
+            differences.contains("--listen-peer-urls: the builder adds it"),
+            "{differences}"
+        );
         assert_eq!(
             answer(conversion, b"variant: flatcar\nversion: 1.1.0\n", None).status,
             400

@@ -22,6 +22,9 @@ pub struct EtcdFound {
     pub initial_advertise_peer_urls: Option<String>,
     pub listen_peer_urls: Option<String>,
     pub image_tag: Option<String>,
+    /// `--name` / `ETCD_NAME`: the member's name (the unit's default is the machine id).
+    pub name: Option<String>,
+    pub initial_cluster_token: Option<String>,
     /// `${VAR}` names its flags use for addresses.
     pub address_vars: Vec<String>,
 }
@@ -57,33 +60,46 @@ pub fn find_etcd(config: &Config) -> Option<EtcdFound> {
     None
 }
 
-/// Reads `Environment=` settings and `--flag=value` arguments from a unit text (a line ending
-/// in `\` continues on the next).
+/// Reads `Environment=` settings and `--flag=value` arguments from a unit text.
 fn read_unit_text(text: &str, found: &mut EtcdFound) {
+    for (name, value) in settings(text) {
+        set(found, &name, &value);
+    }
+    let joined = text.replace("\\\n", " ");
+    for var in vars(&joined) {
+        if !found.address_vars.contains(&var) && var.contains("IP") {
+            found.address_vars.push(var);
+        }
+    }
+}
+
+/// The etcd settings a unit text makes, each named as its flag is with an `etcd-` prefix
+/// (`ETCD_DISCOVERY` and `--discovery` are both `etcd-discovery`): `Environment=` assignments
+/// and `ExecStart=`'s `--flag=value` arguments, a line ending in `\\` continuing on the next.
+pub fn settings(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let joined = text.replace("\\\n", " ");
     for line in joined.lines() {
         let line = line.trim();
         if let Some(env) = line.strip_prefix("Environment=") {
             for assignment in words(env) {
                 if let Some((name, value)) = assignment.split_once('=') {
-                    set(found, &name.to_ascii_lowercase().replace('_', "-"), value);
+                    out.push((
+                        name.to_ascii_lowercase().replace('_', "-"),
+                        value.to_string(),
+                    ));
                 }
             }
         } else if line.starts_with("ExecStart=") {
             for word in words(line) {
-                if let Some(flag) = word.strip_prefix("--") {
-                    if let Some((name, value)) = flag.split_once('=') {
-                        set(found, &format!("etcd-{name}"), value);
-                    }
+                if let Some((name, value)) = word.strip_prefix("--").and_then(|f| f.split_once('='))
+                {
+                    out.push((format!("etcd-{name}"), value.to_string()));
                 }
             }
         }
     }
-    for var in vars(&joined) {
-        if !found.address_vars.contains(&var) && var.contains("IP") {
-            found.address_vars.push(var);
-        }
-    }
+    out
 }
 
 fn set(found: &mut EtcdFound, name: &str, value: &str) {
@@ -96,6 +112,8 @@ fn set(found: &mut EtcdFound, name: &str, value: &str) {
         "etcd-initial-advertise-peer-urls" => found.initial_advertise_peer_urls = value,
         "etcd-listen-peer-urls" => found.listen_peer_urls = value,
         "etcd-image-tag" => found.image_tag = value,
+        "etcd-name" => found.name = value,
+        "etcd-initial-cluster-token" => found.initial_cluster_token = value,
         _ => {}
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod butane;
 pub mod dropin;
+pub mod fit;
 pub mod found;
 pub mod params;
 pub mod platform;
