@@ -3,13 +3,33 @@
 // `make screenshots` writes docs/), taken from the first shell's run.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, scratch, startService, startEtcd, startClassic, browser, eventually, shells } from './harness.mjs';
 
 const PORT = 18792;
 const CLASSIC = 29600;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop';
+const CHECK_LABEL = 'Butane config (variant: flatcar, 1.0.0 or 1.1.0), Ignition JSON';
+// The #cloud-config of the seeds' cluster discovery guide (../shared/reference/seeds/002_*),
+// as written there, etcd 0.4 and fleet included.
+const SEED_CLOUD_CONFIG = [
+  '#cloud-config',
+  '',
+  'coreos:',
+  '  etcd:',
+  '    # generate a new token for each unique cluster from https://discovery.etcd.io/new',
+  '    discovery: https://discovery.etcd.io/<token>',
+  '    # multi-region and multi-cloud deployments need to use $public_ipv4',
+  '    addr: $private_ipv4:4001',
+  '    peer-addr: $private_ipv4:7001',
+  '  units:',
+  '    - name: etcd.service',
+  '      command: start',
+  '    - name: fleet.service',
+  '      command: start',
+  '',
+].join('\n');
 const shots = process.env.SCREENSHOTS_DIR || join(root, 'target', 'screenshots');
 
 for (const shell of shells()) describe(shell, () => {
@@ -327,7 +347,7 @@ for (const shell of shells()) describe(shell, () => {
 
   test('the check page shows an error at its line as the user types, and a link reopens it', async () => {
     const page = await open('/#check');
-    const area = page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON');
+    const area = page.getByLabel(CHECK_LABEL);
     await area.fill(CONFIG);
     await eventually('the translation', async () => (await page.locator('#check-summary').textContent()).includes('Translates to Ignition 3.4.0'));
     // Typing a relative path: the error appears under line 5, at its column.
@@ -352,7 +372,7 @@ for (const shell of shells()) describe(shell, () => {
 
   test('a valid config\'s Ignition on the check page is the API\'s, byte for byte', async () => {
     const page = await open('/#check');
-    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(CONFIG);
+    await page.getByLabel(CHECK_LABEL).fill(CONFIG);
     const shown = page.locator('#check-ignition');
     await eventually('the Ignition', async () => (await shown.count()) === 1);
     const api = await fetch(`${service.base}/ignition?pretty&strict`, { method: 'POST', body: CONFIG });
@@ -370,7 +390,7 @@ for (const shell of shells()) describe(shell, () => {
   test('a file attached on the check page serves a local: reference', async () => {
     const config = CONFIG.replace('inline: Welcome <&> to Flatcar', 'local: motd.txt');
     const page = await open('/#check');
-    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(config);
+    await page.getByLabel(CHECK_LABEL).fill(config);
     const findings = page.getByRole('list', { name: 'Findings' });
     await eventually('the missing files directory', async () => (await findings.textContent()).includes('-d/--files-dir'));
     await page.locator('#check-files').setInputFiles({ name: 'motd.txt', mimeType: 'text/plain', buffer: Buffer.from('Attached motd\n') });
@@ -406,7 +426,7 @@ for (const shell of shells()) describe(shell, () => {
       '',
     ].join('\n');
     const page = await open('/#check');
-    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(etcd);
+    await page.getByLabel(CHECK_LABEL).fill(etcd);
     const found = page.locator('#check-etcd');
     await eventually('the live token', async () => (await page.locator('#check-token').count()) === 1);
     assert.match(await page.locator('#check-token').textContent(), /this token already has 3 of 3 members: a machine booted with this config would not join/);
@@ -418,8 +438,54 @@ for (const shell of shells()) describe(shell, () => {
     await shoot(page, 'check-etcd.png', true);
     // A token with room says so.
     const room = await tokenWith(3, 1);
-    await page.getByLabel('Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON').fill(etcd.replace(full, room));
+    await page.getByLabel(CHECK_LABEL).fill(etcd.replace(full, room));
     await eventually('the token with room', async () => /has 1 of 3 members: 2 more machine/.test(await page.locator('#check-token').textContent().catch(() => '')));
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('the seed\'s #cloud-config is brought forward on the check page, and opens in the builder', async () => {
+    const seeds = join(root, '..', 'shared', 'reference', 'seeds');
+    if (existsSync(seeds)) {
+      const guide = readdirSync(seeds).map((f) => readFileSync(join(seeds, f), 'utf8')).find((t) => t.includes('addr: $private_ipv4:4001'));
+      assert.ok(guide?.includes(SEED_CLOUD_CONFIG.trimEnd()), 'the seed\'s #cloud-config as the test has it');
+    } else {
+      console.log(`# ${seeds} is not here: the seed's #cloud-config is the test's own copy`);
+    }
+    // A token of this service in place of the guide's <token>, so that the page reads it live.
+    const token = await tokenWith(3, 1);
+    const config = SEED_CLOUD_CONFIG.replace('https://discovery.etcd.io/<token>', token);
+    const page = await open('/#check');
+    await page.locator('#check-platform').selectOption('ec2');
+    await page.getByLabel(CHECK_LABEL).fill(config);
+    const butane = page.locator('#check-butane');
+    await eventually('the migrated Butane', async () => (await butane.count()) === 1);
+    const shown = await butane.textContent();
+    assert.match(shown, /^variant: flatcar\nversion: 1\.1\.0\n/);
+    assert.ok(shown.includes(`--discovery="${token}"`), shown);
+    assert.ok(shown.includes('--initial-advertise-peer-urls="http://${COREOS_EC2_IPV4_LOCAL}:7001"'), shown);
+    // The report: every line that changed or was dropped, with why, and on the pasted text.
+    const report = await page.getByRole('list', { name: 'What changed or was dropped' }).textContent();
+    assert.match(report, /changed line 8, coreos\.etcd\.addr: etcd 0\.4's client address/);
+    assert.match(report, /dropped line 13, coreos\.units\.1: fleet no longer exists/);
+    assert.match(await page.locator('#check-annotated .note.warning[data-line="13"]').textContent(), /\^ dropped: fleet no longer exists/);
+    assert.match(await page.locator('#check-summary').textContent(), /This is a #cloud-config, brought forward to Butane for AWS EC2: 5 lines changed, 1 dropped/);
+    // The same migration as the API's, and its Ignition as butane --pretty would write it.
+    const api = await (await fetch(`${service.base}/butane/migrate?platform=ec2`, { method: 'POST', body: config, headers: { Accept: 'application/json' } })).json();
+    assert.equal(shown, api.butane);
+    assert.equal(await page.locator('#check-ignition').textContent(), `${api.ignition}\n`);
+    // The token it names, read live.
+    await eventually('the live token', async () => /has 1 of 3 members/.test(await page.locator('#check-token').textContent().catch(() => '')));
+    // The builder, opened from it: same token and platform, and what it would write otherwise.
+    const fit = await page.locator('#check-fit').textContent();
+    assert.match(fit, /--listen-peer-urls=http:\/\/\$\{COREOS_EC2_IPV4_LOCAL\}:7001: the builder writes/);
+    await shoot(page, 'check-migrate.png', true);
+    assert.deepEqual(page.errors, []);
+    await page.locator('#check-open-builder').click();
+    await eventually('the builder', async () => (await page.locator('#discovery').count()) === 1);
+    assert.equal(await page.locator('#discovery').inputValue(), token);
+    assert.equal(await page.locator('#platform').inputValue(), 'ec2');
+    assert.ok((await page.locator('#butane-yaml').textContent()).includes(`--discovery="${token}"`));
+    await sameAsApi(page);
     assert.deepEqual(page.errors, []);
   });
 

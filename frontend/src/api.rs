@@ -4,7 +4,9 @@
 use gloo_net::http::Request;
 use shared::inspect::timeline::{registrations, timeline};
 use shared::inspect::{diagnose, size_from, SizeInfo};
+use shared::migrate::{Entry, Fate, Migration};
 
+use crate::check::state::{Answer, BuilderLink};
 use crate::inspector::state::{Shown, Via};
 use crate::page;
 
@@ -147,4 +149,62 @@ fn ledger_url(url: &str) -> Option<String> {
 
 fn clip(text: &str) -> String {
     text.chars().take(120).collect()
+}
+
+/// Brings a legacy config forward on this service (`POST /butane/migrate`); the error is the
+/// service's own (a config it cannot read) or why it could not be asked.
+pub async fn migrate(text: &str, platform: &str) -> Result<Answer, String> {
+    let url = format!(
+        "/butane/migrate?platform={}",
+        shared::form::encode(platform)
+    );
+    let resp = Request::post(&url)
+        .header("Accept", "application/json")
+        .body(text.to_string())
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("this service could not be reached: {e}"))?;
+    let status = resp.status();
+    let body = resp.text().await.map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|_| format!("the service answered {status}: {}", clip(&body)))?;
+    if let Some(error) = value["error"].as_str() {
+        return Err(error.to_string());
+    }
+    let entry = |e: &serde_json::Value| Entry {
+        line: e["line"].as_u64().unwrap_or(0) as usize,
+        key: e["key"].as_str().unwrap_or_default().to_string(),
+        fate: match e["fate"].as_str() {
+            Some("dropped") => Fate::Dropped,
+            _ => Fate::Changed,
+        },
+        reason: e["reason"].as_str().unwrap_or_default().to_string(),
+    };
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let builder = value["builder"]["query"].as_str().map(|query| BuilderLink {
+        query: query.to_string(),
+        differences: strings(&value["builder"]["differences"]),
+    });
+    match value["butane"].as_str() {
+        Some(butane) => Ok(Answer {
+            migration: Migration {
+                butane: butane.to_string(),
+                report: value["report"]
+                    .as_array()
+                    .map(|a| a.iter().map(entry).collect())
+                    .unwrap_or_default(),
+            },
+            builder,
+        }),
+        None => Err(format!("the service answered {status} without Butane")),
+    }
 }

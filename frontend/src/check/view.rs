@@ -2,13 +2,16 @@
 //! finding against the line it points to; the Ignition to copy or download; for an etcd
 //! config, the builder's warnings and the live state of the token it names.
 
-use butane::report::{Finding, Severity};
+use butane::report::Finding;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{File, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::state::{check, Action, CheckState, Checked};
+use shared::config::{Platform, PLATFORMS};
+use shared::migrate::Fate;
+
+use super::state::{check, Action, CheckState, Checked, Migrated};
 use crate::{api, page};
 
 #[function_component]
@@ -46,6 +49,35 @@ pub fn Check() -> Html {
                     };
                     if current.borrow().as_deref() == Some(url.as_str()) {
                         token.set(Some(said));
+                    }
+                });
+            }
+        });
+    }
+
+    {
+        // A legacy config is brought forward by this service, a moment after typing stops; an
+        // answer for a text or platform the page no longer holds is dropped.
+        let wanted = state
+            .wants_migration()
+            .then(|| (state.text.clone(), state.platform.id));
+        let state = state.clone();
+        let current = use_mut_ref(|| None::<(String, &'static str)>);
+        use_effect_with(wanted, move |wanted| {
+            *current.borrow_mut() = wanted.clone();
+            if let Some((text, platform)) = wanted.clone() {
+                spawn_local(async move {
+                    page::sleep(250).await;
+                    if current.borrow().as_ref() != Some(&(text.clone(), platform)) {
+                        return;
+                    }
+                    let result = api::migrate(&text, platform).await;
+                    if current.borrow().as_ref() == Some(&(text.clone(), platform)) {
+                        state.dispatch(Action::Migrated(Migrated {
+                            text,
+                            platform,
+                            result,
+                        }));
                     }
                 });
             }
@@ -108,6 +140,16 @@ pub fn Check() -> Html {
         })
     };
 
+    let on_platform = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            if let Some(p) = Platform::by_id(&select.value()) {
+                state.dispatch(Action::Platform(p));
+            }
+        })
+    };
+
     let summary_class = if result.refused {
         "status error"
     } else {
@@ -117,7 +159,7 @@ pub fn Check() -> Html {
         <div class="columns check" data-translate-us={((took_ms * 1000.0) as u64).to_string()}
             data-checked-bytes={state.text.len().to_string()}>
             <form aria-label="Config to check" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
-                <label for="check-config">{ "Butane config (variant: flatcar, 1.0.0 or 1.1.0), or Ignition JSON" }</label>
+                <label for="check-config">{ "Butane config (variant: flatcar, 1.0.0 or 1.1.0), Ignition JSON, or a #cloud-config or Container Linux Config to bring forward" }</label>
                 <textarea id="check-config" class="config" spellcheck="false" rows="24" wrap="off"
                     placeholder="variant: flatcar&#10;version: 1.1.0&#10;..."
                     value={state.text.clone()} oninput={on_input} ondrop={on_drop}
@@ -126,6 +168,10 @@ pub fn Check() -> Html {
                     <label>{ "Open a file " }<input id="check-open" type="file" onchange={on_open} /></label>
                     <label><input id="check-strict" type="checkbox" checked={state.strict} onchange={on_strict} />{ " --strict (any warning refuses it)" }</label>
                 </div>
+                <label for="check-platform">{ "Platform (what $private_ipv4 and {PRIVATE_IPV4} become; the builder's, where the config names none)" }</label>
+                <select id="check-platform" onchange={on_platform}>
+                    { for PLATFORMS.iter().map(|p| html! { <option value={p.id} selected={*p == state.platform}>{ p.label }</option> }) }
+                </select>
                 <label for="check-files">{ "Files for local:, contents_local and ssh_authorized_keys_local (butane's -d)" }</label>
                 <input id="check-files" type="file" multiple=true onchange={on_attach} />
                 <ul id="check-attached" aria-label="Attached files">
@@ -142,10 +188,36 @@ pub fn Check() -> Html {
                 <p id="check-summary" class={summary_class} role="status">{ &result.summary }</p>
                 if !status.is_empty() { <p class="status">{ (*status).clone() }</p> }
                 if !result.report.is_empty() {
-                    <ol id="check-findings" class="problems" aria-label="Findings">
-                        { for result.report.findings.iter().map(finding_item) }
-                    </ol>
+                    if result.migration.is_none() {
+                        <ol id="check-findings" class="problems" aria-label="Findings">
+                            { for result.report.findings.iter().map(finding_item) }
+                        </ol>
+                    }
                     { annotated(&state.text, &result.report.findings) }
+                }
+                if let Some(m) = &result.migration {
+                    <h2>{ "Brought forward" }</h2>
+                    <ol id="check-migration-report" class="problems" aria-label="What changed or was dropped">
+                        { for m.report.iter().map(|e| {
+                            let (class, fate) = match e.fate {
+                                Fate::Dropped => ("warning", "dropped"),
+                                Fate::Changed => ("info", "changed"),
+                            };
+                            html! { <li class={class} data-line={e.line.to_string()}><strong>{ fate }</strong>{ format!(" line {}, {}: {}", e.line, e.key, e.reason) }</li> }
+                        }) }
+                    </ol>
+                    { crate::builder::view::output("Butane", "check-butane", &m.butane, "config.bu", "application/yaml", &status, true) }
+                }
+                if let Some(fit) = &result.builder {
+                    <div id="check-fit" aria-label="In the builder">
+                        <a id="check-open-builder" href={format!("?{}", fit.query)}>{ "Open in the config builder" }</a>
+                        if fit.differences.is_empty() {
+                            <p>{ "The builder writes this config's etcd exactly as it is." }</p>
+                        } else {
+                            <p>{ "The builder writes etcd, its address and core's SSH keys. From this config it would leave out or write otherwise:" }</p>
+                            <ul class="problems">{ for fit.differences.iter().map(|d| html! { <li class="warning">{ d }</li> }) }</ul>
+                        }
+                    </div>
                 }
                 if result.etcd.is_some() || !result.etcd_warnings.is_empty() {
                     <div id="check-etcd" aria-label="etcd">
@@ -169,11 +241,7 @@ pub fn Check() -> Html {
 }
 
 fn finding_item(f: &Finding) -> Html {
-    let class = if f.severity == Severity::Error {
-        "error"
-    } else {
-        "warning"
-    };
+    let class = f.severity.as_str();
     let at = match f.position {
         Some(p) => format!("line {}, column {}", p.line, p.column),
         None => String::new(),
@@ -194,16 +262,15 @@ fn annotated(text: &str, findings: &[Finding]) -> Html {
                 let n = i + 1;
                 let here: Vec<&Finding> = findings.iter().filter(|f| f.position.is_some_and(|p| p.line == n)).collect();
                 let class = match here.iter().map(|f| f.severity).min_by_key(|s| *s as u8) {
-                    Some(Severity::Error) => "line error",
-                    Some(_) => "line warning",
-                    None => "line",
+                    Some(s) => format!("line {}", s.as_str()),
+                    None => "line".to_string(),
                 };
                 html! {
                     <>
                         <div class={class} data-line={n.to_string()}><span class="number">{ n }</span>{ *line }</div>
                         { for here.iter().map(|f| {
                             let column = f.position.map_or(1, |p| p.column);
-                            let kind = if f.severity == Severity::Error { "note error" } else { "note warning" };
+                            let kind = format!("note {}", f.severity.as_str());
                             html! { <div class={kind} data-line={n.to_string()}><span class="number"></span>{ format!("{}^ {}", " ".repeat(column - 1), f.message) }</div> }
                         }) }
                     </>
