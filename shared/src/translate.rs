@@ -100,16 +100,11 @@ fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>
         }
         Err(error) => return Response::text(400, format!("{error}\n")),
     };
-    let entries = m.report.iter().map(|e| {
-        let fate = match e.fate {
-            crate::migrate::Fate::Changed => "changed",
-            crate::migrate::Fate::Dropped => "dropped",
-        };
-        (e, fate)
-    });
     if json_wanted {
-        let report: Vec<serde_json::Value> = entries
-            .map(|(e, fate)| json!({ "line": e.line, "key": e.key, "fate": fate, "reason": e.reason }))
+        let report: Vec<serde_json::Value> = m
+            .report
+            .iter()
+            .map(|e| json!({ "line": e.line, "key": e.key, "fate": e.fate.as_str(), "reason": e.reason }))
             .collect();
         let ignition = butane::translate(
             &m.butane,
@@ -125,17 +120,7 @@ fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>
         let body = json!({ "butane": m.butane, "report": report, "ignition": ignition, "builder": builder });
         return Response::json(200, body.to_string());
     }
-    let mut text = String::new();
-    for (e, fate) in entries {
-        text.push_str(&format!(
-            "# line {}: {} {fate}: {}\n",
-            e.line, e.key, e.reason
-        ));
-    }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    text.push_str(&m.butane);
+    let text = m.annotated();
     Response::new(200, "application/yaml; charset=utf-8", text)
 }
 

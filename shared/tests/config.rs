@@ -2,11 +2,12 @@
 //! JSON Schemas made strict, and Butane's texts carried into Ignition unchanged.
 //! `UPDATE_GOLDEN=1 cargo test -p rendezvous-shared --test config` rewrites the golden files.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use shared::config::{generate, Severity};
 use yaml_rust2::{Yaml, YamlLoader};
+
+mod support;
+use support::{dir, validate};
 
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop";
@@ -24,53 +25,6 @@ fn cases() -> Vec<(&'static str, String)> {
         ("proxmoxve-public-falls-back", format!("discovery={URL}&platform=proxmoxve&address=public&ssh_key={key}")),
         ("static-three-on-qemu", format!("bootstrap=static&member=etcd-1%3D10.0.0.11&member=etcd-2%3D10.0.0.12&member=etcd-3%3D10.0.0.13&this=etcd-2&cluster_token=lab-cluster-1&platform=qemu&legacy_ports=true&ssh_key={key}&butane=1.1.0")),
     ]
-}
-
-fn dir(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join(sub)
-}
-
-/// Ignition's schema made strict: no unknown keys anywhere, and the version pinned.
-fn strict_schema(version: &str) -> Value {
-    let text =
-        std::fs::read_to_string(dir("schemas").join(format!("ignition-{version}.json"))).unwrap();
-    let mut schema: Value = serde_json::from_str(&text).unwrap();
-    fn close(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                    map.insert("additionalProperties".into(), Value::Bool(false));
-                }
-                map.values_mut().for_each(close);
-            }
-            Value::Array(items) => items.iter_mut().for_each(close),
-            _ => {}
-        }
-    }
-    close(&mut schema);
-    let ign = &mut schema["definitions"]["ignition"];
-    ign["properties"]["version"] = serde_json::json!({ "enum": [version] });
-    ign["required"] = serde_json::json!(["version"]);
-    schema
-}
-
-fn validate(json: &Value, version: &str) -> Result<(), String> {
-    let schema = strict_schema(version);
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft4)
-        .build(&schema)
-        .map_err(|e| e.to_string())?;
-    let errors: Vec<String> = validator
-        .iter_errors(json)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
 }
 
 fn check_golden(name: &str, ext: &str, text: &str) {

@@ -7,10 +7,13 @@
 
 use butane::yaml::{Node, Value};
 
-use super::doc::{Contents, Directory, File, Link, Owner, Unit, User};
+use super::doc::{
+    Contents, Directory, Disk, File, Filesystem, Group, Link, Owner, Partition, Raid, Unit, User,
+};
 use super::etcd::{self, Option_};
 use super::read::{
-    child, field, mappings, scalar, strings, text_of, top_entries, truthy, Gathered, Reader,
+    child, field, key_line, mappings, scalar, strings, text_of, top_entries, truthy, Gathered,
+    Place, Reader,
 };
 use super::{Entry, Fate, Migration};
 use crate::config::Platform;
@@ -43,23 +46,23 @@ pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
                 }
             }
             "networkd" => {
-                for (i, _, fields) in child(v, "units").map(mappings).into_iter().flatten() {
+                for (i, item, fields) in child(v, "units").map(mappings).into_iter().flatten() {
                     let name = value_of(fields, "name");
-                    r.change(k.line, &format!("networkd.units.{i}"), format!("networkd units are files in Butane: {name} became /etc/systemd/network/{name}"));
-                    g.doc.files.push(File {
-                        path: format!("/etc/systemd/network/{name}"),
-                        mode: Some(0o644),
-                        owner: Owner::default(),
-                        contents: Contents::Inline(value_of(fields, "contents")),
-                    });
+                    r.change(item.line, &format!("networkd.units.{i}"), format!("networkd units are files in Butane: {name} became /etc/systemd/network/{name}"));
+                    g.doc.files.push(File::inline(
+                        format!("/etc/systemd/network/{name}"),
+                        Some(0o644),
+                        Owner::default(),
+                        value_of(fields, "contents"),
+                    ));
                 }
             }
             "passwd" => {
                 if let Some(users) = child(v, "users") {
                     g.doc.users.extend(r.ct_users(users));
                 }
-                if child(v, "groups").is_some() {
-                    r.drop(k, "passwd.groups", "groups are not carried over by this tool yet: copy them to Butane's passwd.groups (the same fields)");
+                if let Some(groups) = child(v, "groups") {
+                    g.doc.groups.extend(r.ct_groups(groups));
                 }
             }
             "storage" => r.ct_storage(v, &mut g),
@@ -67,7 +70,7 @@ pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
             "docker" => {
                 let flags = child(v, "flags").map(strings).unwrap_or_default();
                 if !flags.is_empty() {
-                    r.change(k.line, "docker.flags", "docker's flags became a drop-in for docker.service setting DOCKER_OPTS, as ct wrote it".into());
+                    r.change(key_line(v, "flags").unwrap_or(k.line), "docker.flags", "docker's flags became a drop-in for docker.service setting DOCKER_OPTS, as ct wrote it".into());
                     let mut docker = Unit::named("docker.service".into());
                     docker.dropins.push(("20-clct-docker.conf".into(), format!("[Service]\nEnvironment=\"DOCKER_OPTS={}\"\n", flags.join(" "))));
                     g.doc.units.push(docker);
@@ -111,6 +114,10 @@ impl Reader<'_> {
             }
         }
         let mut flags = etcd::from_etcd2(&options, "etcd");
+        // The report names ct's keys as written (snake_case).
+        for e in &mut flags.report {
+            e.key = e.key.replace('-', "_");
+        }
         if let Some(name) = &mut flags.name {
             if name.contains("{HOSTNAME}") {
                 *name = name.replace("{HOSTNAME}", "%H");
@@ -136,7 +143,9 @@ impl Reader<'_> {
 
     fn ct_units(&mut self, node: &Node, at: &str) -> Vec<Unit> {
         let mut out = Vec::new();
-        for (i, _, fields) in mappings(node) {
+        for (i, item, fields) in mappings(node) {
+            // The name first: the unit's texts are read knowing whose they are.
+            let name = field(item, "name");
             let mut unit = Unit::named(String::new());
             for (k, v) in fields {
                 let key = text_of(k);
@@ -145,8 +154,12 @@ impl Reader<'_> {
                     "enabled" | "enable" => unit.enabled = Some(truthy(v)),
                     "mask" => unit.mask = Some(truthy(v)),
                     "contents" => {
-                        unit.contents =
-                            Some(self.addresses(&scalar(v), v.line, &format!("{at}.{i}.contents")))
+                        unit.contents = Some(self.addresses(
+                            &scalar(v),
+                            v.line,
+                            &format!("{at}.{i}.contents"),
+                            Place::Unit(&name),
+                        ))
                     }
                     "dropins" => {
                         for (_, d, _) in mappings(v) {
@@ -154,6 +167,7 @@ impl Reader<'_> {
                                 &field(d, "contents"),
                                 d.line,
                                 &format!("{at}.{i}.dropins"),
+                                Place::Unit(&name),
                             );
                             unit.dropins.push((field(d, "name"), contents));
                         }
@@ -176,25 +190,66 @@ impl Reader<'_> {
             let mut user = User::default();
             for (k, v) in fields {
                 let key = text_of(k);
+                let at = format!("passwd.users.{i}.{key}");
                 match key.as_str() {
                     "name" => user.name = scalar(v),
                     "password_hash" => user.password_hash = Some(scalar(v)),
                     "ssh_authorized_keys" => user.keys = strings(v),
-                    "groups" => user.groups = strings(v),
-                    "gecos" => user.gecos = Some(scalar(v)),
-                    "home_dir" => user.home_dir = Some(scalar(v)),
-                    "shell" => user.shell = Some(scalar(v)),
-                    "primary_group" => user.primary_group = Some(scalar(v)),
-                    "uid" => user.uid = scalar(v).parse().ok(),
-                    "no_create_home" => user.switches.push(("no_create_home", truthy(v))),
-                    "no_user_group" => user.switches.push(("no_user_group", truthy(v))),
-                    "no_log_init" => user.switches.push(("no_log_init", truthy(v))),
-                    "system" => user.switches.push(("system", truthy(v))),
-                    "create" => self.drop(k, &format!("passwd.users.{i}.create"), "ct's deprecated create section: its fields (uid, home_dir, groups, ...) go on the user itself in Butane"),
-                    _ => self.drop(k, &format!("passwd.users.{i}.{key}"), &format!("a user's {key} has no equivalent in Butane")),
+                    // ct's deprecated create section holds the same fields.
+                    "create" => {
+                        if let Value::Mapping(create) = &v.value {
+                            for (ck, cv) in create {
+                                let ckey = text_of(ck);
+                                if !user_field(&mut user, &ckey, cv) {
+                                    self.drop(
+                                        ck,
+                                        &format!("{at}.{ckey}"),
+                                        &format!("a user's {ckey} has no equivalent in Butane"),
+                                    );
+                                }
+                            }
+                        }
+                        self.change(k.line, &at, "ct's deprecated create section: its fields became the user's own, as Butane has them".into());
+                    }
+                    _ => {
+                        if !user_field(&mut user, &key, v) {
+                            self.drop(
+                                k,
+                                &at,
+                                &format!("a user's {key} has no equivalent in Butane"),
+                            );
+                        }
+                    }
                 }
             }
             out.push(user);
+        }
+        out
+    }
+
+    fn ct_groups(&mut self, node: &Node) -> Vec<Group> {
+        let mut out = Vec::new();
+        for (i, _, fields) in mappings(node) {
+            let mut group = Group {
+                name: String::new(),
+                gid: None,
+                password_hash: None,
+                system: false,
+            };
+            for (k, v) in fields {
+                match text_of(k).as_str() {
+                    "name" => group.name = scalar(v),
+                    "gid" => group.gid = scalar(v).parse().ok(),
+                    "password_hash" => group.password_hash = Some(scalar(v)),
+                    "system" => group.system = truthy(v),
+                    key => self.drop(
+                        k,
+                        &format!("passwd.groups.{i}.{key}"),
+                        &format!("a group's {key} has no equivalent in Butane"),
+                    ),
+                }
+            }
+            out.push(group);
         }
         out
     }
@@ -203,55 +258,329 @@ impl Reader<'_> {
         let Value::Mapping(entries) = &node.value else {
             return;
         };
+        // Filesystems given by `path` (already mounted there): their nodes' paths go under it.
+        let mut mounted = vec![("root".to_string(), String::new())];
+        for (k, v) in entries.iter().filter(|(k, _)| text_of(k) == "filesystems") {
+            for (i, item, _) in mappings(v) {
+                let name = field(item, "name");
+                if let Some(path) = child(item, "path") {
+                    mounted.push((name, scalar(path).trim_end_matches('/').to_string()));
+                } else if let Some(mount) = child(item, "mount") {
+                    let fs = self.ct_filesystem(mount, &format!("storage.filesystems.{i}.mount"));
+                    g.doc.filesystems.push(fs);
+                } else {
+                    self.drop(
+                        k,
+                        &format!("storage.filesystems.{i}"),
+                        "a filesystem with neither mount nor path says nothing",
+                    );
+                }
+            }
+        }
         for (k, v) in entries {
             let key = text_of(k);
             let at = format!("storage.{key}");
             match key.as_str() {
                 "files" => {
                     for (i, item, fields) in mappings(v) {
-                        self.on_root(fields, &format!("{at}.{i}"));
+                        let Some(path) =
+                            self.on_filesystem(item, fields, &mounted, &format!("{at}.{i}"))
+                        else {
+                            continue;
+                        };
                         let contents = match child(item, "contents") {
-                            Some(c) => match (child(c, "inline"), child(c, "remote")) {
-                                (Some(text), _) => Contents::Inline(self.addresses(&scalar(text), text.line, &format!("{at}.{i}.contents.inline"))),
-                                (None, Some(remote)) => {
-                                    self.change(remote.line, &format!("{at}.{i}.contents.remote"), "contents.remote.url became contents.source (its compression and verification are not carried over yet: add them by hand)".into());
-                                    Contents::Source(field(remote, "url"))
-                                }
-                                _ => Contents::Inline(String::new()),
-                            },
+                            Some(c) => self.ct_contents(c, &format!("{at}.{i}.contents")),
                             None => Contents::Inline(String::new()),
                         };
-                        if child(item, "append").is_some_and(truthy) {
-                            self.drop(child(item, "append").expect("checked"), &format!("{at}.{i}.append"), "ct's append: true: in Butane appended contents are a list (append: [{inline: ...}]); move the contents there by hand");
+                        let append = child(item, "append").is_some_and(truthy);
+                        if append {
+                            self.change(key_line(item, "append").unwrap_or(item.line), &format!("{at}.{i}.append"), "append: true became Butane's append list: the contents are added to the file, as before".into());
                         }
-                        g.doc.files.push(File { path: field(item, "path"), mode: mode(item), owner: owner(item), contents });
+                        g.doc.files.push(File {
+                            path,
+                            mode: mode(item),
+                            owner: owner(item),
+                            overwrite: overwrite(item),
+                            append,
+                            contents,
+                        });
                     }
                 }
                 "directories" => {
                     for (i, item, fields) in mappings(v) {
-                        self.on_root(fields, &format!("{at}.{i}"));
-                        g.doc.directories.push(Directory { path: field(item, "path"), mode: mode(item), owner: owner(item) });
+                        let Some(path) =
+                            self.on_filesystem(item, fields, &mounted, &format!("{at}.{i}"))
+                        else {
+                            continue;
+                        };
+                        g.doc.directories.push(Directory {
+                            path,
+                            mode: mode(item),
+                            owner: owner(item),
+                            overwrite: overwrite(item),
+                        });
                     }
                 }
                 "links" => {
                     for (i, item, fields) in mappings(v) {
-                        self.on_root(fields, &format!("{at}.{i}"));
-                        g.doc.links.push(Link { path: field(item, "path"), target: field(item, "target"), hard: child(item, "hard").is_some_and(truthy) });
+                        let Some(path) =
+                            self.on_filesystem(item, fields, &mounted, &format!("{at}.{i}"))
+                        else {
+                            continue;
+                        };
+                        g.doc.links.push(Link {
+                            path,
+                            target: field(item, "target"),
+                            hard: child(item, "hard").is_some_and(truthy),
+                            owner: owner(item),
+                            overwrite: overwrite(item),
+                        });
                     }
                 }
-                _ => self.drop(k, &at, &format!("ct's storage.{key} is not carried over by this tool: its Butane form differs (sizes in MiB, mounts as filesystems' path); write it by hand")),
+                "disks" => {
+                    for (i, item, _) in mappings(v) {
+                        let partitions = child(item, "partitions")
+                            .map(|ps| self.ct_partitions(ps, &format!("{at}.{i}.partitions")))
+                            .unwrap_or_default();
+                        g.doc.disks.push(Disk {
+                            device: field(item, "device"),
+                            wipe_table: child(item, "wipe_table").is_some_and(truthy),
+                            partitions,
+                        });
+                    }
+                }
+                "raid" => {
+                    for (_, item, _) in mappings(v) {
+                        g.doc.raid.push(Raid {
+                            name: field(item, "name"),
+                            level: field(item, "level"),
+                            devices: child(item, "devices").map(strings).unwrap_or_default(),
+                            spares: child(item, "spares").and_then(|s| scalar(s).parse().ok()),
+                            options: child(item, "options").map(strings).unwrap_or_default(),
+                        });
+                    }
+                }
+                "filesystems" => {}
+                _ => self.drop(
+                    k,
+                    &at,
+                    &format!(
+                        "a Container Linux Config's storage.{key} has no equivalent in Butane"
+                    ),
+                ),
             }
         }
     }
 
-    /// ct names each node's filesystem; Butane's paths are all on the root filesystem.
-    fn on_root(&mut self, fields: &[(Node, Node)], at: &str) {
-        if let Some((k, v)) = fields.iter().find(|(k, _)| text_of(k) == "filesystem") {
-            if scalar(v) != "root" {
-                self.drop(k, &format!("{at}.filesystem"), &format!("a node on the filesystem named {}: Butane places nodes by path; put the path under that filesystem's mount point", scalar(v)));
+    /// A file's contents: inline text (its addresses substituted), a remote URL with its
+    /// compression and hash, or a local file (butane's `-d` as ct's `--files-dir`).
+    fn ct_contents(&mut self, c: &Node, at: &str) -> Contents {
+        if let Some(text) = child(c, "inline") {
+            return Contents::Inline(self.addresses(
+                &scalar(text),
+                text.line,
+                &format!("{at}.inline"),
+                Place::File,
+            ));
+        }
+        if let Some(local) = child(c, "local") {
+            self.change(local.line, &format!("{at}.local"), "contents.local stays local: give butane the same files directory with -d (ct's --files-dir)".into());
+            return Contents::Local(scalar(local));
+        }
+        let Some(remote) = child(c, "remote") else {
+            return Contents::Inline(String::new());
+        };
+        let hash = child(remote, "verification")
+            .and_then(|v| child(v, "hash"))
+            .map(|h| format!("{}-{}", field(h, "function"), field(h, "sum")));
+        let compression = child(remote, "compression")
+            .map(scalar)
+            .filter(|c| !c.is_empty());
+        self.change(key_line(c, "remote").unwrap_or(remote.line), &format!("{at}.remote"), "contents.remote became contents.source, with its compression and verification.hash (function-sum)".into());
+        Contents::Source {
+            url: field(remote, "url"),
+            compression,
+            hash,
+        }
+    }
+
+    /// ct's partition sizes and starts (`1GiB`, `512MiB`) as Butane's MiB; its type GUID
+    /// aliases as the GUIDs ct wrote for them.
+    fn ct_partitions(&mut self, node: &Node, at: &str) -> Vec<Partition> {
+        let mut out = Vec::new();
+        for (i, _, fields) in mappings(node) {
+            let mut p = Partition::default();
+            for (k, v) in fields {
+                let key = text_of(k);
+                match key.as_str() {
+                    "label" => p.label = Some(scalar(v)),
+                    "number" => p.number = scalar(v).parse().ok(),
+                    "size" | "start" => match mebibytes(&scalar(v)) {
+                        Ok(mib) => {
+                            self.change(
+                                k.line,
+                                &format!("{at}.{i}.{key}"),
+                                format!("{key}: {} became {key}_mib: {mib}", scalar(v)),
+                            );
+                            if key == "size" {
+                                p.size_mib = Some(mib)
+                            } else {
+                                p.start_mib = Some(mib)
+                            }
+                        }
+                        Err(why) => self.drop(
+                            k,
+                            &format!("{at}.{i}.{key}"),
+                            &format!("{key}: {why}: write {key}_mib by hand"),
+                        ),
+                    },
+                    "guid" => p.guid = Some(scalar(v)),
+                    "type_guid" => {
+                        let given = scalar(v);
+                        let guid = TYPE_GUIDS
+                            .iter()
+                            .find(|(alias, _)| *alias == given)
+                            .map(|(_, g)| g.to_string());
+                        if guid.is_some() {
+                            self.change(
+                                k.line,
+                                &format!("{at}.{i}.type_guid"),
+                                format!("the type GUID alias {given} became its GUID"),
+                            );
+                        }
+                        p.type_guid = Some(guid.unwrap_or(given));
+                    }
+                    _ => self.drop(
+                        k,
+                        &format!("{at}.{i}.{key}"),
+                        &format!("a partition's {key} has no equivalent in Butane"),
+                    ),
+                }
+            }
+            out.push(p);
+        }
+        out
+    }
+
+    /// ct's `mount` section (Ignition 2's) as a Butane filesystem: `create` (deprecated) folds
+    /// into `wipe_filesystem` and `options`, as Ignition 3 has them.
+    fn ct_filesystem(&mut self, mount: &Node, at: &str) -> Filesystem {
+        let mut fs = Filesystem::default();
+        let Value::Mapping(fields) = &mount.value else {
+            return fs;
+        };
+        for (k, v) in fields {
+            let key = text_of(k);
+            match key.as_str() {
+                "device" => fs.device = scalar(v),
+                "format" => fs.format = Some(scalar(v)),
+                "wipe_filesystem" => fs.wipe_filesystem = truthy(v),
+                "label" => fs.label = Some(scalar(v)),
+                "uuid" => fs.uuid = Some(scalar(v)),
+                "options" => fs.options.extend(strings(v)),
+                "create" => {
+                    fs.wipe_filesystem |= child(v, "force").is_some_and(truthy);
+                    fs.options
+                        .extend(child(v, "options").map(strings).unwrap_or_default());
+                    self.change(k.line, &format!("{at}.create"), "the deprecated create section became wipe_filesystem (its force) and options (mkfs's)".into());
+                }
+                _ => self.drop(
+                    k,
+                    &format!("{at}.{key}"),
+                    &format!("a filesystem's {key} has no equivalent in Butane"),
+                ),
+            }
+        }
+        fs
+    }
+
+    /// A node's path in Butane: as given on the root filesystem, under the mount point of a
+    /// filesystem ct knew by `path`; `None` (reported) on one only Ignition 2 could mount.
+    fn on_filesystem(
+        &mut self,
+        item: &Node,
+        fields: &[(Node, Node)],
+        mounted: &[(String, String)],
+        at: &str,
+    ) -> Option<String> {
+        let path = field(item, "path");
+        let Some((k, v)) = fields.iter().find(|(k, _)| text_of(k) == "filesystem") else {
+            return Some(path);
+        };
+        let name = scalar(v);
+        match mounted.iter().find(|(n, _)| *n == name) {
+            Some((_, under)) if under.is_empty() => Some(path),
+            Some((_, under)) => {
+                self.change(k.line, &format!("{at}.filesystem"), format!("on the filesystem {name} mounted at {under}: the path became {under}{path}"));
+                Some(format!("{under}{path}"))
+            }
+            None => {
+                // The whole node stays behind: the entry is on its first line.
+                self.report.push(Entry { line: item.line, key: at.to_string(), fate: Fate::Dropped, reason: format!("a node on the filesystem {name}, which Ignition 2 mounted itself: Butane places nodes by path; give that filesystem a path (its mount point) and put the node under it") });
+                None
             }
         }
     }
+}
+
+/// Sets a user's field that ct and Butane share; false for a key that is not one.
+fn user_field(user: &mut User, key: &str, v: &Node) -> bool {
+    match key {
+        "groups" => user.groups = strings(v),
+        "gecos" => user.gecos = Some(scalar(v)),
+        "home_dir" => user.home_dir = Some(scalar(v)),
+        "shell" => user.shell = Some(scalar(v)),
+        "primary_group" => user.primary_group = Some(scalar(v)),
+        "uid" => user.uid = scalar(v).parse().ok(),
+        "no_create_home" => user.switches.push(("no_create_home", truthy(v))),
+        "no_user_group" => user.switches.push(("no_user_group", truthy(v))),
+        "no_log_init" => user.switches.push(("no_log_init", truthy(v))),
+        "system" => user.switches.push(("system", truthy(v))),
+        _ => return false,
+    }
+    true
+}
+
+/// ct's type GUID aliases.
+const TYPE_GUIDS: [(&str, &str); 4] = [
+    (
+        "raid_containing_root",
+        "be9067b9-ea49-4f15-b4f6-f36f8c9e1818",
+    ),
+    (
+        "linux_filesystem_data",
+        "0fc63daf-8483-4772-8e79-3d69d8477de4",
+    ),
+    ("swap_partition", "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f"),
+    ("raid_partition", "a19d880f-05fc-4d3b-a006-743f0f84911e"),
+];
+
+/// A size as ct read it (base-2 units: `512MiB`, `2GiB`, `1TB` meaning TiB, or bytes) in
+/// whole MiB.
+fn mebibytes(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: i64 = number.parse().map_err(|_| format!("{t:?} is not a size"))?;
+    let scale: i64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "KB" | "K" => 1 << 10,
+        "MiB" | "MB" | "M" => 1 << 20,
+        "GiB" | "GB" | "G" => 1 << 30,
+        "TiB" | "TB" | "T" => 1 << 40,
+        other => return Err(format!("{other:?} is not a unit of size")),
+    };
+    let bytes = number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{t:?} is too large"))?;
+    if bytes % (1 << 20) != 0 {
+        return Err(format!("{t:?} is not a whole number of MiB"));
+    }
+    Ok(bytes >> 20)
+}
+
+fn overwrite(item: &Node) -> Option<bool> {
+    child(item, "overwrite").map(truthy)
 }
 
 fn mode(item: &Node) -> Option<u32> {
@@ -330,6 +659,72 @@ mod tests {
             .filter(|e| e.fate == Fate::Dropped)
             .map(|e| e.key.as_str())
             .collect();
-        assert_eq!(dropped, ["etcd.proxy", "storage.disks", "flannel"]);
+        assert_eq!(dropped, ["etcd.proxy", "flannel"]);
+        assert!(
+            m.butane.contains("  disks:\n    - device: \"/dev/sdb\"\n"),
+            "{}",
+            m.butane
+        );
+    }
+
+    #[test]
+    fn storage_and_groups_come_along_in_butanes_form() {
+        let text = concat!(
+            "passwd:\n  groups:\n    - name: app\n      gid: 1500\n      system: true\n",
+            "storage:\n  disks:\n    - device: /dev/sdb\n      wipe_table: true\n      partitions:\n",
+            "        - label: data\n          number: 1\n          size: 1GiB\n          start: 0\n          type_guid: raid_partition\n",
+            "        - label: odd\n          size: 1500KiB\n",
+            "  raid:\n    - name: md0\n      level: raid1\n      devices: [/dev/sdb1, /dev/sdc1]\n      spares: 1\n",
+            "  filesystems:\n    - name: data\n      mount:\n        device: /dev/md/md0\n        format: ext4\n        label: DATA\n        create:\n          force: true\n          options: [-m, '0']\n",
+            "    - name: oem\n      path: /usr/share/oem\n",
+            "  files:\n    - path: /etc/app.tgz\n      filesystem: root\n      overwrite: true\n      contents:\n        remote:\n          url: https://example.com/app.gz\n          compression: gzip\n          verification:\n            hash:\n              function: sha512\n              sum: abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab\n",
+            "    - path: /grub.cfg\n      filesystem: oem\n      mode: 0644\n      contents:\n        inline: set x=1\n",
+            "    - path: /on-data\n      filesystem: data\n      contents:\n        inline: lost\n",
+            "  links:\n    - path: /etc/app\n      target: /opt/app\n      user: {id: 500}\n      overwrite: false\n",
+        );
+        let m = migrate(text, platform("metal")).unwrap();
+        assert_translates(&m, false);
+        for want in [
+            "  groups:\n    - name: \"app\"\n      gid: 1500\n      system: true\n",
+            "      wipe_table: true\n      partitions:\n        - label: \"data\"\n          number: 1\n          size_mib: 1024\n          start_mib: 0\n          type_guid: \"a19d880f-05fc-4d3b-a006-743f0f84911e\"\n",
+            "  raid:\n    - name: \"md0\"\n      level: \"raid1\"\n      devices:\n        - \"/dev/sdb1\"\n        - \"/dev/sdc1\"\n      spares: 1\n",
+            "    - device: \"/dev/md/md0\"\n      format: \"ext4\"\n      wipe_filesystem: true\n      label: \"DATA\"\n      options:\n        - \"-m\"\n        - \"0\"\n",
+            "      overwrite: true\n      contents:\n        source: \"https://example.com/app.gz\"\n        compression: \"gzip\"\n        verification:\n          hash: \"sha512-abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab\"\n",
+            "    - path: \"/usr/share/oem/grub.cfg\"\n",
+            "      target: \"/opt/app\"\n      overwrite: false\n      user:\n        id: 500\n",
+        ] {
+            assert!(m.butane.contains(want), "{want} not in\n{}", m.butane);
+        }
+        assert!(!m.butane.contains("on-data"), "{}", m.butane);
+        let dropped: Vec<(&str, usize)> = m
+            .report
+            .iter()
+            .filter(|e| e.fate == Fate::Dropped)
+            .map(|e| (e.key.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                ("storage.disks.0.partitions.1.size", 17),
+                ("storage.files.2", 51)
+            ]
+        );
+        assert!(m
+            .report
+            .iter()
+            .any(|e| e.key == "storage.files.1.filesystem"
+                && e.reason.contains("/usr/share/oem/grub.cfg")));
+    }
+
+    #[test]
+    fn sizes_are_read_as_ct_read_them() {
+        assert_eq!(mebibytes("512MiB"), Ok(512));
+        assert_eq!(mebibytes("2GiB"), Ok(2048));
+        assert_eq!(mebibytes("1TB"), Ok(1 << 20));
+        assert_eq!(mebibytes("0"), Ok(0));
+        assert!(mebibytes("1500KiB")
+            .unwrap_err()
+            .contains("whole number of MiB"));
+        assert!(mebibytes("big").is_err());
     }
 }

@@ -6,11 +6,11 @@
 
 use butane::yaml::{Node, Value};
 
-use super::doc::{Contents, File, Owner, Unit, User};
+use super::doc::{File, Owner, Unit, User};
 use super::etcd;
 use super::read::{
-    child, field, mappings, options, scalar, strings, text_of, top_entries, truthy, Gathered,
-    Reader,
+    child, field, key_line, mappings, options, scalar, strings, text_of, top_entries, truthy,
+    Gathered, Place, Reader,
 };
 use super::{Entry, Fate, Migration};
 use crate::config::Platform;
@@ -56,12 +56,12 @@ pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {
                 }
             }
             "ssh_authorized_keys" => g.core_keys.extend(strings(v)),
-            "hostname" => g.doc.files.push(File {
-                path: "/etc/hostname".into(),
-                mode: Some(0o644),
-                owner: Owner::default(),
-                contents: Contents::Inline(format!("{}\n", scalar(v))),
-            }),
+            "hostname" => g.doc.files.push(File::inline(
+                "/etc/hostname".into(),
+                Some(0o644),
+                Owner::default(),
+                format!("{}\n", scalar(v)),
+            )),
             "write_files" => g.doc.files.extend(r.write_files(v)),
             "users" => g.doc.users.extend(r.users(v)),
             "manage_etc_hosts" => r.drop(k, &key, "Flatcar resolves the host name itself; to pin /etc/hosts, write it with storage.files"),
@@ -76,12 +76,13 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, item, fields) in mappings(node) {
             let at = format!("coreos.units.{i}");
+            let name = field(item, "name");
             let mut unit = Unit::named(String::new());
             for (k, v) in fields {
                 let key = text_of(k);
                 match key.as_str() {
                     "name" => unit.name = scalar(v),
-                    "content" => unit.contents = Some(self.addresses(&scalar(v), v.line, &format!("{at}.content"))),
+                    "content" => unit.contents = Some(self.addresses(&scalar(v), v.line, &format!("{at}.content"), Place::Unit(&name))),
                     "enable" => unit.enabled = Some(truthy(v)),
                     "mask" => unit.mask = Some(truthy(v)),
                     "command" => match scalar(v).as_str() {
@@ -95,12 +96,12 @@ impl Reader<'_> {
                         if let Value::Sequence(ds) = &v.value {
                             for d in ds {
                                 let (name, content) = (field(d, "name"), field(d, "content"));
-                                let content = self.addresses(&content, d.line, &format!("{at}.drop-ins"));
+                                let content = self.addresses(&content, d.line, &format!("{at}.drop-ins"), Place::Unit(&name));
                                 unit.dropins.push((name, content));
                             }
                         }
                     }
-                    "runtime" => self.drop(k, &format!("{at}.runtime"), "Ignition writes units to /etc/systemd/system; units only in /run (runtime) have no place"),
+                    "runtime" => self.change(k.line, &format!("{at}.runtime"), "Ignition writes units to /etc/systemd/system: this unit, in /run before (runtime), now stays across reboots".into()),
                     _ => self.drop(k, &format!("{at}.{key}"), &format!("a unit's {key} has no equivalent")),
                 }
             }
@@ -160,33 +161,26 @@ impl Reader<'_> {
             }
             if let Some(e) = child(item, "encoding") {
                 let encoding = scalar(e);
-                match encoding.as_str() {
-                    "b64" | "base64" => {
-                        use base64::Engine;
-                        match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
-                            Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => {
-                                text = String::from_utf8(bytes).unwrap_or_default();
-                                self.change(e.line, &format!("{at}.encoding"), "base64 content decoded into inline text (butane encodes it again)".into());
-                            }
-                            _ => {
-                                self.drop(e, &format!("{at}.encoding"), "base64 content that is not UTF-8 text: give it to butane with local: and -d");
-                                continue;
-                            }
-                        }
+                match decode(&text, &encoding) {
+                    Ok(decoded) => {
+                        text = decoded;
+                        self.change(item.line, &at, format!("its {encoding} content was decoded into inline text (butane encodes, and compresses, it again)"));
                     }
-                    _ => {
-                        self.drop(e, &format!("{at}.encoding"), &format!("{encoding} content: decode it and give it inline, or with local: and -d (butane gzips on its own)"));
+                    Err(why) => {
+                        // The whole file stays behind: the entry is on its first line.
+                        self.report.push(Entry {
+                            line: item.line,
+                            key: at.clone(),
+                            fate: Fate::Dropped,
+                            reason: format!("its {encoding} content is {why}: give it to butane with contents.local and -d"),
+                        });
                         continue;
                     }
                 }
             }
-            let text = self.addresses(&text, item.line, &format!("{at}.content"));
-            out.push(File {
-                path: field(item, "path"),
-                mode,
-                owner,
-                contents: Contents::Inline(text),
-            });
+            let line = key_line(item, "content").unwrap_or(item.line);
+            let text = self.addresses(&text, line, &format!("{at}.content"), Place::File);
+            out.push(File::inline(field(item, "path"), mode, owner, text));
         }
         out
     }
@@ -206,6 +200,12 @@ impl Reader<'_> {
                     "gecos" => user.gecos = Some(scalar(v)),
                     "homedir" => user.home_dir = Some(scalar(v)),
                     "shell" => user.shell = Some(scalar(v)),
+                    "primary-group" => user.primary_group = Some(scalar(v)),
+                    "no-create-home" => user.switches.push(("no_create_home", truthy(v))),
+                    "no-user-group" => user.switches.push(("no_user_group", truthy(v))),
+                    "system" => user.switches.push(("system", truthy(v))),
+                    "no-log-init" => user.switches.push(("no_log_init", truthy(v))),
+                    "coreos-ssh-import-github" | "coreos-ssh-import-github-users" | "coreos-ssh-import-url" => self.drop(k, &format!("{at}.{key}"), "Ignition fetches no keys from GitHub or a URL at boot: paste the keys into ssh_authorized_keys"),
                     _ => self.drop(k, &format!("{at}.{key}"), &format!("a user's {key} is not carried over (Butane's passwd.users has no such field, or this tool does not map it yet)")),
                 }
             }
@@ -213,6 +213,37 @@ impl Reader<'_> {
         }
         out
     }
+}
+
+/// write_files content as coreos-cloudinit decoded it (`b64`, `gz`, `gz+b64` and their long
+/// names), when the result is text.
+fn decode(content: &str, encoding: &str) -> Result<String, String> {
+    use base64::Engine;
+    use std::io::Read;
+    let (gzip, base64) = match encoding {
+        "b64" | "base64" => (false, true),
+        "gz" | "gzip" => (true, false),
+        "gz+base64" | "gzip+base64" | "gz+b64" | "gzip+b64" => (true, true),
+        other => {
+            return Err(format!(
+                "the encoding {other:?} is not one coreos-cloudinit knew"
+            ))
+        }
+    };
+    let mut bytes = content.as_bytes().to_vec();
+    if base64 {
+        bytes = base64::engine::general_purpose::STANDARD
+            .decode(content.trim())
+            .map_err(|e| format!("not base64 ({e})"))?;
+    }
+    if gzip {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| format!("not gzip ({e})"))?;
+        bytes = out;
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
 }
 
 #[cfg(test)]

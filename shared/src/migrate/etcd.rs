@@ -37,6 +37,17 @@ pub struct Flags {
 }
 
 /// Options etcd 2 had that today's etcd (3.5) still takes under the same name.
+impl Flags {
+    /// Sets a flag once: an option that names a flag already set (`ca-file` beside
+    /// `trusted-ca-file`) replaces its value, as etcd would take the later one.
+    fn set(&mut self, name: &str, value: &str) {
+        match self.flags.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value.to_string(),
+            None => self.flags.push((name.to_string(), value.to_string())),
+        }
+    }
+}
+
 const SAME: &[&str] = &[
     "advertise-client-urls",
     "initial-advertise-peer-urls",
@@ -69,6 +80,25 @@ const SAME: &[&str] = &[
     "enable-pprof",
     "quota-backend-bytes",
     "auto-compaction-retention",
+    "auto-compaction-mode",
+    "auth-token",
+    "client-crl-file",
+    "peer-crl-file",
+    "peer-cert-allowed-cn",
+    "enable-v2",
+    "experimental-corrupt-check-time",
+    "experimental-enable-v2v3",
+    "experimental-initial-corrupt-check",
+    "grpc-keepalive-interval",
+    "grpc-keepalive-min-time",
+    "grpc-keepalive-timeout",
+    "listen-metrics-urls",
+    "max-request-bytes",
+    "max-txn-ops",
+    "metrics",
+    "log-level",
+    "log-outputs",
+    "logger",
 ];
 
 /// etcd 2 options, by what became of them.
@@ -81,21 +111,27 @@ fn etcd2(o: &Option_, out: &mut Flags, prefix: &str) {
             if k == "discovery" {
                 report(Fate::Changed, "v2 discovery (--discovery) works with etcd 3.4 and 3.5, is deprecated in 3.6 and removed in 3.7: mint a token here and use v3 discovery (--discovery-token, --discovery-endpoints) for etcd 3.6 and later".into());
             }
-            out.flags.push((k.to_string(), o.value.clone()));
+            out.set(k, &o.value);
         }
+        "proxy" if o.value == "off" => report(Fate::Dropped, "proxy: off is what etcd does anyway (proxy mode was removed in etcd 3.6)".into()),
         "proxy" | "proxy-failure-wait" | "proxy-refresh-interval" | "proxy-dial-timeout" | "proxy-write-timeout" | "proxy-read-timeout" => {
             report(Fate::Dropped, format!("etcd's proxy mode ({key}) was removed in etcd 3.6; a member past the cluster size now refuses to join, so size the discovery token to the members (or run `etcd grpc-proxy`)"));
         }
         "data-dir" | "wal-dir" => report(Fate::Dropped, format!("Flatcar's etcd-member keeps its data in /var/lib/etcd, mounted by the wrapper; {key} would point inside the container")),
         "debug" => {
             report(Fate::Changed, "--debug became --log-level=debug in etcd 3.5".into());
-            out.flags.push(("log-level".into(), "debug".into()));
+            out.set("log-level", "debug");
         }
+        "log-output" => {
+            report(Fate::Changed, "--log-output became --log-outputs in etcd 3.5".into());
+            out.set("log-outputs", &o.value);
+        }
+        "force-new-cluster" => report(Fate::Dropped, "--force-new-cluster is a one-time recovery step: in the unit it would reset the cluster to this one member at every start".into()),
         "log-package-levels" => report(Fate::Dropped, "etcd 3.5 removed per-package log levels; --log-level sets one level".into()),
         "ca-file" | "peer-ca-file" => {
             let new = if key == "ca-file" { "trusted-ca-file" } else { "peer-trusted-ca-file" };
             report(Fate::Changed, format!("--{key} became --{new} (and client certificate checking became --client-cert-auth)"));
-            out.flags.push((new.into(), o.value.clone()));
+            out.set(new, &o.value);
         }
         _ => report(Fate::Dropped, format!("etcd 3.5 has no --{key}")),
     }
@@ -125,7 +161,10 @@ fn etcd04(o: &Option_, out: &mut Flags, prefix: &str) {
         "peer-addr" => {
             report(Fate::Changed, format!("etcd 0.4's peer address (port 7001) became --initial-advertise-peer-urls and --listen-peer-urls={}; etcd 2+ peers use port 2380 (7001 is the legacy port)", url(&o.value)));
             out.flags.push(("initial-advertise-peer-urls".into(), url(&o.value)));
-            out.flags.push(("listen-peer-urls".into(), url(&o.value)));
+            // A peer bind address, given before or after, is where it listens.
+            if !out.flags.iter().any(|(k, _)| k == "listen-peer-urls") {
+                out.flags.push(("listen-peer-urls".into(), url(&o.value)));
+            }
         }
         "bind-addr" => {
             report(Fate::Changed, format!("etcd 0.4's bind address became --listen-client-urls={}", url(&o.value)));
@@ -133,11 +172,32 @@ fn etcd04(o: &Option_, out: &mut Flags, prefix: &str) {
         }
         "peer-bind-addr" => {
             report(Fate::Changed, format!("etcd 0.4's peer bind address became --listen-peer-urls={}", url(&o.value)));
+            out.flags.retain(|(k, _)| k != "listen-peer-urls");
             out.flags.push(("listen-peer-urls".into(), url(&o.value)));
         }
         "peers" | "peers-file" => report(Fate::Dropped, "etcd 0.4's peer list names no members; etcd 2+ needs --initial-cluster name=url pairs (the builder writes them for static clusters)".into()),
         "cluster-active-size" | "cluster-remove-delay" | "cluster-sync-interval" => report(Fate::Dropped, format!("etcd 0.4's standby cluster settings ({key}) have no equivalent since etcd 2")),
-        "snapshot" | "snapshot-count" => report(Fate::Dropped, "etcd 0.4's snapshot setting: etcd 3 snapshots by --snapshot-count (default 100000)".into()),
+        "snapshot" => report(Fate::Dropped, "etcd 0.4's snapshot switch: etcd 3 always snapshots, every --snapshot-count entries".into()),
+        "snapshot-count" | "cors" | "cert-file" | "key-file" | "peer-cert-file" | "peer-key-file" => out.set(key, &o.value),
+        "ca-file" | "peer-ca-file" => {
+            let (trusted, auth) = if key == "ca-file" {
+                ("trusted-ca-file", "client-cert-auth")
+            } else {
+                ("peer-trusted-ca-file", "peer-client-cert-auth")
+            };
+            report(Fate::Changed, format!("etcd 0.4's --{key} checked certificates against it: that is --{trusted} with --{auth} in etcd 3"));
+            out.set(trusted, &o.value);
+            out.set(auth, "true");
+        }
+        "peer-election-timeout" | "peer-heartbeat-interval" => {
+            let new = if key == "peer-election-timeout" { "election-timeout" } else { "heartbeat-interval" };
+            report(Fate::Changed, format!("--{key} became --{new} (milliseconds, as before)"));
+            out.set(new, &o.value);
+        }
+        "verbose" | "very-verbose" => {
+            report(Fate::Changed, format!("--{key} became --log-level=debug"));
+            out.set("log-level", "debug");
+        }
         "data-dir" => report(Fate::Dropped, "Flatcar's etcd-member keeps its data in /var/lib/etcd, mounted by the wrapper".into()),
         _ => report(Fate::Dropped, format!("etcd 0.4's {key} has no equivalent in etcd 3")),
     }

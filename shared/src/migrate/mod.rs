@@ -36,6 +36,37 @@ pub struct Migration {
     pub report: Vec<Entry>,
 }
 
+impl Fate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fate::Changed => "changed",
+            Fate::Dropped => "dropped",
+        }
+    }
+}
+
+impl Migration {
+    /// The Butane with the report above it as comments, `# line N: <key> changed|dropped: why`
+    /// (what `POST /butane/migrate` answers a terminal).
+    pub fn annotated(&self) -> String {
+        let mut text = String::new();
+        for e in &self.report {
+            text.push_str(&format!(
+                "# line {}: {} {}: {}\n",
+                e.line,
+                e.key,
+                e.fate.as_str(),
+                e.reason
+            ));
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&self.butane);
+        text
+    }
+}
+
 /// Migrates a legacy config whose addresses come from `platform` (its metadata variables, or
 /// the builder's address unit where it has none).
 pub fn migrate(text: &str, platform: &Platform) -> Result<Migration, String> {

@@ -4,10 +4,10 @@
 
 use butane::yaml::{Node, Value};
 
-use super::doc::{Contents, Doc, File, Owner, User};
+use super::doc::{Doc, File, Owner, User};
 use super::etcd::{self, Option_};
 use super::{Entry, Fate, Migration};
-use crate::config::dropin::{ADDRESS_FILE, ADDRESS_UNIT, WRAPPER};
+use crate::config::dropin::{ADDRESS_FILE, ADDRESS_UNIT, ETCD_UNIT, WRAPPER};
 use crate::config::platform::{CUSTOM_PRIVATE_VAR, CUSTOM_PUBLIC_VAR};
 use crate::config::Platform;
 
@@ -16,7 +16,21 @@ pub(super) struct Reader<'a> {
     pub(super) report: Vec<Entry>,
     /// Whether an address variable from the metadata was used.
     pub(super) addresses: bool,
+    /// Units (other than etcd's) whose texts use the address variables: each gets a drop-in
+    /// that loads them.
+    pub(super) units_with_addresses: Vec<String>,
 }
+
+/// Where an address placeholder was found: systemd expands variables in a unit's texts (its
+/// `Exec*=` lines), nothing expands them in a file.
+#[derive(Clone, Copy)]
+pub(super) enum Place<'a> {
+    Unit(&'a str),
+    File,
+}
+
+/// The drop-in that gives a unit the address variables.
+pub(super) const METADATA_DROPIN: &str = "10-metadata.conf";
 
 impl<'a> Reader<'a> {
     pub(super) fn new(platform: &'a Platform) -> Reader<'a> {
@@ -24,6 +38,16 @@ impl<'a> Reader<'a> {
             platform,
             report: Vec::new(),
             addresses: false,
+            units_with_addresses: Vec::new(),
+        }
+    }
+
+    /// The unit that writes the address variables on this platform, and the file it writes.
+    fn address_source(&self) -> (&'static str, &'static str) {
+        if self.platform.needs_address_unit() {
+            (ADDRESS_UNIT, ADDRESS_FILE)
+        } else {
+            ("coreos-metadata.service", "/run/metadata/flatcar")
         }
     }
 
@@ -45,19 +69,16 @@ impl<'a> Reader<'a> {
         });
     }
 
-    /// The platform's metadata variables for the private and the public address.
+    /// The variables for the private and the public address: the platform's metadata
+    /// service's (the private one standing in where it gives no public one), or the builder's
+    /// address unit's.
     pub(super) fn vars(&self) -> (&'static str, &'static str) {
-        let metadata = !self.platform.needs_address_unit();
-        (
-            self.platform
-                .private_var
-                .filter(|_| metadata)
-                .unwrap_or(CUSTOM_PRIVATE_VAR),
-            self.platform
-                .public_var
-                .filter(|_| metadata)
-                .unwrap_or(CUSTOM_PUBLIC_VAR),
-        )
+        match self.platform.private_var {
+            Some(private) if !self.platform.needs_address_unit() => {
+                (private, self.platform.public_var.unwrap_or(private))
+            }
+            _ => (CUSTOM_PRIVATE_VAR, CUSTOM_PUBLIC_VAR),
+        }
     }
 
     pub(super) fn substitute(&self, text: &str) -> String {
@@ -69,18 +90,44 @@ impl<'a> Reader<'a> {
             .replace("{PUBLIC_IPV4}", &public)
     }
 
-    /// `$private_ipv4` and `$public_ipv4` as the platform's metadata variables, reported once
-    /// for the line they are on.
-    pub(super) fn addresses(&mut self, text: &str, line: usize, at: &str) -> String {
+    /// `$private_ipv4` and `$public_ipv4` (and ct's `{PRIVATE_IPV4}`) as the platform's
+    /// variables, reported once for the line they are on, with what they mean where they are.
+    pub(super) fn addresses(&mut self, text: &str, line: usize, at: &str, place: Place) -> String {
         let (private, public) = self.vars();
         if !PLACEHOLDERS.iter().any(|p| text.contains(p)) {
             return text.to_string();
         }
-        self.addresses = true;
-        self.change(line, at, format!(
-            "the private and public address placeholders became ${{{private}}} and ${{{public}}} ({}); units that use them read them from an EnvironmentFile",
-            if self.platform.needs_address_unit() { "written by etcd-address.service, as the builder does where no metadata service gives them" } else { "from Flatcar's metadata service" }
-        ));
+        let (unit, file) = self.address_source();
+        let has = |forms: [&str; 2]| forms.iter().any(|p| text.contains(p));
+        let (has_private, has_public) = (
+            has(["$private_ipv4", "{PRIVATE_IPV4}"]),
+            has(["$public_ipv4", "{PUBLIC_IPV4}"]),
+        );
+        let mut became = match (has_private, has_public) {
+            (true, true) => {
+                format!("the address placeholders became ${{{private}}} and ${{{public}}}")
+            }
+            (true, false) => format!("the private address placeholder became ${{{private}}}"),
+            _ => format!("the public address placeholder became ${{{public}}}"),
+        };
+        if has_public && private == public {
+            became.push_str(&format!(
+                " ({} gives no public address: the private one stands in)",
+                self.platform.label
+            ));
+        }
+        let reason = match place {
+            Place::Unit(name) => {
+                self.addresses = true;
+                if name != ETCD_UNIT && !self.units_with_addresses.iter().any(|u| u == name) {
+                    self.units_with_addresses.push(name.to_string());
+                }
+                let loads = if name == ETCD_UNIT { "its drop-in" } else { METADATA_DROPIN };
+                format!("{became}, which systemd fills in Exec*= and Environment= lines from {file} (written by {unit}; {loads} loads it); anywhere else in the unit they stay as written")
+            }
+            Place::File => format!("{became} as text: cloudinit wrote the address into the file, Ignition writes it as it is; a unit with EnvironmentFile={file} that writes the file at boot would fill it in"),
+        };
+        self.change(line, at, reason);
         self.substitute(text)
     }
 
@@ -89,17 +136,26 @@ impl<'a> Reader<'a> {
     pub(super) fn finish(mut self, mut g: Gathered) -> Migration {
         if let Some((mut flags, line, at)) = g.etcd.take() {
             self.report.append(&mut flags.report);
-            let dropin = self.dropin(&flags, line, &at);
-            g.doc.etcd = Some((dropin, self.addresses && self.platform.needs_address_unit()));
+            g.doc.etcd = Some(self.dropin(&flags, line, &at));
         }
+        let (unit, file) = self.address_source();
+        for name in &self.units_with_addresses {
+            if let Some(u) = g.doc.units.iter_mut().find(|u| &u.name == name) {
+                u.dropins.push((
+                    METADATA_DROPIN.into(),
+                    format!("[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n"),
+                ));
+            }
+        }
+        g.doc.address_unit = self.addresses && self.platform.needs_address_unit();
         if !g.update.is_empty() {
             let body: String = g.update.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-            g.doc.files.push(File {
-                path: "/etc/flatcar/update.conf".into(),
-                mode: Some(0o644),
-                owner: Owner::default(),
-                contents: Contents::Inline(body),
-            });
+            g.doc.files.push(File::inline(
+                "/etc/flatcar/update.conf".into(),
+                Some(0o644),
+                Owner::default(),
+                body,
+            ));
         }
         if !g.core_keys.is_empty() {
             // The top-level keys are core's, before any the users list gives it.
@@ -119,6 +175,7 @@ impl<'a> Reader<'a> {
                 ),
             }
         }
+        g.doc.merge_units();
         self.report.sort_by_key(|e| e.line);
         Migration {
             butane: g.doc.to_yaml(),
@@ -173,18 +230,14 @@ impl<'a> Reader<'a> {
             .collect::<Vec<_>>()
             .join(" ");
         // One report entry for the section's addresses.
-        self.addresses(&all, line, at);
+        self.addresses(&all, line, at, Place::Unit(ETCD_UNIT));
         let mut lines = Vec::new();
         for (name, value) in &flags.flags {
             let value = self.substitute(value);
             lines.push(format!("--{name}=\"{value}\""));
         }
-        if self.addresses {
-            let (unit, file) = if self.platform.needs_address_unit() {
-                (ADDRESS_UNIT, ADDRESS_FILE)
-            } else {
-                ("coreos-metadata.service", "/run/metadata/flatcar")
-            };
+        if PLACEHOLDERS.iter().any(|p| all.contains(p)) {
+            let (unit, file) = self.address_source();
             body.push_str(&format!(
                 "[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n"
             ));
@@ -251,6 +304,17 @@ pub(super) fn mappings(node: &Node) -> impl Iterator<Item = (usize, &Node, &[(No
             Value::Mapping(fields) => Some((i, item, fields.as_slice())),
             _ => None,
         })
+}
+
+/// The line of `key` in a mapping node.
+pub(super) fn key_line(node: &Node, key: &str) -> Option<usize> {
+    match &node.value {
+        Value::Mapping(entries) => entries
+            .iter()
+            .find(|(k, _)| text_of(k) == key)
+            .map(|(k, _)| k.line),
+        _ => None,
+    }
 }
 
 pub(super) fn text_of(node: &Node) -> String {
