@@ -202,46 +202,59 @@ fn service_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resu
 /// cluster: the drop-in's `ExecStart` flags, with the address variable and ports substituted
 /// for each member on this machine, bootstrap three members through the service.
 fn migrated_flags_form_a_cluster(w: &Shared, r: Release) -> Result<(), Failed> {
-    let url = mint(w, 3);
-    let clc = format!(
-        "etcd:\n  discovery: {url}\n  advertise_client_urls: http://{{PRIVATE_IPV4}}:2379\n  initial_advertise_peer_urls: http://{{PRIVATE_IPV4}}:2380\n  listen_client_urls: http://{{PRIVATE_IPV4}}:2379\n  listen_peer_urls: http://{{PRIVATE_IPV4}}:2380\n"
-    );
-    let metal = shared::config::Platform::by_id("metal").expect("bare metal");
-    let migration = shared::migrate::migrate(&clc, &metal).map_err(Failed::from)?;
-    // `--flag="value"` lines of the drop-in's ExecStart.
-    let flags: Vec<(String, String)> = migration
-        .butane
-        .lines()
-        .filter_map(|l| l.trim().trim_end_matches(" \\").strip_prefix("--"))
-        .filter_map(|f| f.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-        .collect();
-    assert!(
-        flags.iter().any(|(k, v)| k == "discovery" && *v == url),
-        "{flags:?}"
-    );
-    let dir = dir(w, "migrated", r);
-    let mut ms: Vec<Member> = (1..=3)
-        .map(|i| {
-            let m = Member::new(&dir, &format!("m{i}"), r, 22400, i, &url);
-            let own = flags
-                .iter()
-                .map(|(k, v)| {
-                    let v = v
-                        .replace("${COREOS_CUSTOM_PRIVATE_IPV4}", "127.0.0.1")
-                        .replace(":2380", &format!(":{}", m.peer_port))
-                        .replace(":2379", &format!(":{}", m.client_port));
-                    format!("--{k}={v}")
-                })
-                .collect();
-            m.with_own_flags(own)
-        })
-        .collect();
-    ms.iter_mut().for_each(Member::start);
-    let refs: Vec<&Member> = ms.iter().collect();
-    all_healthy(&refs);
-    agree(&refs, &sorted_peers(&refs));
-    assert_eq!(registered(&url).len(), 3);
+    // A Container Linux Config's etcd section, and a #cloud-config's coreos.etcd2 (as the
+    // seeds have them), each on a token of its own and ports of its own.
+    let sources: [(&str, u16, fn(&str) -> String); 2] = [
+        ("clc", 22400, |url| {
+            format!(
+            "etcd:\n  discovery: {url}\n  advertise_client_urls: http://{{PRIVATE_IPV4}}:2379\n  initial_advertise_peer_urls: http://{{PRIVATE_IPV4}}:2380\n  listen_client_urls: http://{{PRIVATE_IPV4}}:2379\n  listen_peer_urls: http://{{PRIVATE_IPV4}}:2380\n"
+        )
+        }),
+        ("cloud-config", 22450, |url| {
+            format!(
+            "#cloud-config\ncoreos:\n  etcd2:\n    discovery: {url}\n    advertise-client-urls: http://$private_ipv4:2379\n    initial-advertise-peer-urls: http://$private_ipv4:2380\n    listen-client-urls: http://$private_ipv4:2379\n    listen-peer-urls: http://$private_ipv4:2380\n  units:\n    - name: etcd2.service\n      command: start\n"
+        )
+        }),
+    ];
+    for (kind, base, config) in sources {
+        let url = mint(w, 3);
+        let metal = shared::config::Platform::by_id("metal").expect("bare metal");
+        let migration = shared::migrate::migrate(&config(&url), &metal).map_err(Failed::from)?;
+        // `--flag="value"` lines of the drop-in's ExecStart.
+        let flags: Vec<(String, String)> = migration
+            .butane
+            .lines()
+            .filter_map(|l| l.trim().trim_end_matches(" \\").strip_prefix("--"))
+            .filter_map(|f| f.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        assert!(
+            flags.iter().any(|(k, v)| k == "discovery" && *v == url),
+            "{kind}: {flags:?}"
+        );
+        let dir = dir(w, &format!("migrated-{kind}"), r);
+        let mut ms: Vec<Member> = (1..=3)
+            .map(|i| {
+                let m = Member::new(&dir, &format!("m{i}"), r, base, i, &url);
+                let own = flags
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = v
+                            .replace("${COREOS_CUSTOM_PRIVATE_IPV4}", "127.0.0.1")
+                            .replace(":2380", &format!(":{}", m.peer_port))
+                            .replace(":2379", &format!(":{}", m.client_port));
+                        format!("--{k}={v}")
+                    })
+                    .collect();
+                m.with_own_flags(own)
+            })
+            .collect();
+        ms.iter_mut().for_each(Member::start);
+        let refs: Vec<&Member> = ms.iter().collect();
+        all_healthy(&refs);
+        agree(&refs, &sorted_peers(&refs));
+        assert_eq!(registered(&url).len(), 3, "{kind}");
+    }
     Ok(())
 }
 
