@@ -201,10 +201,13 @@ fn service_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resu
 /// A Container Linux Config's etcd section, migrated to Butane by this project, boots a real
 /// cluster: the drop-in's `ExecStart` flags, with the address variable and ports substituted
 /// for each member on this machine, bootstrap three members through the service.
+/// A legacy config's kind, the members' base port, and the config for a discovery URL.
+type Source = (&'static str, u16, fn(&str) -> String);
+
 fn migrated_flags_form_a_cluster(w: &Shared, r: Release) -> Result<(), Failed> {
     // A Container Linux Config's etcd section, and a #cloud-config's coreos.etcd2 (as the
     // seeds have them), each on a token of its own and ports of its own.
-    let sources: [(&str, u16, fn(&str) -> String); 2] = [
+    let sources: [Source; 2] = [
         ("clc", 22400, |url| {
             format!(
             "etcd:\n  discovery: {url}\n  advertise_client_urls: http://{{PRIVATE_IPV4}}:2379\n  initial_advertise_peer_urls: http://{{PRIVATE_IPV4}}:2380\n  listen_client_urls: http://{{PRIVATE_IPV4}}:2379\n  listen_peer_urls: http://{{PRIVATE_IPV4}}:2380\n"
