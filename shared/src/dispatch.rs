@@ -127,7 +127,10 @@ pub fn dispatch<'a>(
                 Err(refusal) => Dispatch::Done(refusal),
             };
         }
-        (Route::Migrate, _) => {
+        (Route::Explain, Method::Post) => {
+            return Dispatch::Translate(crate::translate::Conversion::Explain)
+        }
+        (Route::Migrate | Route::Explain, _) => {
             return Dispatch::Done(Response::method_not_allowed("POST, OPTIONS"))
         }
         _ => {}
@@ -170,7 +173,9 @@ pub fn dispatch<'a>(
         }
         Route::Butane => config(query, Format::Butane),
         Route::Ignition => config(query, Format::Ignition),
-        Route::Keys { .. } | Route::NotFound | Route::Migrate => Response::not_found(path),
+        Route::Keys { .. } | Route::NotFound | Route::Migrate | Route::Explain => {
+            Response::not_found(path)
+        }
     })
 }
 

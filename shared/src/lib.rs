@@ -9,6 +9,7 @@ pub mod body;
 pub mod call;
 pub mod config;
 pub mod dispatch;
+pub mod explain;
 pub mod form;
 pub mod http;
 pub mod http1;

@@ -21,6 +21,8 @@ pub enum Route<'a> {
     Ignition,
     /// `/butane/migrate`: a legacy config (cloud-config, Container Linux Config) as Butane.
     Migrate,
+    /// `/explain`: an etcd member's log, its discovery lines explained.
+    Explain,
     /// `/relay?url=<token URL>`: another service's token, read for the inspector.
     Relay,
     /// `/ledger/<token>`: the KV ledger's record of a token (size, mint time, expiry).
@@ -53,6 +55,7 @@ pub fn route<'a>(path: &'a str, prefix: &str) -> Route<'a> {
         ("butane", "") => Route::Butane,
         ("butane", "/migrate") => Route::Migrate,
         ("ignition", "") => Route::Ignition,
+        ("explain", "") => Route::Explain,
         ("relay", "") => Route::Relay,
         ("ledger", t) => match Token::from_segment(t.trim_matches('/')) {
             Ok(token) => Route::Ledger(token),
@@ -147,6 +150,7 @@ mod tests {
         assert_eq!(route("/new/", ""), Route::New);
         assert_eq!(route("/butane", ""), Route::Butane);
         assert_eq!(route("/ignition", ""), Route::Ignition);
+        assert_eq!(route("/explain", ""), Route::Explain);
         assert_eq!(route(&format!("/ledger/{HEX}"), ""), Route::Ledger(t));
         assert_eq!(
             route(&format!("/{HEX}"), ""),

@@ -35,13 +35,15 @@ impl Flags {
     }
 }
 
-/// What a config body is converted into.
+/// What a posted body is turned into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conversion {
     /// Butane to Ignition, with butane's flags.
     Ignition(Flags),
     /// A cloud-config or Container Linux Config to Butane, its addresses from this platform.
     Migrate(crate::config::Platform),
+    /// An etcd log into its discovery lines, explained (`POST /explain`).
+    Explain,
 }
 
 impl Conversion {
@@ -83,6 +85,7 @@ pub fn answer(conversion: Conversion, body: &[u8], accept: Option<&str>) -> Resp
     match conversion {
         Conversion::Ignition(flags) => ignition(flags, body, accept),
         Conversion::Migrate(platform) => migrate(&platform, body, accept),
+        Conversion::Explain => crate::explain::answer::answer(body, wants_json(accept)),
     }
 }
 
