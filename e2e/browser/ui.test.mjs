@@ -10,6 +10,7 @@ import { root, scratch, startService, startEtcd, startClassic, browser, eventual
 const PORT = 18792;
 const CLASSIC = 29600;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm7mRZ2s0Y8l5w3Qf4QvZ1mX2k9yq8e1O3Jc7dFhQ1b me@laptop';
+const PASTE_LABEL = 'Token, discovery URL, registry JSON';
 const CHECK_LABEL = 'Butane config (variant: flatcar, 1.0.0 or 1.1.0), Ignition JSON';
 // The #cloud-config of the seeds' cluster discovery guide (../shared/reference/seeds/002_*),
 // as written there, etcd 0.4 and fleet included.
@@ -169,7 +170,7 @@ for (const shell of shells()) describe(shell, () => {
   test('the inspector follows real etcd members as they join, live', async () => {
     assert.ok(minted, 'needs the minted token');
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(minted);
+    await page.getByLabel(PASTE_LABEL).fill(minted);
     await page.getByRole('button', { name: 'Inspect' }).click();
     const diagnosis = page.getByRole('list', { name: 'Diagnosis' });
     await eventually('the fresh token', async () => (await diagnosis.textContent()).includes('fresh'));
@@ -209,6 +210,45 @@ for (const shell of shells()) describe(shell, () => {
     assert.deepEqual(page.errors, []);
   });
 
+  test('a failed member\'s log is explained in the inspector, with its seat and the token live', async () => {
+    const token = await (await fetch(`${service.base}/new?size=3`)).text();
+    const founders = ['x1', 'x2', 'x3'].map((name, i) => startEtcd(dir, name, 27100, i + 1, token));
+    let late;
+    try {
+      for (const m of founders) {
+        await eventually(`${m.name} healthy`, async () => (await (await fetch(`${m.client}/health`).catch(() => null))?.json().catch(() => ({})))?.health === 'true', 90000);
+      }
+      // A fourth machine on the full token: etcd 3.4 runs it as a proxy.
+      late = startEtcd(dir, 'x4', 27100, 4, token);
+      const logFile = join(dir, 'x4.log');
+      await eventually('the proxy fallback in its log', async () => readFileSync(logFile, 'utf8').includes('cluster is full'), 60000);
+      const log = readFileSync(logFile, 'utf8');
+      const page = await open('/#inspect');
+      await page.getByLabel(PASTE_LABEL).fill(log);
+      await page.getByRole('button', { name: 'Inspect' }).click();
+      const verdict = page.locator('#explain-verdict');
+      await eventually('the explanation', async () => (await verdict.count()) === 1);
+      assert.equal(await verdict.textContent(), 'x4 runs as a v2 proxy, not as a member: the token was full when it registered.');
+      assert.equal(await page.locator('#explain-findings li[data-topic="became-proxy"]').count(), 1);
+      // The API says the same.
+      const api = await (await fetch(`${service.base}/explain`, { method: 'POST', body: log, headers: { Accept: 'application/json' } })).json();
+      assert.equal(api.verdict, await verdict.textContent());
+      // Its seat, from the token read live, and the token's own state.
+      const seat = page.locator('#explain-seat');
+      await eventually('the seat', async () => (await seat.count()) === 1);
+      assert.match(await seat.textContent(), /^x4 \([0-9a-f]+\) holds no seat: the token has its 3 members and this one is not among them\.$/);
+      await eventually('the token complete', async () => (await page.getByRole('list', { name: 'Diagnosis' }).textContent()).includes('complete: 3 of 3'));
+      // The page's URL keeps the token, never the log.
+      const hash = decodeURIComponent(new URL(page.url()).hash);
+      assert.equal(hash, `#inspect=${token}`);
+      await shoot(page, 'inspector-explain.png', true);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      founders.forEach((m) => m.stop());
+      late?.stop();
+    }
+  });
+
   test('a classic-stack token, which sends no CORS headers, is read through the relay', async () => {
     const url = await (await fetch(`${classic.base}/new?size=3`)).text();
     assert.match(url, new RegExp(`^${classic.base}/[0-9a-f]{32}$`));
@@ -218,7 +258,7 @@ for (const shell of shells()) describe(shell, () => {
     assert.equal(put.status, 201);
     assert.equal(put.headers.get('access-control-allow-origin'), null, 'the classic stack allows no page');
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByLabel(PASTE_LABEL).fill(url);
     await page.getByRole('button', { name: 'Inspect' }).click();
     const status = page.getByRole('status', { name: 'Inspection' });
     await eventually('the relayed registry', async () => (await status.textContent()).includes("through this service's relay"), 30000);
@@ -238,7 +278,7 @@ for (const shell of shells()) describe(shell, () => {
 
     // A host the relay does not serve is refused with the reason, and nothing of the last
     // inspection stays on the page.
-    await page.getByLabel('Token, discovery URL or registry JSON').fill('http://127.0.0.1:1/6a28e078895c5ec737174db2419bb2f3');
+    await page.getByLabel(PASTE_LABEL).fill('http://127.0.0.1:1/6a28e078895c5ec737174db2419bb2f3');
     await page.getByRole('button', { name: 'Inspect' }).click();
     await eventually('the refusal', async () => (await status.textContent()).includes('does not read from 127.0.0.1:1'), 30000);
     assert.equal(await page.getByRole('table', { name: 'Members' }).count(), 0);
@@ -260,7 +300,7 @@ for (const shell of shells()) describe(shell, () => {
       assert.equal(r.status, 201);
     }
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByLabel(PASTE_LABEL).fill(url);
     await page.getByRole('button', { name: 'Inspect' }).click();
     const diagnosis = page.getByRole('list', { name: 'Diagnosis' });
     await eventually('the diagnosis', async () => (await diagnosis.textContent()).includes('complete: 3 of 3'));
@@ -282,7 +322,7 @@ for (const shell of shells()) describe(shell, () => {
 
   test('the docs\' loose registry dump shows three members', async () => {
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(readFileSync(join(root, 'e2e/browser/fixtures/loose-dump.txt'), 'utf8'));
+    await page.getByLabel(PASTE_LABEL).fill(readFileSync(join(root, 'e2e/browser/fixtures/loose-dump.txt'), 'utf8'));
     await page.getByLabel('Size (for pasted JSON)').fill('3');
     await page.getByRole('button', { name: 'Inspect' }).click();
     const rows = page.getByRole('table', { name: 'Members' }).locator('tbody tr');
@@ -299,7 +339,7 @@ for (const shell of shells()) describe(shell, () => {
     });
     assert.equal(put.status, 201);
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByLabel(PASTE_LABEL).fill(url);
     await page.getByRole('button', { name: 'Inspect' }).click();
     const table = page.getByRole('table', { name: 'Members' });
     // The value splits at its first '=' as etcd's name=url does: the name cell reads "<img src".
@@ -492,14 +532,14 @@ for (const shell of shells()) describe(shell, () => {
   test('a link to an inspection opens it', async () => {
     const url = await tokenWith(3, 2);
     const page = await open('/#inspect');
-    await page.getByLabel('Token, discovery URL or registry JSON').fill(url);
+    await page.getByLabel(PASTE_LABEL).fill(url);
     await page.getByRole('button', { name: 'Inspect' }).click();
     await eventually('the URL to hold the inspection', async () => page.url().includes(`#inspect=${encodeURIComponent(url)}`));
     const link = new URL(page.url());
     const again = await open(link.pathname + link.hash);
     const rows = again.getByRole('table', { name: 'Members' }).locator('tbody tr');
     await eventually('the two members, with no click', async () => (await rows.count()) === 2);
-    assert.equal(await again.getByLabel('Token, discovery URL or registry JSON').inputValue(), url);
+    assert.equal(await again.getByLabel(PASTE_LABEL).inputValue(), url);
     assert.deepEqual(again.errors, []);
   });
 });

@@ -86,7 +86,6 @@ impl Member {
         self
     }
 
-    /// Starts with these flags too.
     /// Starts with these flags in place of its own URLs and bootstrap flags (still with its
     /// name and data directory): flags a config produced, its addresses substituted.
     pub fn with_own_flags(mut self, flags: Vec<String>) -> Member {
@@ -94,6 +93,7 @@ impl Member {
         self
     }
 
+    /// Starts with these flags too.
     pub fn with_args(mut self, args: &[&str]) -> Member {
         self.extra = args.iter().map(|a| a.to_string()).collect();
         self

@@ -7,6 +7,7 @@
 //! plain `cargo test` lists them as ignored.
 
 pub mod etcd;
+pub mod explain;
 pub mod grpc;
 pub mod ha;
 pub mod http;

@@ -7,6 +7,7 @@ use libtest_mimic::{Failed, Trial};
 use rendezvous_e2e::etcd::{
     race_to_three, registered, registered_peers, Member, Release, HEALTHY_WITHIN,
 };
+use rendezvous_e2e::explain::{explained, topics};
 use rendezvous_e2e::{eventually, lock, mint, scratch_for, Shared};
 
 /// A scratch folder of this case, release and shell.
@@ -24,6 +25,28 @@ fn all_healthy(ms: &[&Member]) {
     eventually("members healthy", HEALTHY_WITHIN, || {
         ms.iter().all(|m| m.healthy()).then_some(())
     });
+}
+
+/// The member's log, explained by the service: it got through discovery, under the id it
+/// registered with.
+fn explained_bootstrapped(w: &Shared, m: &Member, url: &str) {
+    let x = explained(w, &m.log());
+    let verdict = x["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with(&format!(
+            "{} got through discovery and bootstrapped as ",
+            m.name
+        )),
+        "{verdict}\n{x:#}"
+    );
+    let id = x["member"]["id"].as_str().unwrap();
+    assert!(
+        registered(url)
+            .iter()
+            .any(|(k, _)| k.ends_with(&format!("/{id}"))),
+        "{id} is one of the token's keys"
+    );
+    assert!(topics(&x).contains(&"complete".to_string()), "{x:#}");
 }
 
 fn sorted_peers(ms: &[&Member]) -> Vec<String> {
@@ -57,6 +80,9 @@ fn three_started_together(w: &Shared, r: Release) -> Result<(), Failed> {
     assert_eq!(reg_peers.len(), 3);
     reg_peers.sort();
     assert_eq!(reg_peers, sorted_peers(&refs));
+    for m in &refs {
+        explained_bootstrapped(w, m, &url);
+    }
     Ok(())
 }
 
@@ -107,6 +133,13 @@ fn fourth_member_on_a_full_token_does_not_vote(w: &Shared, r: Release) -> Result
         "a member on a full token does not register"
     );
     assert!(!expected.contains(&ms[3].peer_url()));
+    // Its log, explained: a proxy, not a member, because the token was full.
+    let x = explained(w, &ms[3].log());
+    assert!(topics(&x).contains(&"became-proxy".to_string()), "{x:#}");
+    assert_eq!(
+        x["verdict"],
+        "m4 runs as a v2 proxy, not as a member: the token was full when it registered."
+    );
     Ok(())
 }
 
@@ -160,6 +193,16 @@ fn wiped_member_is_refused_with_duplicate_id(w: &Shared, r: Release) -> Result<(
         "etcd's duplicate id error:\n{log}"
     );
     assert_eq!(registered(&url), before, "the registry is unchanged");
+    // Its log, explained: it registered before and lost its data since.
+    let x = explained(w, &wiped.log());
+    assert_eq!(
+        x["verdict"],
+        "m2 did not join: it registered before and has lost its data directory since."
+    );
+    assert!(
+        topics(&x).contains(&"registered-before".to_string()),
+        "{x:#}"
+    );
     let others: Vec<&Member> = vec![&ms[0], &ms[2]];
     for m in &others {
         let seen = eventually("member list", Duration::from_secs(20), || m.voting_peers());
@@ -195,15 +238,27 @@ fn service_restarted_mid_bootstrap_loses_nothing(w: &Shared, r: Release) -> Resu
     all_healthy(&refs);
     agree(&refs, &sorted_peers(&refs));
     assert_eq!(registered(&url).len(), 3);
+    // The first two were at the service through the restart: their logs, explained, say they
+    // got through, and (at least one of them) that etcd had to try again.
+    let mut retried = false;
+    for m in &refs[..2] {
+        let x = explained(w, &m.log());
+        let t = topics(&x);
+        assert!(t.contains(&"complete".to_string()), "{x:#}");
+        retried |= t.contains(&"retry".to_string());
+    }
+    assert!(retried, "a retry in the logs of the members that waited");
+    explained_bootstrapped(w, &ms[2], &url);
     Ok(())
 }
 
-/// A Container Linux Config's etcd section, migrated to Butane by this project, boots a real
-/// cluster: the drop-in's `ExecStart` flags, with the address variable and ports substituted
-/// for each member on this machine, bootstrap three members through the service.
 /// A legacy config's kind, the members' base port, and the config for a discovery URL.
 type Source = (&'static str, u16, fn(&str) -> String);
 
+/// A Container Linux Config's etcd section and a cloud-config's, migrated to Butane by this
+/// project, boot real clusters: the drop-in's `ExecStart` flags, with the address variable and
+/// ports substituted for each member on this machine, bootstrap three members through the
+/// service.
 fn migrated_flags_form_a_cluster(w: &Shared, r: Release) -> Result<(), Failed> {
     // A Container Linux Config's etcd section, and a #cloud-config's coreos.etcd2 (as the
     // seeds have them), each on a token of its own and ports of its own.
@@ -261,10 +316,94 @@ fn migrated_flags_form_a_cluster(w: &Shared, r: Release) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A member that finds the token full exits with `--discovery-fallback=exit` (etcd 3.6's only
+/// way); its log, explained, says the token was used.
+fn a_reused_token_is_explained(w: &Shared, r: Release) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let dir = dir(w, "reused", r);
+    let mut ms = members(&dir, r, 22600, &url, 3);
+    ms.iter_mut().for_each(Member::start);
+    let founders: Vec<&Member> = ms[..3].iter().collect();
+    all_healthy(&founders);
+    // etcd 3.4 writes this one in its text format (capnslog, its default), 3.5 in JSON.
+    let mut args = vec!["--discovery-fallback", "exit"];
+    if r == Release::V34 {
+        args.extend(["--logger", "capnslog"]);
+    }
+    let mut late = Member::new(&dir, "m4", r, 22600, 4, &url).with_args(&args);
+    late.start();
+    let status = eventually("the 4th member to exit", Duration::from_secs(30), || {
+        late.exited()
+    });
+    assert!(!status.success());
+    let x = explained(w, &late.log());
+    assert!(topics(&x).contains(&"token-used".to_string()), "{x:#}");
+    assert_eq!(x["verdict"], "m4 did not join: the token was already full.");
+    Ok(())
+}
+
+/// A discovery URL this service never minted: etcd cannot register, and the explanation says
+/// the service does not know the token.
+fn an_unknown_token_is_explained(w: &Shared, r: Release) -> Result<(), Failed> {
+    let minted = mint(w, 3);
+    // The same service, a token it never minted.
+    let (base, _) = minted.rsplit_once('/').unwrap();
+    let url = format!("{base}/0123456789abcdef0123456789abcdef");
+    let dir = dir(w, "unknown", r);
+    let mut m = Member::new(&dir, "m1", r, 22700, 1, &url);
+    m.start();
+    let status = eventually("the member to exit", Duration::from_secs(30), || m.exited());
+    assert!(!status.success());
+    let x = explained(w, &m.log());
+    let verdict = x["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("m1 did not start: "),
+        "{verdict}\n{x:#}"
+    );
+    assert!(
+        verdict.contains("does not know this token") || verdict.contains("the token has no size"),
+        "{verdict}\n{x:#}"
+    );
+    Ok(())
+}
+
+/// Two of three machines share a name: once all three registered, etcd cannot build the
+/// cluster, and every log explained says another member has the name.
+fn a_shared_name_is_explained(w: &Shared, r: Release) -> Result<(), Failed> {
+    let url = mint(w, 3);
+    let dir = dir(w, "named", r);
+    let mut ms: Vec<Member> = [("m1", 1), ("m2", 2), ("m1", 3)]
+        .iter()
+        .map(|(name, n)| {
+            // One folder each: two share a name, so their data and logs would too.
+            let own = dir.join(format!("{n}"));
+            std::fs::create_dir_all(&own).expect("a folder");
+            Member::new(&own, name, r, 22800, *n, &url)
+        })
+        .collect();
+    ms.iter_mut().for_each(Member::start);
+    for m in &mut ms {
+        let status = eventually("each member to exit", Duration::from_secs(40), || {
+            m.exited()
+        });
+        assert!(!status.success());
+        let x = explained(w, &m.log());
+        assert!(topics(&x).contains(&"duplicate-name".to_string()), "{x:#}");
+        assert!(
+            x["verdict"]
+                .as_str()
+                .unwrap()
+                .ends_with("did not join: another member registered with the same name."),
+            "{x:#}"
+        );
+    }
+    Ok(())
+}
+
 fn main() {
     let services = rendezvous_e2e::per_shell(18788, "etcd", &[]);
     type Case = fn(&Shared, Release) -> Result<(), Failed>;
-    let cases: [(&str, Case); 7] = [
+    let cases: [(&str, Case); 10] = [
         ("three_started_together", three_started_together),
         (
             "three_started_one_after_another",
@@ -290,6 +429,12 @@ fn main() {
             "migrated_flags_form_a_cluster",
             migrated_flags_form_a_cluster,
         ),
+        ("a_reused_token_is_explained", a_reused_token_is_explained),
+        (
+            "an_unknown_token_is_explained",
+            an_unknown_token_is_explained,
+        ),
+        ("a_shared_name_is_explained", a_shared_name_is_explained),
     ];
     let mut trials = Vec::new();
     for (shell, service) in &services {

@@ -619,6 +619,45 @@ fn post_migrate_brings_a_cloud_config_forward(w: &Shared) -> Result<(), Failed> 
     Ok(())
 }
 
+/// `POST /explain`: a log in, the explanation out (text for curl, JSON for a client); not UTF-8
+/// is 400, more than 64 KiB 413, any other method 405.
+fn post_explain_reads_an_etcd_log(w: &Shared) -> Result<(), Failed> {
+    use rendezvous_e2e::http::post_accepting;
+    let b = base(w);
+    let log = concat!(
+        "Dec 04 04:09:01 node-2 etcd-wrapper[77]: {\"level\":\"info\",\"ts\":\"2026-12-04T04:09:01.100Z\",\"msg\":\"starting an etcd server\",\"etcd-version\":\"3.5.1\",\"name\":\"node-2\",\"initial-advertise-peer-urls\":[\"http://10.0.0.2:2380\"],\"discovery-url\":\"https://discovery.example.com/0123456789abcdef\"}\n",
+        "Dec 04 04:09:02 node-2 etcd-wrapper[77]: {\"level\":\"info\",\"ts\":\"2026-12-04T04:09:02.000Z\",\"msg\":\"found peers from discovery server; waiting for more\",\"found-peers\":1,\"needed-peers\":2}\n",
+    );
+    let r = post_accepting(&format!("{b}/explain"), log.as_bytes(), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header("Content-Type").unwrap().starts_with("text/plain"));
+    assert!(
+        r.body.starts_with("node-2 is still waiting for members: 1 member(s) registered so far; etcd waits for 2 more"),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .contains("discovery https://discovery.example.com/0123456789abcdef\n"));
+    let r = post_accepting(
+        &format!("{b}/explain"),
+        log.as_bytes(),
+        Some("application/json"),
+    );
+    let body = r.json();
+    assert_eq!(body["findings"][1]["topic"], "waiting");
+    assert_eq!(body["member"]["name"], "node-2");
+    assert_eq!(body["read"], 2);
+    let r = post_accepting(&format!("{b}/explain"), &[0xff, 0xfe, 0x00], None);
+    assert_eq!(r.status, 400);
+    let big = "x".repeat(70 * 1024);
+    let r = post_accepting(&format!("{b}/explain"), big.as_bytes(), None);
+    assert_eq!(r.status, 413);
+    let r = send("GET", &format!("{b}/explain"), None, None);
+    assert_eq!((r.status, r.header("Allow")), (405, Some("POST, OPTIONS")));
+    Ok(())
+}
+
 fn abuse_limits_answer_429_with_retry_after(w: &Shared) -> Result<(), Failed> {
     let persist = state(w, "http-limits");
     let vars = [
@@ -727,7 +766,7 @@ fn unreadable_storage_answers_503_and_is_never_overwritten(w: &Shared) -> Result
 
 fn main() {
     let services = rendezvous_e2e::per_shell(18787, "http", &[]);
-    let cases: [(&str, rendezvous_e2e::Case); 19] = [
+    let cases: [(&str, rendezvous_e2e::Case); 20] = [
         ("service_paths", service_paths),
         ("new_mints_a_plain_text_url", new_mints_a_plain_text_url),
         ("new_refuses_bad_sizes", new_refuses_bad_sizes),
@@ -774,6 +813,10 @@ fn main() {
         (
             "post_migrate_brings_a_cloud_config_forward",
             post_migrate_brings_a_cloud_config_forward,
+        ),
+        (
+            "post_explain_reads_an_etcd_log",
+            post_explain_reads_an_etcd_log,
         ),
         (
             "abuse_limits_answer_429_with_retry_after",
