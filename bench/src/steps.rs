@@ -511,9 +511,10 @@ pub fn memory(dir: &Path, rt: &Runtime) -> Value {
 }
 
 /// The README's budgets, gzip KiB: the Worker's grew from 300 when it took on the Butane
-/// translator (`POST /ignition`); the app's from 250 with the check page (issue 18), and to
-/// 320 with its migration view (issue 19; the readers run on the server, which saved 18 KiB).
-const WORKER_BUDGET_KIB: f64 = 450.0;
+/// translator (`POST /ignition`), and from 450 with the log explainer (`POST /explain`); the
+/// app's from 250 with the check page (issue 18), and to 320 with its migration view (issue 19;
+/// the readers run on the server, which saved 18 KiB).
+const WORKER_BUDGET_KIB: f64 = 500.0;
 const UI_BUDGET_KIB: f64 = 320.0;
 
 /// The two wasm files, raw and gzip, against the README's budgets, and the native binary.

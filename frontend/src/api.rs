@@ -2,6 +2,9 @@
 //! service sends CORS headers; others may not, and are then read through this one's `/relay`).
 
 use gloo_net::http::Request;
+use shared::explain::catalog::Topic;
+use shared::explain::line::Level;
+use shared::explain::{Discovery, Explanation, Finding, Member};
 use shared::inspect::timeline::{registrations, timeline};
 use shared::inspect::{diagnose, size_from, SizeInfo};
 use shared::migrate::{Entry, Fate, Migration};
@@ -207,4 +210,66 @@ pub async fn migrate(text: &str, platform: &str) -> Result<Answer, String> {
         }),
         None => Err(format!("the service answered {status} without Butane")),
     }
+}
+
+/// A pasted etcd log explained by this service (`POST /explain`: it keeps nothing of it).
+pub async fn explain(text: &str) -> Result<Explanation, String> {
+    let resp = Request::post("/explain")
+        .header("Accept", "application/json")
+        .body(text.to_string())
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("this service could not be reached: {e}"))?;
+    let status = resp.status();
+    let body = resp.text().await.map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|_| format!("the service answered {status}: {}", clip(&body)))?;
+    if let Some(error) = v["error"].as_str().or(v["message"].as_str()) {
+        return Err(error.to_string());
+    }
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let finding = |f: &serde_json::Value| Finding {
+        line: f["line"].as_u64().unwrap_or(0) as usize,
+        time: text(&f["time"]),
+        until: text(&f["until"]),
+        times: f["times"].as_u64().unwrap_or(1) as usize,
+        level: Level::from_name(f["level"].as_str().unwrap_or("info")),
+        topic: f["topic"].as_str().and_then(Topic::from_name),
+        says: text(&f["says"]).unwrap_or_default(),
+        cause: text(&f["cause"]).unwrap_or_default(),
+        action: text(&f["action"]).unwrap_or_default(),
+        versions: "",
+        raw: text(&f["raw"]).unwrap_or_default(),
+    };
+    Ok(Explanation {
+        member: Member {
+            name: text(&v["member"]["name"]),
+            id: text(&v["member"]["id"]),
+            peer_urls: list(&v["member"]["peer_urls"]),
+            version: text(&v["member"]["version"]),
+        },
+        discovery: Discovery {
+            url: text(&v["discovery"]["url"]),
+            token: text(&v["discovery"]["token"]),
+            endpoints: list(&v["discovery"]["endpoints"]),
+            proxy: text(&v["discovery"]["proxy"]),
+        },
+        findings: v["findings"]
+            .as_array()
+            .map(|a| a.iter().map(finding).collect())
+            .unwrap_or_default(),
+        verdict: text(&v["verdict"]).unwrap_or_default(),
+        read: v["read"].as_u64().unwrap_or(0) as usize,
+        skipped: v["skipped"].as_u64().unwrap_or(0) as usize,
+    })
 }

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use shared::explain::Explanation;
 use shared::inspect::timeline::Timeline;
 use shared::inspect::{read_pasted, Pasted, Report, SizeInfo};
 use yew::Reducible;
@@ -42,15 +43,35 @@ pub enum Source {
     Live(String),
     /// A pasted listing, diagnosed once.
     Listing(serde_json::Value),
+    /// A member's etcd log: explained, then its token followed live.
+    Log(String),
 }
 
 /// Reads a paste; a bare token is a token of the service the page came from (`origin`).
 pub fn source(text: &str, origin: &str) -> Result<Source, String> {
+    if shared::explain::is_log(text) {
+        return Ok(Source::Log(text.to_string()));
+    }
     Ok(match read_pasted(text)? {
         Pasted::Token(t) => Source::Live(format!("{origin}/{t}")),
         Pasted::Url(u) => Source::Live(u),
         Pasted::Registry(v) => Source::Listing(v),
     })
+}
+
+/// The part of a long log sent to be explained: this service reads bodies up to 64 KiB, and
+/// the end of a log is where a failed bootstrap shows. Whole lines only; `true` when cut.
+pub fn log_tail(text: &str) -> (&str, bool) {
+    let limit = shared::body::MAX_BODY_BYTES;
+    if text.len() <= limit {
+        return (text, false);
+    }
+    let mut start = text.len() - limit;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let start = text[start..].find('\n').map_or(start, |i| start + i + 1);
+    (&text[start..], true)
 }
 
 /// How the registry was read.
@@ -79,6 +100,8 @@ pub struct InspectorState {
     /// The URL followed, if any (the member key tool needs it).
     pub followed: Option<String>,
     pub shown: Option<Shown>,
+    /// A pasted log, explained.
+    pub explained: Option<Explanation>,
     pub status: String,
 }
 
@@ -90,6 +113,11 @@ pub enum Action {
     Show {
         inspection: u64,
         shown: Shown,
+    },
+    /// A pasted log's explanation; its token (if it names one) is followed next.
+    Explained {
+        inspection: u64,
+        explanation: Explanation,
     },
     Status {
         inspection: u64,
@@ -112,7 +140,15 @@ impl Reducible for InspectorState {
                 s.inspection += 1;
                 s.followed = followed;
                 s.shown = None;
+                s.explained = None;
                 s.status = String::new();
+            }
+            Action::Explained {
+                inspection,
+                explanation,
+            } if inspection == s.inspection => {
+                s.followed = explanation.discovery.url.clone();
+                s.explained = Some(explanation);
             }
             Action::Show { inspection, shown } if inspection == s.inspection => {
                 s.shown = Some(shown)
@@ -203,6 +239,8 @@ mod tests {
             Ok(Source::Listing(_))
         ));
         assert!(source("nonsense", "").is_err());
+        let log = "{\"level\":\"info\",\"msg\":\"starting an etcd server\"}";
+        assert_eq!(source(log, ""), Ok(Source::Log(log.to_string())));
     }
 
     #[test]
@@ -244,6 +282,16 @@ mod tests {
             text: "could not reach".into(),
         });
         assert_eq!(s.status, "could not reach");
+    }
+
+    #[test]
+    fn a_long_log_is_cut_to_its_last_whole_lines() {
+        let line = "{\"level\":\"info\",\"msg\":\"x\"}\n";
+        let long = line.repeat(10_000);
+        let (tail, cut) = log_tail(&long);
+        assert!(cut && tail.len() <= shared::body::MAX_BODY_BYTES);
+        assert!(tail.starts_with('{') && long.ends_with(tail));
+        assert_eq!(log_tail(line), (line, false));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use shared::explain::line::Level as LogLevel;
+use shared::explain::Explanation;
 use shared::inspect::timeline::Timeline;
 use shared::inspect::{diagnose, Level, Report, Role, SizeInfo};
 use shared::time::human_until;
@@ -14,8 +16,8 @@ use yew::prelude::*;
 
 use super::picture::picture;
 use super::state::{
-    from_hash, member_key, size_typed, source, to_hash, wait_url, Action, InspectorState, Shown,
-    Source, Via,
+    from_hash, log_tail, member_key, size_typed, source, to_hash, wait_url, Action, InspectorState,
+    Shown, Source, Via,
 };
 use crate::api::{self, ReadError};
 use crate::page;
@@ -60,14 +62,14 @@ pub fn Inspector() -> Html {
             <form aria-label="Inspect a token" onsubmit={inspect}>
                 <fieldset>
                     <legend>{ "Inspect" }</legend>
-                    <label for="paste">{ "Token, discovery URL or registry JSON" }</label>
-                    <textarea id="paste" rows="8" placeholder="a token, https://host/<token>, or what the URL answers (the docs' loose form works too)"
+                    <label for="paste">{ "Token, discovery URL, registry JSON, or a member's etcd log" }</label>
+                    <textarea id="paste" rows="8" placeholder="a token, https://host/<token>, what the URL answers (the docs' loose form works too), or journalctl -u etcd-member"
                         value={(*input).clone()}
                         oninput={let input = input.clone(); Callback::from(move |e: InputEvent| input.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
                     <label for="paste-size">{ "Size (for pasted JSON)" }</label>
                     <input id="paste-size" type="number" min="1" value={(*size).clone()}
                         oninput={let size = size.clone(); Callback::from(move |e: InputEvent| size.set(e.target_unchecked_into::<HtmlInputElement>().value()))} />
-                    <p class="hint">{ "A listing does not show the size (_config is hidden); a token or URL is read with its size and followed live. Services that refuse pages (discovery.etcd.io sends no CORS headers) are read through this service's relay." }</p>
+                    <p class="hint">{ "A listing does not show the size (_config is hidden); a token or URL is read with its size and followed live. Services that refuse pages (discovery.etcd.io sends no CORS headers) are read through this service's relay. A log is explained by this service, which keeps nothing of it; the page's URL keeps only the token it names." }</p>
                     <button type="submit" class="primary">{ "Inspect" }</button>
                 </fieldset>
                 <fieldset>
@@ -86,6 +88,7 @@ pub fn Inspector() -> Html {
             </form>
             <section aria-label="Registry">
                 if !state.status.is_empty() { <p class="status" role="status" aria-label="Inspection">{ state.status.clone() }</p> }
+                if let Some(x) = &state.explained { { view_explained(x, state.shown.as_ref().map(|s| &s.report)) } }
                 if let Some(shown) = &state.shown { { view_shown(shown) } }
             </section>
         </div>
@@ -120,6 +123,14 @@ fn run(input: &str, size: &str, state: &State, latest: &Rc<RefCell<u64>>) {
                 text: "Diagnosed the pasted listing.".into(),
             });
         }
+        Ok(Source::Log(text)) => {
+            state.dispatch(Action::Start { followed: None });
+            state.dispatch(Action::Status {
+                inspection,
+                text: "Explaining the log…".into(),
+            });
+            spawn_local(explain(text, inspection, state.clone(), latest.clone()));
+        }
         Ok(Source::Live(url)) => {
             state.dispatch(Action::Start {
                 followed: Some(url.clone()),
@@ -129,6 +140,39 @@ fn run(input: &str, size: &str, state: &State, latest: &Rc<RefCell<u64>>) {
                 text: format!("Reading {url}…"),
             });
             spawn_local(follow(url, inspection, state.clone(), latest.clone()));
+        }
+    }
+}
+
+/// Has this service explain a pasted log (it keeps nothing of it), then follows the token the
+/// log names. The page's URL keeps the token only, never the log.
+async fn explain(text: String, inspection: u64, state: State, latest: Rc<RefCell<u64>>) {
+    let (tail, cut) = log_tail(&text);
+    if cut {
+        state.dispatch(Action::Status {
+            inspection,
+            text: "The log is long: its last 64 KiB are explained.".into(),
+        });
+    }
+    match api::explain(tail).await {
+        Err(why) => state.dispatch(Action::Fail {
+            inspection,
+            text: why,
+        }),
+        Ok(x) => {
+            let url = x.discovery.url.clone();
+            page::replace_url(&page::query(), &to_hash(url.as_deref().unwrap_or(""), ""));
+            state.dispatch(Action::Explained {
+                inspection,
+                explanation: x,
+            });
+            match url {
+                Some(url) => follow(url, inspection, state, latest).await,
+                None => state.dispatch(Action::Status {
+                    inspection,
+                    text: "The log names no discovery URL to follow.".into(),
+                }),
+            }
         }
     }
 }
@@ -194,6 +238,43 @@ async fn follow(url: String, inspection: u64, state: State, latest: Rc<RefCell<u
         if !current() {
             return;
         }
+    }
+}
+
+/// A pasted log, explained: the verdict, the member, its seat in the token as read live, and
+/// each discovery line with why and what to do.
+fn view_explained(x: &Explanation, registry: Option<&Report>) -> Html {
+    let m = &x.member;
+    html! {
+        <div id="explain" aria-label="The log explained">
+            <h2>{ "Why" }</h2>
+            <p id="explain-verdict" class="verdict">{ &x.verdict }</p>
+            <p id="explain-member">
+                { format!("{}{}{}{}",
+                    m.name.as_deref().unwrap_or("A member"),
+                    m.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default(),
+                    m.version.as_deref().map(|v| format!(", etcd {v}")).unwrap_or_default(),
+                    if m.peer_urls.is_empty() { String::new() } else { format!(", peer URLs {}", m.peer_urls.join(",")) }) }
+            </p>
+            if let Some(r) = registry {
+                <p id="explain-seat" class="verdict">{ shared::explain::seat::seat(x, r) }</p>
+            }
+            <ol id="explain-findings" class="problems" aria-label="Discovery lines">
+                { for x.findings.iter().map(|f| {
+                    let class = match f.level { LogLevel::Error | LogLevel::Fatal => "error", LogLevel::Warn => "warning", _ => "info" };
+                    let repeated = if f.times > 1 { format!(" ({} times{})", f.times, f.until.as_deref().map(|u| format!(", last at {u}")).unwrap_or_default()) } else { String::new() };
+                    html! {
+                        <li class={class} data-topic={f.topic.map_or("unknown", |t| t.as_str())} data-line={f.line.to_string()}>
+                            <strong>{ format!("line {}", f.line) }</strong>
+                            { format!(" {}{repeated}: {}", f.time.as_deref().unwrap_or(""), f.says) }
+                            if f.topic.is_none() { <em>{ " (etcd's own words: not known to this explainer)" }</em> }
+                            if !f.cause.is_empty() { <div class="why">{ format!("Why: {}", f.cause) }</div> }
+                            if !f.action.is_empty() { <div class="do">{ format!("Do: {}", f.action) }</div> }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </div>
     }
 }
 
