@@ -257,6 +257,7 @@ pub async fn explain(text: &str) -> Result<Explanation, String> {
             id: text(&v["member"]["id"]),
             peer_urls: list(&v["member"]["peer_urls"]),
             version: text(&v["member"]["version"]),
+            cluster_token: text(&v["member"]["cluster_token"]),
         },
         discovery: Discovery {
             url: text(&v["discovery"]["url"]),
@@ -271,5 +272,6 @@ pub async fn explain(text: &str) -> Result<Explanation, String> {
         verdict: text(&v["verdict"]).unwrap_or_default(),
         read: v["read"].as_u64().unwrap_or(0) as usize,
         skipped: v["skipped"].as_u64().unwrap_or(0) as usize,
+        restarts: v["restarts"].as_u64().map(|n| n as u32),
     })
 }

@@ -160,7 +160,7 @@ async fn explain(text: String, inspection: u64, state: State, latest: Rc<RefCell
             text: why,
         }),
         Ok(x) => {
-            let url = x.discovery.url.clone();
+            let url = token_url(&x);
             page::replace_url(&page::query(), &to_hash(url.as_deref().unwrap_or(""), ""));
             state.dispatch(Action::Explained {
                 inspection,
@@ -175,6 +175,16 @@ async fn explain(text: String, inspection: u64, state: State, latest: Rc<RefCell
             }
         }
     }
+}
+
+/// The registry a log's member used: its v2 discovery URL, or, for v3 discovery, this service's
+/// view of the token (the native server keeps one registry for both protocols).
+fn token_url(x: &Explanation) -> Option<String> {
+    x.discovery.url.clone().or_else(|| {
+        let token = x.discovery.token.as_deref()?;
+        shared::Token::from_segment(token).ok()?;
+        Some(format!("{}/{token}", page::origin()))
+    })
 }
 
 /// Reads `url` until a newer inspection starts: after each answer, waits for the next change

@@ -42,6 +42,7 @@ pub fn to_json(x: &Explanation) -> serde_json::Value {
         "member": {
             "name": x.member.name, "id": x.member.id,
             "peer_urls": x.member.peer_urls, "version": x.member.version,
+            "cluster_token": x.member.cluster_token,
         },
         "discovery": {
             "url": x.discovery.url, "token": x.discovery.token,
@@ -50,6 +51,7 @@ pub fn to_json(x: &Explanation) -> serde_json::Value {
         "findings": findings,
         "read": x.read,
         "skipped": x.skipped,
+        "restarts": x.restarts,
     })
 }
 

@@ -20,6 +20,9 @@ pub struct Member {
     pub id: Option<String>,
     pub peer_urls: Vec<String>,
     pub version: Option<String>,
+    /// `--initial-cluster-token` as etcd logged it (the discovery URL, under v2 discovery): the
+    /// member id is worked out from it.
+    pub cluster_token: Option<String>,
 }
 
 /// The discovery it used.
@@ -65,6 +68,8 @@ pub struct Explanation {
     /// etcd's lines read, and lines that were not etcd's.
     pub read: usize,
     pub skipped: usize,
+    /// How often systemd restarted the unit, as journalctl shows it (a boot loop).
+    pub restarts: Option<u32>,
 }
 
 /// Whether a paste is an etcd log (at least one line etcd wrote), not a token or a listing.
@@ -82,6 +87,9 @@ pub fn explain(text: &str) -> Explanation {
             if !raw.trim().is_empty() {
                 x.skipped += 1;
             }
+            if let Some(n) = restart_counter(raw) {
+                x.restarts = Some(x.restarts.map_or(n, |m| m.max(n)));
+            }
             continue;
         };
         x.read += 1;
@@ -91,14 +99,26 @@ pub fn explain(text: &str) -> Explanation {
         }
     }
     if x.member.id.is_none() {
-        let token = x.discovery.url.clone().or(x.discovery.token.clone());
+        let token = x.member.cluster_token.clone().or(x.discovery.url.clone());
         if let (Some(token), false) = (token, x.member.peer_urls.is_empty()) {
             let urls: Vec<&str> = x.member.peer_urls.iter().map(String::as_str).collect();
             x.member.id = Some(crate::member_id::member_id(&urls, &token));
         }
     }
     x.verdict = verdict(&x);
+    if let Some(n) = x.restarts {
+        x.verdict.push_str(&format!(
+            " systemd restarted it {n} {}: the same failure each time, until the cause is fixed.",
+            if n == 1 { "time" } else { "times" }
+        ));
+    }
     x
+}
+
+/// systemd's "Scheduled restart job, restart counter is at N." (journalctl's lines of the unit).
+fn restart_counter(raw: &str) -> Option<u32> {
+    let (_, rest) = raw.split_once("restart counter is at ")?;
+    rest.trim_end_matches(['.', ' ']).parse().ok()
 }
 
 /// What a line says about the member and its discovery.
@@ -111,6 +131,10 @@ fn learn(x: &mut Explanation, line: &Line) {
     set(&mut x.member.name, line.field("name"));
     set(&mut x.member.version, line.field("etcd-version"));
     set(&mut x.member.id, line.field("local-member-id"));
+    set(
+        &mut x.member.cluster_token,
+        line.field("initial-cluster-token"),
+    );
     set(
         &mut x.discovery.url,
         line.field("discovery-url")
@@ -404,6 +428,44 @@ mod tests {
     }
 
     #[test]
+    fn v3_discovery_as_etcd_3_6_logs_it() {
+        // The messages and fields of etcd 3.6's v3discovery and embed packages.
+        let log = concat!(
+            r#"{"level":"info","ts":"t0","msg":"starting an etcd server","etcd-version":"3.6.4","name":"m2","initial-advertise-peer-urls":["http://10.0.0.2:2380"],"initial-cluster-token":"etcd-cluster","discovery-url":"","discovery-token":"0123456789abcdef0123456789abcdef","discovery-endpoints":"10.0.0.9:2379,10.0.0.10:2379"}"#,
+            "\n",
+            r#"{"level":"info","ts":"t1","msg":"Bootstrapping cluster using v3 discovery."}"#,
+            "\n",
+            r#"{"level":"info","ts":"t2","msg":"register member itself successfully","memberKey":"/_etcd/registry/0123456789abcdef0123456789abcdef/members/5e638e9cb06db528","memberInfo":"m2=http://10.0.0.2:2380"}"#,
+            "\n",
+            r#"{"level":"info","ts":"t3","msg":"waiting for peers from discovery service","clusterSize":3,"found-peers":2}"#,
+            "\n",
+            r#"{"level":"warn","ts":"t4","msg":"retry connecting to discovery service","reason":"cluster status check","backoff":"2s"}"#,
+            "\n",
+        );
+        let x = explain(log);
+        assert_eq!(
+            x.discovery.token.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(x.discovery.endpoints, ["10.0.0.9:2379", "10.0.0.10:2379"]);
+        assert_eq!(x.discovery.url, None);
+        assert_eq!(x.member.cluster_token.as_deref(), Some("etcd-cluster"));
+        assert_eq!(
+            x.member.id,
+            Some(crate::member_id::member_id(
+                &["http://10.0.0.2:2380"],
+                "etcd-cluster"
+            ))
+        );
+        let says: Vec<&str> = x.findings.iter().map(|f| f.says.as_str()).collect();
+        assert!(says.contains(&"2 of 3 member(s) registered so far; etcd waits for the rest before the cluster can start."), "{says:?}");
+        assert_eq!(
+            x.verdict,
+            "m2 cannot reach the discovery service (1 retry)."
+        );
+    }
+
+    #[test]
     fn logs_are_told_from_tokens_and_listings() {
         assert!(is_log(
             "garbage\n{\"level\":\"info\",\"msg\":\"starting an etcd server\"}\n"
@@ -448,6 +510,13 @@ mod tests {
     #[test]
     fn a_boot_loop_on_a_full_token_is_counted_once() {
         let line = "Dec 04 04:09:01 node-2 etcd-wrapper[77]: 2026-12-04 04:09:01.123456 C | etcdmain: discovery token http://d.example/t was used, but failed to bootstrap the cluster.\nDec 04 04:09:01 node-2 etcd-wrapper[77]: 2026-12-04 04:09:01.123458 I | etcdmain: please generate a new discovery token and try to bootstrap again.\n";
+        let restarted = "Dec 04 04:09:06 node-2 systemd[1]: etcd-member.service: Scheduled restart job, restart counter is at 2.\n";
+        let x = explain(&format!(
+            "{line}{restarted}{line}{}{line}",
+            restarted.replace('2', "3")
+        ));
+        assert_eq!(x.restarts, Some(3));
+        assert!(x.verdict.ends_with("systemd restarted it 3 times: the same failure each time, until the cause is fixed."), "{}", x.verdict);
         let x = explain(&line.repeat(3));
         assert_eq!(x.findings.len(), 2, "{:?}", x.findings);
         assert_eq!(x.findings[0].topic, Some(Topic::TokenUsed));
