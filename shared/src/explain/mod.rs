@@ -351,11 +351,28 @@ fn verdict(x: &Explanation) -> String {
             )
         }
         Topic::Waiting => format!("{name} is still waiting for members: {}", f.says),
-        Topic::Unreachable | Topic::Retry => format!(
-            "{name} cannot reach the discovery service ({} {}).",
-            retries.max(1),
-            if retries == 1 { "retry" } else { "retries" }
-        ),
+        Topic::Unreachable | Topic::Retry => {
+            // How long it has been trying: from the first trouble to the last line about it.
+            let trouble: Vec<&Finding> = x
+                .findings
+                .iter()
+                .filter(|f| matches!(f.topic, Some(Topic::Unreachable | Topic::Retry)))
+                .collect();
+            let first = trouble.iter().find_map(|f| f.time.as_deref());
+            let last = trouble
+                .iter()
+                .filter_map(|f| f.until.as_deref().or(f.time.as_deref()))
+                .max();
+            let span = match (first, last) {
+                (Some(a), Some(b)) if a != b => format!(", from {a} to {b}"),
+                _ => String::new(),
+            };
+            format!(
+                "{name} cannot reach the discovery service ({} {}{span}).",
+                retries.max(1),
+                if retries == 1 { "retry" } else { "retries" }
+            )
+        }
         Topic::Full | Topic::TokenUsed => {
             format!("{name} did not join: the token was already full.")
         }

@@ -23,6 +23,19 @@ pub fn seat(x: &Explanation, registry: &Report) -> String {
     {
         let nth = ordinal(i + 1);
         return match row.role {
+            Role::Voting if !registry.complete && size.is_some() => {
+                let n = size.unwrap_or_default() as usize;
+                let registered: Vec<String> = registry
+                    .members
+                    .iter()
+                    .map(|m| m.names.first().cloned().unwrap_or_else(|| m.id.clone()))
+                    .collect();
+                format!(
+                    "{name} ({id}) holds a seat: the {nth}{of_size} to register. Registered so far: {}; {} more to come.",
+                    registered.join(", "),
+                    n.saturating_sub(registry.joined)
+                )
+            }
             Role::Voting => format!("{name} ({id}) holds a seat: the {nth}{of_size} to register."),
             Role::Proxy => format!(
                 "{name} ({id}) registered {nth}, after the first{of_size}: it holds no seat (etcd 3.4 and 3.5 run it as a proxy, 3.6 exits)."
@@ -123,6 +136,10 @@ mod tests {
             "{s}"
         );
         let waiting = registry(3, &[("a1", "m1=http://10.0.0.1:2380")]);
+        assert_eq!(
+            seat(&member("m1", "a1"), &waiting),
+            "m1 (a1) holds a seat: the first of 3 to register. Registered so far: m1; 2 more to come."
+        );
         assert!(
             seat(&member("m5", "c1"), &waiting).contains("is not registered: the token has 1 of 3")
         );
