@@ -653,6 +653,12 @@ fn post_explain_reads_an_etcd_log(w: &Shared) -> Result<(), Failed> {
     let big = "x".repeat(70 * 1024);
     let r = post_accepting(&format!("{b}/explain"), big.as_bytes(), None);
     assert_eq!(r.status, 413);
+    assert!(
+        r.body
+            .starts_with("the log is larger than 64 KiB: send its end"),
+        "{}",
+        r.body
+    );
     let r = send("GET", &format!("{b}/explain"), None, None);
     assert_eq!((r.status, r.header("Allow")), (405, Some("POST, OPTIONS")));
     Ok(())

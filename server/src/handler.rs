@@ -99,7 +99,7 @@ async fn answer(app: &App, req: Request) -> (&'static str, Outgoing) {
         Dispatch::Translate(conversion) => (
             "convert",
             match body {
-                Body::TooLarge => shared::body::too_large(),
+                Body::TooLarge => shared::translate::too_large(conversion),
                 Body::Whole(bytes) => {
                     shared::translate::answer(conversion, &bytes, head.header("Accept"))
                 }

@@ -80,6 +80,22 @@ pub fn wants_json(accept: Option<&str>) -> bool {
     })
 }
 
+/// The answer to a posted body over `MAX_BODY_BYTES`: for a log, what to send instead (its
+/// end is what tells); for a config, etcd's 413 as every other body gets.
+pub fn too_large(conversion: Conversion) -> Response {
+    match conversion {
+        Conversion::Explain => Response::text(
+            413,
+            format!(
+                "the log is larger than {} KiB: send its end, which is where a failed bootstrap shows, e.g. journalctl -u etcd-member --no-pager -n 400 | curl --data-binary @- <this service>/explain\n",
+                crate::body::MAX_BODY_BYTES / 1024
+            ),
+        )
+        .closing(),
+        _ => crate::body::too_large(),
+    }
+}
+
 /// The answer to a config body.
 pub fn answer(conversion: Conversion, body: &[u8], accept: Option<&str>) -> Response {
     match conversion {
@@ -315,6 +331,21 @@ mod tests {
             Conversion::migrate("platform=mars").unwrap_err().status,
             400
         );
+    }
+
+    #[test]
+    fn a_log_too_large_is_told_what_to_send() {
+        let r = too_large(Conversion::Explain);
+        assert_eq!(r.status, 413);
+        assert!(
+            r.body
+                .contains("journalctl -u etcd-member --no-pager -n 400"),
+            "{}",
+            r.body
+        );
+        assert!(too_large(Conversion::Ignition(Flags::default()))
+            .body
+            .contains("larger than 65536 bytes"));
     }
 
     #[test]

@@ -54,7 +54,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
             let mut req = Request::from(req);
             let body = req.bytes().await.unwrap_or_default();
             if body.len() > shared::body::MAX_BODY_BYTES {
-                return http::to_raw(shared::body::too_large());
+                return http::to_raw(shared::translate::too_large(conversion));
             }
             http::to_raw(shared::translate::answer(
                 conversion,
