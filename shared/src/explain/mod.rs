@@ -93,8 +93,15 @@ pub fn explain(text: &str) -> Explanation {
             continue;
         };
         x.read += 1;
-        learn(&mut x, &line);
-        if let Some(f) = finding(&line) {
+        // The message, and every value the line holds: zap's fields, or what capnslog printed.
+        let known = catalog::find(&line.msg);
+        let mut values = line.fields.clone();
+        if let Some((_, printed)) = &known {
+            values.extend(printed.iter().cloned());
+        }
+        let message = known.map(|(m, _)| m);
+        learn(&mut x, &values, message.map(|m| m.topic));
+        if let Some(f) = finding(&line, message, &values) {
             push(&mut x.findings, f);
         }
     }
@@ -121,55 +128,41 @@ fn restart_counter(raw: &str) -> Option<u32> {
     rest.trim_end_matches(['.', ' ']).parse().ok()
 }
 
-/// What a line says about the member and its discovery.
-fn learn(x: &mut Explanation, line: &Line) {
-    let set = |slot: &mut Option<String>, value: Option<&str>| {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
+/// What a line's values say about the member and its discovery (zap's fields and etcd 3.4's
+/// text lines, `name = m1`, alike: the catalog's forms name their values as zap does).
+fn learn(x: &mut Explanation, values: &[(String, String)], topic: Option<Topic>) {
+    let value = |name: &str| {
+        values
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    let set = |slot: &mut Option<String>, v: Option<&str>| {
+        if let Some(v) = v {
             *slot = Some(v.to_string());
         }
     };
-    set(&mut x.member.name, line.field("name"));
-    set(&mut x.member.version, line.field("etcd-version"));
-    set(&mut x.member.id, line.field("local-member-id"));
-    set(
-        &mut x.member.cluster_token,
-        line.field("initial-cluster-token"),
-    );
+    set(&mut x.member.name, value("name"));
+    set(&mut x.member.version, value("etcd-version"));
+    set(&mut x.member.id, value("local-member-id"));
+    set(&mut x.member.cluster_token, value("initial-cluster-token"));
     set(
         &mut x.discovery.url,
-        line.field("discovery-url")
-            .filter(|u| u.matches('/').count() > 2),
+        value("discovery-url").filter(|u| u.matches('/').count() > 2),
     );
-    set(&mut x.discovery.proxy, line.field("discovery-proxy"));
+    set(&mut x.discovery.proxy, value("discovery-proxy"));
     set(
         &mut x.discovery.token,
-        line.field("discovery-token").filter(|t| !t.contains("://")),
+        value("discovery-token").filter(|t| !t.contains("://")),
     );
-    if let Some(urls) = line.field("initial-advertise-peer-urls") {
+    if let Some(urls) = value("initial-advertise-peer-urls") {
         x.member.peer_urls = list(urls);
     }
-    if let Some(endpoints) = line.field("discovery-endpoints") {
+    if let Some(endpoints) = value("discovery-endpoints") {
         x.discovery.endpoints = list(endpoints);
     }
-    // etcd 3.4's text logger prints them one a line.
-    let said = |prefix: &str| line.msg.strip_prefix(prefix).map(str::trim);
-    if let Some(v) = said("etcd Version:") {
-        x.member.version = Some(v.to_string());
-    }
-    if let Some(v) = said("name =") {
-        x.member.name = Some(v.to_string());
-    }
-    if let Some(v) = said("initial advertise peer URLs =") {
-        x.member.peer_urls = list(v);
-    }
-    if let Some(v) = said("discovery URL=").filter(|v| !v.is_empty()) {
-        x.discovery.url = Some(v.to_string());
-    }
-    if let Some(v) = said("discovery proxy =").filter(|v| !v.is_empty()) {
-        x.discovery.proxy = Some(v.to_string());
-    }
-    if line.msg == "found self from discovery server" || line.msg.starts_with("found self ") {
-        set(&mut x.member.id, line.field("self"));
+    if topic == Some(Topic::FoundSelf) {
+        set(&mut x.member.id, value("self"));
     }
 }
 
@@ -183,17 +176,9 @@ fn list(text: &str) -> Vec<String> {
     })
 }
 
-/// The finding for a line, if it is about discovery.
-fn finding(line: &Line) -> Option<Finding> {
-    let known = catalog::find(&line.msg);
-    let mut values: Vec<(String, String)> = line.fields.clone();
-    let message: Option<&Message> = match known {
-        Some((m, printed)) => {
-            values.extend(printed);
-            Some(m)
-        }
-        None => None,
-    };
+/// The finding for a line, if it is about discovery: `message` is the catalog's for it, and
+/// `values` the line's.
+fn finding(line: &Line, message: Option<&Message>, values: &[(String, String)]) -> Option<Finding> {
     let base = Finding {
         line: line.number,
         time: line.time.clone(),
@@ -218,7 +203,7 @@ fn finding(line: &Line) -> Option<Finding> {
     };
     let mut f = Finding {
         topic: Some(m.topic),
-        says: fill(m.says, &values),
+        says: fill(m.says, values),
         cause: m.cause.to_string(),
         action: m.action.to_string(),
         versions: m.versions,
@@ -236,8 +221,7 @@ fn finding(line: &Line) -> Option<Finding> {
             if m.topic == Topic::TokenUsed && topic != Topic::Full {
                 f.topic = Some(topic);
                 f.says = format!("etcd says the token was already used, but that is what it says for any discovery error; the error is {}. That means {meaning}.", error.trim_end());
-                f.cause = meaning_cause(topic).to_string();
-                f.action = meaning_action(topic).to_string();
+                (f.cause, f.action) = advice(topic);
                 return Some(f);
             }
             // Only a generic message needs its error read; the others say it themselves.
@@ -249,8 +233,7 @@ fn finding(line: &Line) -> Option<Finding> {
             }
             f.says = format!("{} That means {meaning}.", f.says);
             if f.cause.is_empty() {
-                f.cause = meaning_cause(topic).to_string();
-                f.action = meaning_action(topic).to_string();
+                (f.cause, f.action) = advice(topic);
             }
         }
     }
@@ -260,19 +243,16 @@ fn finding(line: &Line) -> Option<Finding> {
     Some(f)
 }
 
-/// The cause and action for an error's topic, from the message that stands for it.
-fn meaning_cause(topic: Topic) -> &'static str {
-    catalog::MESSAGES
-        .iter()
-        .find(|m| m.topic == topic && !m.cause.is_empty())
-        .map_or("", |m| m.cause)
-}
-
-fn meaning_action(topic: Topic) -> &'static str {
-    catalog::MESSAGES
-        .iter()
-        .find(|m| m.topic == topic && !m.action.is_empty())
-        .map_or("", |m| m.action)
+/// The cause and what to do for an error's topic: those of the first message about it that
+/// gives each.
+fn advice(topic: Topic) -> (String, String) {
+    let about = || catalog::MESSAGES.iter().filter(move |m| m.topic == topic);
+    let cause = about().map(|m| m.cause).find(|c| !c.is_empty());
+    let action = about().map(|m| m.action).find(|a| !a.is_empty());
+    (
+        cause.unwrap_or_default().to_string(),
+        action.unwrap_or_default().to_string(),
+    )
 }
 
 /// A sentence with its `{name}`s filled from `values` (a name with no value: left out).
