@@ -96,6 +96,15 @@ pub fn too_large(conversion: Conversion) -> Response {
     }
 }
 
+/// A body refused (400): `{"error"}` for a JSON client, the message as a line for a terminal.
+pub fn refused(message: &str, json_wanted: bool) -> Response {
+    if json_wanted {
+        Response::json(400, json!({ "error": message }).to_string())
+    } else {
+        Response::text(400, format!("{message}\n"))
+    }
+}
+
 /// The answer to a config body.
 pub fn answer(conversion: Conversion, body: &[u8], accept: Option<&str>) -> Response {
     match conversion {
@@ -114,10 +123,7 @@ fn migrate(platform: &crate::config::Platform, body: &[u8], accept: Option<&str>
         .and_then(|text| crate::migrate::migrate(text, platform));
     let m = match result {
         Ok(m) => m,
-        Err(error) if json_wanted => {
-            return Response::json(400, json!({ "error": error }).to_string())
-        }
-        Err(error) => return Response::text(400, format!("{error}\n")),
+        Err(error) => return refused(&error, json_wanted),
     };
     if json_wanted {
         let report: Vec<serde_json::Value> = m

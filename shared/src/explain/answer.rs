@@ -9,12 +9,7 @@ use crate::http::Response;
 
 pub fn answer(body: &[u8], json_wanted: bool) -> Response {
     let Ok(text) = std::str::from_utf8(body) else {
-        let message = "the log is not UTF-8 text";
-        return if json_wanted {
-            Response::json(400, json!({ "error": message }).to_string())
-        } else {
-            Response::text(400, format!("{message}\n"))
-        };
+        return crate::translate::refused("the log is not UTF-8 text", json_wanted);
     };
     let x = explain(text);
     if json_wanted {
