@@ -161,20 +161,7 @@ pub async fn migrate(text: &str, platform: &str) -> Result<Answer, String> {
         "/butane/migrate?platform={}",
         shared::form::encode(platform)
     );
-    let resp = Request::post(&url)
-        .header("Accept", "application/json")
-        .body(text.to_string())
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| format!("this service could not be reached: {e}"))?;
-    let status = resp.status();
-    let body = resp.text().await.map_err(|e| e.to_string())?;
-    let value: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|_| format!("the service answered {status}: {}", clip(&body)))?;
-    if let Some(error) = value["error"].as_str() {
-        return Err(error.to_string());
-    }
+    let (status, value) = post_json(&url, text).await?;
     let entry = |e: &serde_json::Value| Entry {
         line: e["line"].as_u64().unwrap_or(0) as usize,
         key: e["key"].as_str().unwrap_or_default().to_string(),
@@ -183,15 +170,6 @@ pub async fn migrate(text: &str, platform: &str) -> Result<Answer, String> {
             _ => Fate::Changed,
         },
         reason: e["reason"].as_str().unwrap_or_default().to_string(),
-    };
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
     };
     let builder = value["builder"]["query"].as_str().map(|query| BuilderLink {
         query: query.to_string(),
@@ -214,30 +192,8 @@ pub async fn migrate(text: &str, platform: &str) -> Result<Answer, String> {
 
 /// A pasted etcd log explained by this service (`POST /explain`: it keeps nothing of it).
 pub async fn explain(text: &str) -> Result<Explanation, String> {
-    let resp = Request::post("/explain")
-        .header("Accept", "application/json")
-        .body(text.to_string())
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| format!("this service could not be reached: {e}"))?;
-    let status = resp.status();
-    let body = resp.text().await.map_err(|e| e.to_string())?;
-    let v: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|_| format!("the service answered {status}: {}", clip(&body)))?;
-    if let Some(error) = v["error"].as_str().or(v["message"].as_str()) {
-        return Err(error.to_string());
-    }
+    let (_, v) = post_json("/explain", text).await?;
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    let list = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let finding = |f: &serde_json::Value| Finding {
         line: f["line"].as_u64().unwrap_or(0) as usize,
         time: text(&f["time"]),
@@ -255,14 +211,14 @@ pub async fn explain(text: &str) -> Result<Explanation, String> {
         member: Member {
             name: text(&v["member"]["name"]),
             id: text(&v["member"]["id"]),
-            peer_urls: list(&v["member"]["peer_urls"]),
+            peer_urls: strings(&v["member"]["peer_urls"]),
             version: text(&v["member"]["version"]),
             cluster_token: text(&v["member"]["cluster_token"]),
         },
         discovery: Discovery {
             url: text(&v["discovery"]["url"]),
             token: text(&v["discovery"]["token"]),
-            endpoints: list(&v["discovery"]["endpoints"]),
+            endpoints: strings(&v["discovery"]["endpoints"]),
             proxy: text(&v["discovery"]["proxy"]),
         },
         findings: v["findings"]
@@ -274,4 +230,35 @@ pub async fn explain(text: &str) -> Result<Explanation, String> {
         skipped: v["skipped"].as_u64().unwrap_or(0) as usize,
         restarts: v["restarts"].as_u64().map(|n| n as u32),
     })
+}
+
+/// POSTs `text` to this service as a JSON client: the status and the JSON it answered, or the
+/// refusal it gave (`{"error"}`, or etcd's `{"message"}` for a body too large) as the error.
+async fn post_json(url: &str, text: &str) -> Result<(u16, serde_json::Value), String> {
+    let resp = Request::post(url)
+        .header("Accept", "application/json")
+        .body(text.to_string())
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("this service could not be reached: {e}"))?;
+    let status = resp.status();
+    let body = resp.text().await.map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|_| format!("the service answered {status}: {}", clip(&body)))?;
+    if let Some(error) = value["error"].as_str().or(value["message"].as_str()) {
+        return Err(error.to_string());
+    }
+    Ok((status, value))
+}
+
+/// The strings of a JSON list (none when it is not one).
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
