@@ -1,7 +1,7 @@
 //! The unit texts: the etcd-member drop-in, and the address unit for platforms with no
 //! metadata service that gives one.
 
-use super::{Bootstrap, ClusterConfig, Protocol};
+use super::{Bootstrap, ClusterConfig, Platform, Protocol};
 
 pub const ETCD_UNIT: &str = "etcd-member.service";
 pub const DROPIN_NAME: &str = "20-clct-etcd-member.conf";
@@ -10,17 +10,23 @@ pub const ADDRESS_UNIT: &str = "etcd-address.service";
 pub const ADDRESS_FILE: &str = "/run/metadata/etcd-address";
 pub const WRAPPER: &str = "/usr/lib/flatcar/etcd-wrapper";
 
+/// The unit that writes the address variables on `platform` and the file it writes them to:
+/// its metadata service, or this config's own address unit where it has none.
+pub fn address_source(platform: &Platform) -> (&'static str, &'static str) {
+    if platform.needs_address_unit() {
+        (ADDRESS_UNIT, ADDRESS_FILE)
+    } else {
+        ("coreos-metadata.service", "/run/metadata/flatcar")
+    }
+}
+
 /// The `[Unit]`/`[Service]` drop-in that starts etcd with this config's flags.
 pub fn etcd_member_dropin(c: &ClusterConfig) -> String {
     let mut s = String::new();
     let (host, env_file) = match &c.bootstrap {
         Bootstrap::Discovery { .. } => {
             let var = c.platform.etcd_address_var(c.public_address);
-            let (unit, file) = if c.platform.needs_address_unit() {
-                (ADDRESS_UNIT, ADDRESS_FILE)
-            } else {
-                ("coreos-metadata.service", "/run/metadata/flatcar")
-            };
+            let (unit, file) = address_source(&c.platform);
             s.push_str(&format!("[Unit]\nRequires={unit}\nAfter={unit}\n\n"));
             (format!("${{{var}}}"), Some(file))
         }

@@ -7,7 +7,7 @@ use butane::yaml::{Node, Value};
 use super::doc::{Doc, File, Owner, User};
 use super::etcd::{self, Option_};
 use super::{Entry, Fate, Migration};
-use crate::config::dropin::{ADDRESS_FILE, ADDRESS_UNIT, ETCD_UNIT, WRAPPER};
+use crate::config::dropin::{address_source, ETCD_UNIT, WRAPPER};
 use crate::config::platform::{CUSTOM_PRIVATE_VAR, CUSTOM_PUBLIC_VAR};
 use crate::config::Platform;
 
@@ -39,15 +39,6 @@ impl<'a> Reader<'a> {
             report: Vec::new(),
             addresses: false,
             units_with_addresses: Vec::new(),
-        }
-    }
-
-    /// The unit that writes the address variables on this platform, and the file it writes.
-    fn address_source(&self) -> (&'static str, &'static str) {
-        if self.platform.needs_address_unit() {
-            (ADDRESS_UNIT, ADDRESS_FILE)
-        } else {
-            ("coreos-metadata.service", "/run/metadata/flatcar")
         }
     }
 
@@ -97,7 +88,7 @@ impl<'a> Reader<'a> {
         if !PLACEHOLDERS.iter().any(|p| text.contains(p)) {
             return text.to_string();
         }
-        let (unit, file) = self.address_source();
+        let (unit, file) = address_source(self.platform);
         let has = |forms: [&str; 2]| forms.iter().any(|p| text.contains(p));
         let (has_private, has_public) = (
             has(["$private_ipv4", "{PRIVATE_IPV4}"]),
@@ -138,13 +129,10 @@ impl<'a> Reader<'a> {
             self.report.append(&mut flags.report);
             g.doc.etcd = Some(self.dropin(&flags, line, &at));
         }
-        let (unit, file) = self.address_source();
         for name in &self.units_with_addresses {
             if let Some(u) = g.doc.units.iter_mut().find(|u| &u.name == name) {
-                u.dropins.push((
-                    METADATA_DROPIN.into(),
-                    format!("[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n"),
-                ));
+                u.dropins
+                    .push((METADATA_DROPIN.into(), loads_addresses(self.platform)));
             }
         }
         g.doc.address_unit = self.addresses && self.platform.needs_address_unit();
@@ -237,10 +225,7 @@ impl<'a> Reader<'a> {
             lines.push(format!("--{name}=\"{value}\""));
         }
         if PLACEHOLDERS.iter().any(|p| all.contains(p)) {
-            let (unit, file) = self.address_source();
-            body.push_str(&format!(
-                "[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n"
-            ));
+            body.push_str(&loads_addresses(self.platform));
         } else {
             body.push_str("[Service]\n");
         }
@@ -259,6 +244,13 @@ impl<'a> Reader<'a> {
         body.push('\n');
         body
     }
+}
+
+/// A unit's start that loads the address variables: after the unit that writes them, from the
+/// file it writes them to.
+fn loads_addresses(platform: &Platform) -> String {
+    let (unit, file) = address_source(platform);
+    format!("[Unit]\nRequires={unit}\nAfter={unit}\n\n[Service]\nEnvironmentFile={file}\n")
 }
 
 /// The entries of a legacy config's top mapping, or why it has none (`what` names the format).
